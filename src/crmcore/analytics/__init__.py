@@ -1,0 +1,1 @@
+"""Analytics: pure functions over domain values, with exact arithmetic."""

@@ -1,0 +1,1 @@
+"""The domain: values, aggregates, events and pipelines. Pure: no I/O, no clock."""

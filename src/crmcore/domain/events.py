@@ -1,0 +1,40 @@
+"""Domain events and the aggregate base they travel on."""
+
+from typing import Any, Self
+
+import attrs
+import pendulum
+
+from crmcore.domain.times import to_utc
+
+
+@attrs.frozen(kw_only=True)
+class DomainEvent:
+    """Something that happened, named in the past tense.
+
+    Attributes:
+        occurred_at: when it happened (UTC).
+    """
+
+    occurred_at: pendulum.DateTime = attrs.field(converter=to_utc)
+
+
+@attrs.frozen(kw_only=True)
+class Aggregate:
+    """Base of the aggregates: a version and pending events, both outside equality.
+
+    ``version`` belongs to the repository: it sets it on ``add`` and ``save``;
+    domain commands never touch it. ``pending_events`` are the events of
+    commands not yet committed: the unit of work drains them at commit; they
+    are never persisted.
+    """
+
+    version: int = attrs.field(default=0, eq=False, repr=False)
+    pending_events: tuple[DomainEvent, ...] = attrs.field(default=(), eq=False, repr=False)
+
+    def _recorded(self, event: DomainEvent, **changes: Any) -> Self:
+        return attrs.evolve(self, pending_events=(*self.pending_events, event), **changes)
+
+    def without_events(self) -> Self:
+        """The same aggregate with its pending events drained."""
+        return attrs.evolve(self, pending_events=())

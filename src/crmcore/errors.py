@@ -1,0 +1,174 @@
+"""The exception hierarchy: everything crmcore raises on purpose is a `CrmError`.
+
+Every error carries structured attributes and a message that tells a person
+what was wrong and what is accepted. Messages and attributes never carry
+personal data (names, e-mail addresses, phone numbers): records are named by
+their ids.
+"""
+
+from typing import Any
+
+
+def _restore(cls: type["CrmError"], message: str, state: dict[str, Any]) -> "CrmError":
+    error = cls.__new__(cls)
+    Exception.__init__(error, message)
+    error.__dict__.update(state)
+    return error
+
+
+class CrmError(Exception):
+    """Root of every error crmcore raises on purpose."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+
+    @property
+    def message(self) -> str:
+        """The human-readable message."""
+        return str(self.args[0])
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Subclasses take keyword arguments, so the default Exception pickling
+        # (cls(*args)) cannot rebuild them; rebuild from message and attributes.
+        return (_restore, (type(self), self.message, dict(self.__dict__)))
+
+
+class ValidationError(CrmError, ValueError):
+    """An argument is malformed or out of range.
+
+    Attributes:
+        field: the argument or attribute that was wrong.
+        problem: what was wrong with it.
+        allowed: what is accepted, in words (may be ``None``).
+        value: the offending value where it is not personal data, else ``None``.
+        problems: for validations that report every problem at once, one
+            entry per problem.
+    """
+
+    def __init__(
+        self,
+        field: str,
+        problem: str,
+        *,
+        allowed: str | None = None,
+        value: object = None,
+        problems: tuple[str, ...] = (),
+    ) -> None:
+        self.field = field
+        self.problem = problem
+        self.allowed = allowed
+        self.value = value
+        self.problems = problems
+        message = f"{field}: {problem}"
+        if allowed is not None:
+            message += f" (accepted: {allowed})"
+        if problems:
+            message += "".join(f"\n  - {p}" for p in problems)
+        super().__init__(message)
+
+
+class DomainError(CrmError):
+    """A command breaks a business rule."""
+
+
+class InvalidTransitionError(DomainError):
+    """A command is not allowed in the record's current state.
+
+    Attributes:
+        current: the current state (phase, stage or step), as text.
+        requested: the requested state or command, as text.
+        allowed: the states or commands that are allowed from here.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        current: str,
+        requested: str,
+        allowed: tuple[str, ...] = (),
+    ) -> None:
+        self.current = current
+        self.requested = requested
+        self.allowed = allowed
+        super().__init__(message)
+
+
+class CurrencyMismatchError(DomainError, TypeError):
+    """Two amounts in different currencies met in one operation.
+
+    Attributes:
+        left: the first currency code.
+        right: the second currency code.
+        operation: what was attempted.
+    """
+
+    def __init__(self, left: str, right: str, *, operation: str) -> None:
+        self.left = left
+        self.right = right
+        self.operation = operation
+        super().__init__(
+            f"cannot {operation} {left} and {right}: amounts in different currencies "
+            "never mix; convert one of them first or keep the results per currency"
+        )
+
+
+class RepositoryError(CrmError):
+    """A storage operation failed."""
+
+
+class NotFoundError(RepositoryError, LookupError):
+    """No record of that kind has that id.
+
+    Attributes:
+        kind: the kind of record (``"customer"``, ``"opportunity"`` ...).
+        record_id: the id that was looked up.
+    """
+
+    def __init__(self, kind: str, record_id: str) -> None:
+        self.kind = kind
+        self.record_id = record_id
+        super().__init__(f"no {kind} with id {record_id!r}")
+
+
+class AlreadyExistsError(RepositoryError):
+    """A record of that kind with that id is stored already.
+
+    Attributes:
+        kind: the kind of record.
+        record_id: the id that is taken.
+    """
+
+    def __init__(self, kind: str, record_id: str) -> None:
+        self.kind = kind
+        self.record_id = record_id
+        super().__init__(f"a {kind} with id {record_id!r} exists already; use save() to update it")
+
+
+class ConcurrencyError(RepositoryError):
+    """Someone else changed a record since it was read; nothing was written.
+
+    Attributes:
+        kind: the kind of record.
+        record_id: the record's id.
+        expected: the version the caller read (``None`` if unknown).
+        actual: the version stored now (``None`` if the record is gone).
+    """
+
+    def __init__(
+        self,
+        kind: str,
+        record_id: str,
+        *,
+        expected: int | None = None,
+        actual: int | None = None,
+    ) -> None:
+        self.kind = kind
+        self.record_id = record_id
+        self.expected = expected
+        self.actual = actual
+        super().__init__(
+            f"{kind} {record_id!r} was changed by someone else since it was read "
+            f"(read at version {expected}, stored version {actual}); "
+            "nothing was written: load it again and retry"
+        )

@@ -1,0 +1,28 @@
+"""Registers strategies for crmcore's own types with Hypothesis.
+
+Loaded through the ``hypothesis`` entry point when Hypothesis is imported.
+The strategies module is imported lazily, when a strategy is first drawn, so
+that importing Hypothesis never imports crmcore's strategies (and so can
+never cause a circular import).
+"""
+
+from typing import Any
+
+
+def _lazy(name: str) -> Any:
+    import hypothesis.strategies as st
+
+    def build() -> Any:
+        from crmcore.testing import strategies
+
+        return getattr(strategies, name)()
+
+    return st.deferred(build)
+
+
+def _hypothesis_setup_hook() -> None:
+    import hypothesis.strategies as st
+
+    from crmcore.domain.money import Money
+
+    st.register_type_strategy(Money, _lazy("money"))

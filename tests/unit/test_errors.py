@@ -1,0 +1,91 @@
+import pickle
+
+import pytest
+
+from crmcore.errors import (
+    AlreadyExistsError,
+    ConcurrencyError,
+    CrmError,
+    CurrencyMismatchError,
+    DomainError,
+    InvalidTransitionError,
+    NotFoundError,
+    RepositoryError,
+    ValidationError,
+)
+
+
+@pytest.mark.parametrize(
+    ("error", "bases"),
+    [
+        (ValidationError, (CrmError, ValueError)),
+        (DomainError, (CrmError,)),
+        (InvalidTransitionError, (DomainError,)),
+        (CurrencyMismatchError, (DomainError, TypeError)),
+        (RepositoryError, (CrmError,)),
+        (NotFoundError, (RepositoryError, LookupError)),
+        (AlreadyExistsError, (RepositoryError,)),
+        (ConcurrencyError, (RepositoryError,)),
+    ],
+)
+def test_hierarchy_mixes_in_the_builtin_a_caller_expects(
+    error: type[Exception], bases: tuple[type[Exception], ...]
+) -> None:
+    assert all(issubclass(error, base) for base in bases)
+
+
+def test_validation_error_names_field_problem_and_allowed() -> None:
+    error = ValidationError("amount", "must be finite", allowed="a finite Decimal", value="NaN")
+    assert (error.field, error.problem, error.allowed, error.value) == (
+        "amount",
+        "must be finite",
+        "a finite Decimal",
+        "NaN",
+    )
+    assert str(error) == "amount: must be finite (accepted: a finite Decimal)"
+    assert error.message == str(error)
+
+
+def test_validation_error_lists_every_problem() -> None:
+    error = ValidationError("ratings", "has 2 problems", problems=("a is bad", "b is bad"))
+    assert error.problems == ("a is bad", "b is bad")
+    assert str(error).splitlines() == ["ratings: has 2 problems", "  - a is bad", "  - b is bad"]
+
+
+def test_transition_error_carries_states() -> None:
+    error = InvalidTransitionError("no", current="LOST", requested="CONTRACT", allowed=("X",))
+    assert (error.current, error.requested, error.allowed) == ("LOST", "CONTRACT", ("X",))
+
+
+def test_currency_mismatch_names_both_currencies() -> None:
+    error = CurrencyMismatchError("EUR", "USD", operation="add")
+    assert (error.left, error.right, error.operation) == ("EUR", "USD", "add")
+    assert "cannot add EUR and USD" in str(error)
+
+
+def test_repository_errors_name_kind_and_id() -> None:
+    assert str(NotFoundError("customer", "c-1")) == "no customer with id 'c-1'"
+    assert AlreadyExistsError("customer", "c-1").record_id == "c-1"
+    conflict = ConcurrencyError("customer", "c-1", expected=1, actual=2)
+    assert (conflict.kind, conflict.expected, conflict.actual) == ("customer", 1, 2)
+    assert "read at version 1, stored version 2" in str(conflict)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        ValidationError("f", "bad", allowed="good", problems=("p",)),
+        InvalidTransitionError("m", current="a", requested="b", allowed=("c",)),
+        CurrencyMismatchError("EUR", "USD", operation="add"),
+        NotFoundError("customer", "c-1"),
+        AlreadyExistsError("customer", "c-1"),
+        ConcurrencyError("customer", "c-1", expected=1, actual=None),
+        CrmError("plain"),
+    ],
+)
+def test_errors_survive_pickling(error: CrmError) -> None:
+    # Errors cross process boundaries (multiprocessing workers, task queues).
+    copy = pickle.loads(pickle.dumps(error))
+    assert type(copy) is type(error)
+    assert str(copy) == str(error)
+    assert copy.__dict__ == error.__dict__
