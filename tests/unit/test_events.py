@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crmcore import Money, ValidationError
+from crmcore import Money, Opportunity, Pipeline, Stage, ValidationError
 from crmcore.domain.events import Aggregate, DomainEvent
 
 
@@ -44,6 +44,11 @@ def test_version_and_events_stay_out_of_repr() -> None:
     assert repr(Counter(version=3).ping(T0)) == "Counter(count=1)"
 
 
-@given(st.from_type(Money))
-def test_money_is_registered_with_hypothesis(value: Money) -> None:
-    assert isinstance(value, Money)
+@given(st.from_type(Money), st.from_type(Stage), st.from_type(Pipeline), st.from_type(Opportunity))
+def test_crmcore_types_are_registered_with_hypothesis(
+    money: Money, stage: Stage, pipeline: Pipeline, opportunity: Opportunity
+) -> None:
+    assert isinstance(money, Money)
+    assert isinstance(stage, Stage)
+    assert isinstance(pipeline, Pipeline)
+    assert isinstance(opportunity, Opportunity)

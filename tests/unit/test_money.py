@@ -274,3 +274,18 @@ def test_hostile_global_context_changes_nothing() -> None:
         )
     assert got == expected
     assert got[0] == eur("86419.7523")
+
+
+def test_from_exact_keeps_exact_values_and_rounds_once_at_the_18th_digit() -> None:
+    big = Fraction(Decimal("9" * 18 + "." + "9" * 18))
+    assert Money.from_exact(big, "EUR").amount == Decimal("9" * 18 + "." + "9" * 18)
+    assert Money.from_exact(Fraction(1, 3), "EUR").amount == Decimal("0." + "3" * 18)
+    assert Money.from_exact(Decimal("1E-19") * 5, "EUR").amount == 0
+    assert Money.from_exact(Decimal("15E-19"), "EUR").amount == Decimal("2E-18")
+    with pytest.raises(ValidationError):
+        Money.from_exact(1, "eur")
+
+
+def test_string_forms_never_use_exponents() -> None:
+    assert str(Money(Decimal("1E-15"), "EUR")) == "0.000000000000001 EUR"
+    assert repr(Money(Decimal("1E-15"), "EUR")) == "Money('0.000000000000001', 'EUR')"

@@ -14,6 +14,9 @@ from crmcore.errors import CurrencyMismatchError, ValidationError
 
 MAX_INTEGER_DIGITS = 18
 MAX_FRACTION_DIGITS = 18
+# Enough significant digits that only the 18th-fractional-digit limit rounds;
+# larger integer parts are rejected by the bounds check anyway.
+_ALL_DIGITS = MAX_INTEGER_DIGITS + MAX_FRACTION_DIGITS + 2
 AMOUNT_RULE = (
     "a finite Decimal or int (Money.of also takes a numeric string) with at most "
     f"{MAX_INTEGER_DIGITS} digits before and {MAX_FRACTION_DIGITS} after the decimal point"
@@ -153,6 +156,21 @@ class Money:
         """
         check_currency(currency)
         return cls._make(round_fraction(value, min_exponent=-MAX_FRACTION_DIGITS), currency)
+
+    @classmethod
+    def from_exact(cls, value: Fraction | Decimal | int, currency: str) -> Self:
+        """An exact value as Money: unchanged if it has at most 18 fractional
+        digits, else rounded once, half-even, at the 18th.
+
+        Analytics use this for sums of products (amount × probability), which
+        can have more fractional digits than an amount may hold.
+        """
+        check_currency(currency)
+        exact = Fraction(value)
+        return cls._make(
+            round_fraction(exact, significant=_ALL_DIGITS, min_exponent=-MAX_FRACTION_DIGITS),
+            currency,
+        )
 
     @property
     def minor_unit(self) -> int:
@@ -298,10 +316,10 @@ class Money:
         return tuple(self.from_minor_units(u, self.currency) for u in floors)
 
     def __str__(self) -> str:
-        return f"{self.amount} {self.currency}"
+        return f"{self.amount:f} {self.currency}"
 
     def __repr__(self) -> str:
-        return f"Money('{self.amount}', '{self.currency}')"
+        return f"Money('{self.amount:f}', '{self.currency}')"
 
     def __format__(self, spec: str) -> str:
         return format(str(self), spec)

@@ -77,3 +77,8 @@ def not_before(at: pendulum.DateTime, last: pendulum.DateTime, field: str = "at"
             f"{at.isoformat()} is earlier than the record's last change at {last.isoformat()}",
             allowed="an instant at or after the last recorded change",
         )
+
+
+def elapsed(start: _dt.datetime, end: _dt.datetime) -> _dt.timedelta:
+    """``end - start`` as a plain `datetime.timedelta` (pendulum returns an Interval)."""
+    return _dt.datetime.__sub__(end, start)

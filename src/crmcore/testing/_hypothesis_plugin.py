@@ -24,5 +24,13 @@ def _hypothesis_setup_hook() -> None:
     import hypothesis.strategies as st
 
     from crmcore.domain.money import Money
+    from crmcore.domain.opportunities import Opportunity
+    from crmcore.domain.pipeline import Pipeline, Stage
 
-    st.register_type_strategy(Money, _lazy("money"))
+    for cls, strategy in (
+        (Money, "money"),
+        (Stage, "stages"),
+        (Pipeline, "pipelines"),
+        (Opportunity, "opportunities"),
+    ):
+        st.register_type_strategy(cls, _lazy(strategy))

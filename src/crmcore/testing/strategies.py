@@ -14,11 +14,23 @@ from hypothesis import strategies as st
 from crmcore.domain.currencies import MINOR_UNITS
 from crmcore.domain.money import MAX_FRACTION_DIGITS, MAX_INTEGER_DIGITS, Money
 from crmcore.domain.numbers import to_fraction
+from crmcore.domain.opportunities import Opportunity
+from crmcore.domain.pipeline import ForecastCategory, Pipeline, Stage, StageKind
 from crmcore.errors import ValidationError
 
 _LIMIT = Fraction(10**MAX_INTEGER_DIGITS)
 
-__all__ = ["aware_datetimes", "currencies", "dates", "money"]
+__all__ = [
+    "aware_datetimes",
+    "currencies",
+    "dates",
+    "ids",
+    "money",
+    "opportunities",
+    "pipelines",
+    "probabilities",
+    "stages",
+]
 
 
 def currencies() -> st.SearchStrategy[str]:
@@ -94,3 +106,113 @@ def dates(
     return st.dates(min_value=min_value, max_value=max_value).map(
         lambda d: pendulum.Date(d.year, d.month, d.day)
     )
+
+
+def ids(*, prefix: str = "") -> st.SearchStrategy[str]:
+    """Valid ids (1 to 128 printable characters without whitespace)."""
+    alphabet = st.characters(
+        codec="utf-8", exclude_categories=("Z", "C")
+    )  # no separators (whitespace) and no control characters
+    limit = 128 - len(prefix)
+    return st.text(alphabet, min_size=1, max_size=min(limit, 20)).map(lambda t: prefix + t)
+
+
+def probabilities(*, places: int = 4) -> st.SearchStrategy[Decimal]:
+    """Decimals in [0, 1] with at most ``places`` fractional digits."""
+    scale = 10**places
+    return st.integers(min_value=0, max_value=scale).map(lambda n: Decimal(f"{n}E-{places}"))
+
+
+_STAGE_NAMES = st.text(st.characters(codec="ascii", categories=("L", "N")), min_size=1, max_size=12)
+
+
+def stages(*, kind: StageKind | None = None) -> st.SearchStrategy[Stage]:
+    """Valid stages; open ones by default get any probability and open category."""
+    chosen = st.just(kind) if kind is not None else st.sampled_from(StageKind)
+
+    def build(stage_kind: StageKind) -> st.SearchStrategy[Stage]:
+        if stage_kind is StageKind.OPEN:
+            return st.builds(
+                Stage,
+                name=_STAGE_NAMES,
+                probability=probabilities(),
+                kind=st.just(stage_kind),
+                forecast_category=st.sampled_from(
+                    [c for c in ForecastCategory if c is not ForecastCategory.CLOSED]
+                ),
+                stale_after_days=st.none() | st.integers(min_value=1, max_value=120),
+            )
+        probability = Decimal(1) if stage_kind is StageKind.WON else Decimal(0)
+        return st.builds(
+            Stage, name=_STAGE_NAMES, probability=st.just(probability), kind=st.just(stage_kind)
+        )
+
+    return chosen.flatmap(build)
+
+
+@st.composite
+def pipelines(draw: st.DrawFn, *, min_open: int = 1, max_open: int = 8) -> Pipeline:
+    """Valid pipelines: ``min_open`` to ``max_open`` open stages, one won and one
+    lost stage, at any positions."""
+    opened = draw(
+        st.lists(
+            stages(kind=StageKind.OPEN),
+            min_size=min_open,
+            max_size=max_open,
+            unique_by=lambda s: s.name,
+        )
+    )
+    names = {s.name for s in opened}
+    won = draw(stages(kind=StageKind.WON).filter(lambda s: s.name not in names))
+    lost = draw(stages(kind=StageKind.LOST).filter(lambda s: s.name not in names | {won.name}))
+    ordered = list(opened)
+    for closing in (won, lost):
+        ordered.insert(draw(st.integers(min_value=0, max_value=len(ordered))), closing)
+    return Pipeline(ordered, name="generated")
+
+
+@st.composite
+def opportunities(
+    draw: st.DrawFn,
+    *,
+    pipeline: Pipeline | None = None,
+    currency: str | None = None,
+    max_commands: int = 8,
+) -> Opportunity:
+    """Opportunities built by a random valid sequence of commands from `Opportunity.open`.
+
+    Args:
+        pipeline: fix the pipeline; by default a generated one.
+        currency: fix the amount's currency; by default any.
+        max_commands: the most commands applied after opening.
+    """
+    chosen = pipeline if pipeline is not None else draw(pipelines())
+    at = draw(aware_datetimes(max_value=_dt.datetime(2100, 1, 1)))  # noqa: DTZ001
+    opportunity = Opportunity.open(
+        opportunity_id=draw(ids(prefix="opp-")),
+        customer_id=draw(ids(prefix="cust-")),
+        title=draw(_STAGE_NAMES),
+        amount=draw(money(currency=currency, min_value=0, max_value=10**9)),
+        at=at,
+        pipeline=chosen,
+    )
+    for _ in range(draw(st.integers(min_value=0, max_value=max_commands))):
+        at = at + draw(st.timedeltas(min_value=_dt.timedelta(0), max_value=_dt.timedelta(days=60)))
+        if opportunity.is_won:
+            break
+        if opportunity.is_lost:
+            opportunity = opportunity.reopen(at=at)
+            continue
+        others = [s.name for s in chosen.open_stages if s.name != opportunity.stage_name]
+        command = draw(st.sampled_from(["move", "win", "lose", "override", "close_date"]))
+        if command == "move" and others:
+            opportunity = opportunity.move_to(draw(st.sampled_from(others)), at=at)
+        elif command == "win":
+            opportunity = opportunity.win(at=at)
+        elif command == "lose":
+            opportunity = opportunity.lose(at=at, reason="generated")
+        elif command == "override":
+            opportunity = opportunity.override_probability(draw(probabilities()), at=at)
+        elif command == "close_date":
+            opportunity = opportunity.change_expected_close(draw(dates()), at=at)
+    return opportunity.without_events()

@@ -1,0 +1,556 @@
+"""Opportunities: a possible sale moving through the stages of a pipeline."""
+
+import datetime as _dt
+import itertools
+from collections.abc import Iterable
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any, Self
+
+import attrs
+import pendulum
+
+from crmcore.domain.events import Aggregate, DomainEvent
+from crmcore.domain.ids import check_id
+from crmcore.domain.money import Money
+from crmcore.domain.pipeline import DEFAULT_PIPELINE, Pipeline, Stage, StageKind, check_probability
+from crmcore.domain.text import check_text
+from crmcore.domain.times import elapsed, not_before, to_date, to_utc
+from crmcore.errors import CurrencyMismatchError, InvalidTransitionError, ValidationError
+
+MAX_TITLE_LENGTH = 200
+MAX_REASON_LENGTH = 500
+
+
+@attrs.frozen
+class StageVisit:
+    """One stay of an opportunity in a stage: ``[entered_at, left_at)``.
+
+    ``left_at`` is ``None`` for the current visit.
+    """
+
+    stage_name: str
+    entered_at: pendulum.DateTime = attrs.field(converter=to_utc)
+    left_at: pendulum.DateTime | None = attrs.field(
+        default=None, converter=attrs.converters.optional(to_utc)
+    )
+
+
+# Events -------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class OpportunityOpened(DomainEvent):
+    """An opportunity was opened in the first open stage of its pipeline."""
+
+    opportunity_id: str
+    customer_id: str
+    stage: str
+    amount: Money
+
+
+@attrs.frozen(kw_only=True)
+class OpportunityStageChanged(DomainEvent):
+    """An open opportunity moved to another open stage."""
+
+    opportunity_id: str
+    previous: str
+    current: str
+
+
+@attrs.frozen(kw_only=True)
+class OpportunityWon(DomainEvent):
+    """The order was received: the opportunity entered the won stage."""
+
+    opportunity_id: str
+    customer_id: str
+    amount: Money
+    previous: str
+
+
+@attrs.frozen(kw_only=True)
+class OpportunityLost(DomainEvent):
+    """The sale failed: the opportunity entered the lost stage."""
+
+    opportunity_id: str
+    reason: str
+    previous: str
+
+
+@attrs.frozen(kw_only=True)
+class OpportunityReopened(DomainEvent):
+    """A lost opportunity went back to its last open stage."""
+
+    opportunity_id: str
+    stage: str
+
+
+@attrs.frozen(kw_only=True)
+class OpportunityProbabilityOverridden(DomainEvent):
+    """The win probability was set by hand, until the next stage change."""
+
+    opportunity_id: str
+    probability: Decimal
+
+
+@attrs.frozen(kw_only=True)
+class OpportunityAmountChanged(DomainEvent):
+    """The amount of an open opportunity changed."""
+
+    opportunity_id: str
+    previous: Money
+    current: Money
+
+
+@attrs.frozen(kw_only=True)
+class OpportunityCloseDateChanged(DomainEvent):
+    """The expected close date of an open opportunity changed."""
+
+    opportunity_id: str
+    previous: pendulum.Date | None
+    current: pendulum.Date
+
+
+# The aggregate ------------------------------------------------------------
+
+
+def _check_amount(value: object, field: str = "amount") -> Money:
+    if not isinstance(value, Money):
+        raise ValidationError(
+            field, f"must be Money, not {type(value).__name__}", allowed="Money of zero or more"
+        )
+    if value.is_negative():
+        raise ValidationError(field, "must not be negative", allowed="Money of zero or more")
+    return value
+
+
+def _to_history(value: object) -> tuple[StageVisit, ...]:
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        raise ValidationError(
+            "history", "must be a sequence of StageVisit", allowed="StageVisit values"
+        )
+    return tuple(value)
+
+
+def _to_close_date(value: object) -> pendulum.Date | None:
+    return None if value is None else to_date(value, "expected_close")
+
+
+@attrs.frozen(kw_only=True, repr=False)
+class Opportunity(Aggregate):
+    """A possible sale, in one stage of a pipeline at a time.
+
+    Build one with `Opportunity.open`; every command returns a new
+    opportunity and records an event, and a rejected command raises and
+    changes nothing. Won and lost are derived from the stage. The title is
+    free text and is kept out of ``repr``.
+
+    The constructor validates every field and the consistency of the
+    history, so values rebuilt from storage are checked too.
+    """
+
+    opportunity_id: str = attrs.field(validator=lambda _i, _a, v: check_id(v, "opportunity_id"))
+    customer_id: str = attrs.field(validator=lambda _i, _a, v: check_id(v, "customer_id"))
+    title: str = attrs.field(
+        validator=lambda _i, _a, v: check_text(v, "title", max_length=MAX_TITLE_LENGTH)
+    )
+    amount: Money = attrs.field(validator=lambda _i, _a, v: _check_amount(v))
+    pipeline: Pipeline = attrs.field(validator=lambda _i, _a, v: _check_pipeline(v))
+    stage_name: str
+    history: tuple[StageVisit, ...] = attrs.field(converter=_to_history)
+    changed_at: pendulum.DateTime = attrs.field(converter=to_utc)
+    expected_close: pendulum.Date | None = attrs.field(
+        default=None,
+        converter=_to_close_date,
+    )
+    probability_override: Decimal | None = attrs.field(
+        default=None, converter=attrs.converters.optional(check_probability)
+    )
+    lost_reason: str | None = None
+    close_date_pushes: int = 0
+
+    def __attrs_post_init__(self) -> None:
+        stage = self.pipeline.stage(self.stage_name)
+        _check_history(self.history, self.pipeline, self.stage_name, self.changed_at)
+        if (self.lost_reason is not None) != (stage.kind is StageKind.LOST):
+            raise ValidationError(
+                "lost_reason",
+                "must be given exactly when the opportunity is lost",
+                allowed="a reason for a lost opportunity, None otherwise",
+            )
+        if self.lost_reason is not None:
+            check_text(self.lost_reason, "lost_reason", max_length=MAX_REASON_LENGTH)
+        if self.probability_override is not None and not stage.is_open:
+            raise ValidationError(
+                "probability_override", "is only allowed on an open opportunity", allowed="None"
+            )
+        if type(self.close_date_pushes) is not int or self.close_date_pushes < 0:
+            raise ValidationError(
+                "close_date_pushes", "must be a count", allowed="an int of 0 or more"
+            )
+
+    def __repr__(self) -> str:
+        return (
+            f"Opportunity(opportunity_id={self.opportunity_id!r}, "
+            f"customer_id={self.customer_id!r}, stage={self.stage_name!r}, "
+            f"amount={self.amount!r})"
+        )
+
+    # Construction ---------------------------------------------------------
+
+    @classmethod
+    def open(
+        cls,
+        *,
+        opportunity_id: str,
+        customer_id: str,
+        title: str,
+        amount: Money,
+        at: _dt.datetime,
+        pipeline: Pipeline = DEFAULT_PIPELINE,
+        expected_close: _dt.date | None = None,
+    ) -> Self:
+        """Open an opportunity in the first open stage of ``pipeline``.
+
+        Args:
+            opportunity_id: the new opportunity's id.
+            customer_id: the customer (or prospect) it is for.
+            title: a short description (1 to 200 characters).
+            amount: the expected order value; zero is allowed, negative is not.
+            at: when it was opened (an aware datetime).
+            pipeline: the stages it moves through; shared, never copied.
+            expected_close: when the sale is expected to close.
+
+        Raises:
+            ValidationError: any argument is invalid.
+        """
+        instant = to_utc(at)
+        first = pipeline.first_open if isinstance(pipeline, Pipeline) else None
+        opportunity = cls(
+            opportunity_id=opportunity_id,
+            customer_id=customer_id,
+            title=title,
+            amount=amount,
+            pipeline=pipeline,
+            stage_name=first.name if first else "",
+            history=(StageVisit(first.name if first else "", instant),),
+            changed_at=instant,
+            expected_close=expected_close,
+        )
+        event = OpportunityOpened(
+            occurred_at=instant,
+            opportunity_id=opportunity.opportunity_id,
+            customer_id=opportunity.customer_id,
+            stage=opportunity.stage_name,
+            amount=opportunity.amount,
+        )
+        return opportunity._recorded(event)
+
+    # Queries --------------------------------------------------------------
+
+    @property
+    def stage(self) -> Stage:
+        """The current stage."""
+        return self.pipeline.stage(self.stage_name)
+
+    @property
+    def probability(self) -> Decimal:
+        """The win probability: the override if one is set, else the stage's."""
+        if self.probability_override is not None:
+            return self.probability_override
+        return self.stage.probability
+
+    @property
+    def is_open(self) -> bool:
+        """Whether the opportunity is in an open stage."""
+        return self.stage.kind is StageKind.OPEN
+
+    @property
+    def is_won(self) -> bool:
+        """Whether the order was received."""
+        return self.stage.kind is StageKind.WON
+
+    @property
+    def is_lost(self) -> bool:
+        """Whether the sale failed."""
+        return self.stage.kind is StageKind.LOST
+
+    @property
+    def expected_value(self) -> Money:
+        """Amount times probability (exact unless it needs more than 18
+        fractional digits; then rounded once, see `Money.from_exact`)."""
+        return Money.from_exact(
+            Fraction(self.amount.amount) * Fraction(self.probability), self.amount.currency
+        )
+
+    @property
+    def opened_at(self) -> pendulum.DateTime:
+        """When the opportunity was opened."""
+        return self.history[0].entered_at
+
+    @property
+    def closed_at(self) -> pendulum.DateTime | None:
+        """When it was won or lost; ``None`` while open."""
+        return None if self.is_open else self.history[-1].entered_at
+
+    @property
+    def last_open_stage(self) -> str:
+        """The open stage it is in, or was in when it closed."""
+        return self.stage_name if self.is_open else self.history[-2].stage_name
+
+    def stage_at(self, when: _dt.datetime) -> Stage | None:
+        """The stage the opportunity was in at ``when`` (``None`` before it was opened).
+
+        At an instant with several changes, the last one counts.
+        """
+        instant = to_utc(when, "when")
+        current = None
+        for visit in self.history:
+            if visit.entered_at > instant:
+                break
+            current = visit
+        return None if current is None else self.pipeline.stage(current.stage_name)
+
+    def time_in_stages(self, *, as_of: _dt.datetime) -> dict[str, _dt.timedelta]:
+        """Total time spent in each stage up to ``as_of``, summed over visits.
+
+        Stages never visited before ``as_of`` are absent; the times add up to
+        ``as_of - opened_at`` (zero if ``as_of`` is before the opening).
+        """
+        end = to_utc(as_of, "as_of")
+        totals: dict[str, _dt.timedelta] = {}
+        for visit in self.history:
+            if visit.entered_at > end:
+                break
+            left = end if visit.left_at is None or visit.left_at > end else visit.left_at
+            totals[visit.stage_name] = totals.get(visit.stage_name, _dt.timedelta()) + elapsed(
+                visit.entered_at, left
+            )
+        return totals
+
+    # Commands -------------------------------------------------------------
+
+    def _when(self, at: object, command: str, *, open_only: bool = True) -> pendulum.DateTime:
+        if open_only and not self.is_open:
+            state = "won" if self.is_won else "lost"
+            allowed = ("reopen",) if self.is_lost else ()
+            raise InvalidTransitionError(
+                f"opportunity {self.opportunity_id!r} is {state}; {command} is not allowed"
+                + ("; reopen it first" if self.is_lost else "; a won opportunity is final"),
+                current=state,
+                requested=command,
+                allowed=allowed,
+            )
+        instant = to_utc(at)
+        not_before(instant, self.changed_at)
+        return instant
+
+    def _enter(
+        self, stage: Stage, at: pendulum.DateTime, event: DomainEvent, **changes: Any
+    ) -> Self:
+        last = self.history[-1]
+        history = (
+            *self.history[:-1],
+            StageVisit(last.stage_name, last.entered_at, at),
+            StageVisit(stage.name, at),
+        )
+        return self._recorded(
+            event,
+            stage_name=stage.name,
+            history=history,
+            changed_at=at,
+            probability_override=None,
+            **changes,
+        )
+
+    def move_to(self, stage_name: str, *, at: _dt.datetime) -> Self:
+        """Move to another open stage, forward or back.
+
+        Raises:
+            InvalidTransitionError: the opportunity is closed.
+            ValidationError: unknown stage (the message lists the names), the
+                current stage, a won or lost stage (use `win` or `lose`), or a
+                bad ``at``.
+        """
+        instant = self._when(at, "move_to")
+        stage = self.pipeline.stage(stage_name)
+        if stage.name == self.stage_name:
+            raise ValidationError(
+                "stage",
+                f"the opportunity is already in {stage.name!r}",
+                allowed="another open stage",
+            )
+        if not stage.is_open:
+            command = "win()" if stage.kind is StageKind.WON else "lose(reason=...)"
+            raise ValidationError(
+                "stage",
+                f"{stage.name!r} closes the opportunity: use {command}",
+                allowed=", ".join(
+                    s.name for s in self.pipeline.open_stages if s.name != self.stage_name
+                ),
+            )
+        event = OpportunityStageChanged(
+            occurred_at=instant,
+            opportunity_id=self.opportunity_id,
+            previous=self.stage_name,
+            current=stage.name,
+        )
+        return self._enter(stage, instant, event)
+
+    def win(self, *, at: _dt.datetime) -> Self:
+        """The order was received: enter the won stage (probability 1).
+
+        Raises:
+            InvalidTransitionError: the opportunity is already closed.
+        """
+        instant = self._when(at, "win")
+        event = OpportunityWon(
+            occurred_at=instant,
+            opportunity_id=self.opportunity_id,
+            customer_id=self.customer_id,
+            amount=self.amount,
+            previous=self.stage_name,
+        )
+        return self._enter(self.pipeline.won_stage, instant, event)
+
+    def lose(self, *, at: _dt.datetime, reason: str) -> Self:
+        """The sale failed: enter the lost stage (probability 0), with a reason.
+
+        Raises:
+            InvalidTransitionError: the opportunity is already closed.
+            ValidationError: the reason is blank or longer than 500 characters.
+        """
+        instant = self._when(at, "lose")
+        check_text(reason, "reason", max_length=MAX_REASON_LENGTH)
+        event = OpportunityLost(
+            occurred_at=instant,
+            opportunity_id=self.opportunity_id,
+            reason=reason,
+            previous=self.stage_name,
+        )
+        return self._enter(self.pipeline.lost_stage, instant, event, lost_reason=reason)
+
+    def reopen(self, *, at: _dt.datetime) -> Self:
+        """Work a lost opportunity again: back to its last open stage, reason cleared.
+
+        Raises:
+            InvalidTransitionError: the opportunity is open, or won (a won
+                opportunity is final: its contract exists).
+        """
+        if not self.is_lost:
+            state = "won" if self.is_won else "open"
+            raise InvalidTransitionError(
+                f"opportunity {self.opportunity_id!r} is {state}; only a lost opportunity "
+                "can be reopened" + ("; a won opportunity is final" if self.is_won else ""),
+                current=state,
+                requested="reopen",
+                allowed=() if self.is_won else ("move_to", "win", "lose"),
+            )
+        instant = self._when(at, "reopen", open_only=False)
+        stage = self.pipeline.stage(self.last_open_stage)
+        event = OpportunityReopened(
+            occurred_at=instant, opportunity_id=self.opportunity_id, stage=stage.name
+        )
+        return self._enter(stage, instant, event, lost_reason=None)
+
+    def override_probability(self, probability: Decimal | int | str, *, at: _dt.datetime) -> Self:
+        """Set the win probability by hand, until the next stage change.
+
+        Raises:
+            InvalidTransitionError: the opportunity is closed.
+            ValidationError: the probability is not in [0, 1].
+        """
+        instant = self._when(at, "override_probability")
+        value = check_probability(probability)
+        event = OpportunityProbabilityOverridden(
+            occurred_at=instant, opportunity_id=self.opportunity_id, probability=value
+        )
+        return self._recorded(event, probability_override=value, changed_at=instant)
+
+    def change_amount(self, amount: Money, *, at: _dt.datetime) -> Self:
+        """Change the expected order value.
+
+        Raises:
+            InvalidTransitionError: the opportunity is closed.
+            CurrencyMismatchError: the new amount is in another currency.
+            ValidationError: the amount is negative or not Money.
+        """
+        instant = self._when(at, "change_amount")
+        _check_amount(amount)
+        if amount.currency != self.amount.currency:
+            raise CurrencyMismatchError(
+                self.amount.currency, amount.currency, operation="replace the amount of"
+            )
+        event = OpportunityAmountChanged(
+            occurred_at=instant,
+            opportunity_id=self.opportunity_id,
+            previous=self.amount,
+            current=amount,
+        )
+        return self._recorded(event, amount=amount, changed_at=instant)
+
+    def change_expected_close(self, expected_close: _dt.date, *, at: _dt.datetime) -> Self:
+        """Change the expected close date; a later date counts as a push.
+
+        Raises:
+            InvalidTransitionError: the opportunity is closed.
+            ValidationError: not a calendar date.
+        """
+        instant = self._when(at, "change_expected_close")
+        day = to_date(expected_close, "expected_close")
+        pushed = self.expected_close is not None and day > self.expected_close
+        event = OpportunityCloseDateChanged(
+            occurred_at=instant,
+            opportunity_id=self.opportunity_id,
+            previous=self.expected_close,
+            current=day,
+        )
+        return self._recorded(
+            event,
+            expected_close=day,
+            close_date_pushes=self.close_date_pushes + pushed,
+            changed_at=instant,
+        )
+
+
+def _check_pipeline(value: object) -> None:
+    if not isinstance(value, Pipeline):
+        raise ValidationError(
+            "pipeline", f"must be a Pipeline, not {type(value).__name__}", allowed="a Pipeline"
+        )
+
+
+def _check_history(
+    history: tuple[StageVisit, ...],
+    pipeline: Pipeline,
+    stage_name: str,
+    changed_at: pendulum.DateTime,
+) -> None:
+    allowed = "contiguous visits of stages of the pipeline, ending with the current stage"
+    if not history or not all(isinstance(v, StageVisit) for v in history):
+        raise ValidationError("history", "must be a non-empty tuple of StageVisit", allowed=allowed)
+    for before, after in itertools.pairwise(history):
+        if before.left_at != after.entered_at:
+            raise ValidationError(
+                "history", "has a gap or an overlap between visits", allowed=allowed
+            )
+        if before.stage_name == after.stage_name:
+            raise ValidationError(
+                "history", "has two consecutive visits of one stage", allowed=allowed
+            )
+    for position, visit in enumerate(history):
+        kind = pipeline.stage(visit.stage_name).kind
+        if kind is not StageKind.OPEN and (
+            position == 0 or not pipeline.stage(history[position - 1].stage_name).is_open
+        ):
+            raise ValidationError("history", "closes without an open stage before", allowed=allowed)
+        if kind is StageKind.WON and position != len(history) - 1:
+            raise ValidationError("history", "continues after the won stage", allowed=allowed)
+    if history[-1].stage_name != stage_name or history[-1].left_at is not None:
+        raise ValidationError("history", "does not end in the current stage", allowed=allowed)
+    if any(v.left_at is not None and v.left_at < v.entered_at for v in history):
+        raise ValidationError("history", "has a visit that ends before it starts", allowed=allowed)
+    if changed_at < history[-1].entered_at:
+        raise ValidationError(
+            "changed_at", "is earlier than the last stage change", allowed="the last change's time"
+        )
