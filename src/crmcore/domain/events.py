@@ -32,20 +32,23 @@ class Aggregate:
     version: int = attrs.field(default=0, eq=False, repr=False)
     pending_events: tuple[DomainEvent, ...] = attrs.field(default=(), eq=False, repr=False)
 
-    def _recorded(self, event: DomainEvent, **changes: Any) -> Self:
-        """A copy with ``changes`` applied and ``event`` appended to the pending events.
+    def _replaced(self, **changes: Any) -> Self:
+        """A copy with ``changes`` applied.
 
         Commands build only valid states, so the copy skips ``__init__`` and its
         validation (which guards values built from outside: by hand or when
         deserialised). This keeps commands cheap.
         """
-        changes["pending_events"] = (*self.pending_events, event)
         cls = type(self)
         new = object.__new__(cls)
         for field in attrs.fields(cls):
             name = field.name
             object.__setattr__(new, name, changes[name] if name in changes else getattr(self, name))
         return new
+
+    def _recorded(self, *events: DomainEvent, **changes: Any) -> Self:
+        """A copy with ``changes`` applied and ``events`` appended to the pending events."""
+        return self._replaced(pending_events=(*self.pending_events, *events), **changes)
 
     def without_events(self) -> Self:
         """The same aggregate with its pending events drained."""

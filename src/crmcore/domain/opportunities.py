@@ -11,10 +11,10 @@ import attrs
 import pendulum
 
 from crmcore.domain.events import Aggregate, DomainEvent
+from crmcore.domain.fields import check_text
 from crmcore.domain.ids import check_id
 from crmcore.domain.money import Money
 from crmcore.domain.pipeline import DEFAULT_PIPELINE, Pipeline, Stage, StageKind, check_probability
-from crmcore.domain.text import check_text
 from crmcore.domain.times import elapsed, not_before, to_date, to_utc
 from crmcore.errors import CurrencyMismatchError, InvalidTransitionError, ValidationError
 

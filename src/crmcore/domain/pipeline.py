@@ -6,12 +6,12 @@ import itertools
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any, TypeVar
+from typing import Any
 
 import attrs
 
+from crmcore.domain.fields import check_bool, check_text, member
 from crmcore.domain.numbers import parse_decimal
-from crmcore.domain.text import check_text
 from crmcore.errors import ValidationError
 
 
@@ -68,29 +68,14 @@ def check_probability(value: object, field: str = "probability") -> Decimal:
     return value
 
 
-E = TypeVar("E", bound=enum.Enum)
-
-
-def _member(enum_type: type[E], value: object, field: str) -> E:
-    if isinstance(value, enum_type):
-        return value
-    for member in enum_type:
-        if value == member.value:
-            return member
-    allowed = ", ".join(repr(m.value) for m in enum_type)
-    raise ValidationError(
-        field, "is not a known value", allowed=f"{enum_type.__name__} or one of {allowed}"
-    )
-
-
 def _to_kind(value: object) -> StageKind:
-    return _member(StageKind, value, "kind")
+    return member(StageKind, value, "kind")
 
 
 def _to_category(value: object, stage: Any) -> ForecastCategory:
     if value is None:
         return _DEFAULT_CATEGORY[stage.kind]
-    return _member(ForecastCategory, value, "forecast_category")
+    return member(ForecastCategory, value, "forecast_category")
 
 
 @attrs.frozen
@@ -117,7 +102,9 @@ class Stage:
         converter=attrs.Converter(_to_category, takes_self=True),  # type: ignore[misc]
     )
     stale_after_days: int | None = attrs.field(default=None, kw_only=True)
-    requires_approval: bool = attrs.field(default=False, kw_only=True)
+    requires_approval: bool = attrs.field(
+        default=False, kw_only=True, validator=lambda _i, _a, v: check_bool(v, "requires_approval")
+    )
 
     @stale_after_days.validator
     def _check_stale(self, _attribute: object, value: object) -> None:
@@ -125,11 +112,6 @@ class Stage:
             raise ValidationError(
                 "stale_after_days", "must be a whole number of days", allowed="None or 1 to 36500"
             )
-
-    @requires_approval.validator
-    def _check_requires_approval(self, _attribute: object, value: object) -> None:
-        if type(value) is not bool:
-            raise ValidationError("requires_approval", "must be True or False", allowed="a bool")
 
     def __attrs_post_init__(self) -> None:
         rules = {

@@ -23,6 +23,9 @@ def _lazy(name: str) -> Any:
 def _hypothesis_setup_hook() -> None:
     import hypothesis.strategies as st
 
+    from crmcore.domain.complaints import Complaint
+    from crmcore.domain.contracts import Contract, ServiceContract
+    from crmcore.domain.customers import Customer, Interaction, Profile
     from crmcore.domain.money import Money
     from crmcore.domain.opportunities import Opportunity
     from crmcore.domain.pipeline import Pipeline, Stage
@@ -32,5 +35,11 @@ def _hypothesis_setup_hook() -> None:
         (Stage, "stages"),
         (Pipeline, "pipelines"),
         (Opportunity, "opportunities"),
+        (Customer, "customers"),
+        (Profile, "profiles"),
+        (Interaction, "interactions"),
+        (Contract, "contracts"),
+        (ServiceContract, "service_contracts"),
+        (Complaint, "complaints"),
     ):
         st.register_type_strategy(cls, _lazy(strategy))

@@ -11,7 +11,19 @@ from fractions import Fraction
 import pendulum
 from hypothesis import strategies as st
 
+from crmcore.domain.complaints import STEPS, ComplainantType, Complaint, ComplaintLevel
+from crmcore.domain.contracts import Contract, ServiceContract
 from crmcore.domain.currencies import MINOR_UNITS
+from crmcore.domain.customers import (
+    Channel,
+    Customer,
+    CustomerType,
+    Direction,
+    Industry,
+    Interaction,
+    Occupation,
+    Profile,
+)
 from crmcore.domain.money import MAX_FRACTION_DIGITS, MAX_INTEGER_DIGITS, Money
 from crmcore.domain.numbers import to_fraction
 from crmcore.domain.opportunities import Opportunity
@@ -22,14 +34,24 @@ _LIMIT = Fraction(10**MAX_INTEGER_DIGITS)
 
 __all__ = [
     "aware_datetimes",
+    "complaints",
+    "contracts",
     "currencies",
+    "customers",
     "dates",
+    "emails",
     "ids",
+    "interactions",
     "money",
+    "names",
     "opportunities",
+    "phones",
     "pipelines",
     "probabilities",
+    "profiles",
+    "service_contracts",
     "stages",
+    "texts",
 ]
 
 
@@ -216,3 +238,165 @@ def opportunities(
         elif command == "close_date":
             opportunity = opportunity.change_expected_close(draw(dates()), at=at)
     return opportunity.without_events()
+
+
+def names() -> st.SearchStrategy[str]:
+    """Personal names: any non-blank text of at most 200 characters (unicode included)."""
+    return st.text(min_size=1, max_size=60).filter(lambda t: bool(t.strip()))
+
+
+def texts() -> st.SearchStrategy[str]:
+    """Free texts (subjects, notes): non-blank, no surrounding whitespace."""
+    return names().map(str.strip)
+
+
+def emails() -> st.SearchStrategy[str]:
+    """E-mail addresses that `Profile` accepts."""
+    part = st.text(st.characters(codec="ascii", categories=("L", "N")), min_size=1, max_size=12)
+    return st.builds(lambda a, b, c: f"{a}@{b}.{c}", part, part, part)
+
+
+def phones() -> st.SearchStrategy[str]:
+    """Phone numbers that `Profile` accepts."""
+    return st.from_regex(r"\+?[0-9]{3,4}( [0-9]{2,4}){1,3}", fullmatch=True)
+
+
+def profiles() -> st.SearchStrategy[Profile]:
+    """Profiles with any combination of attributes set."""
+    return st.builds(
+        Profile,
+        industry=st.none() | st.sampled_from(Industry),
+        customer_type=st.none() | st.sampled_from(CustomerType),
+        occupation=st.none() | st.sampled_from(Occupation),
+        birth_date=st.none()
+        | dates(min_value=_dt.date(1920, 1, 1), max_value=_dt.date(2015, 12, 31)),
+        region=st.none() | st.sampled_from(["North", "South", "Hà Nội", "台北"]),
+        preferred_channel=st.none() | st.sampled_from(Channel),
+        email=st.none() | emails(),
+        phone=st.none() | phones(),
+    )
+
+
+def interactions(
+    *,
+    min_value: _dt.datetime = _dt.datetime(2000, 1, 1),  # noqa: DTZ001
+) -> st.SearchStrategy[Interaction]:
+    """Interactions on any channel, either direction."""
+    return st.builds(
+        Interaction,
+        channel=st.sampled_from(Channel),
+        direction=st.sampled_from(Direction),
+        at=aware_datetimes(min_value=min_value, max_value=_dt.datetime(2100, 1, 1)),  # noqa: DTZ001
+        subject=texts(),
+    )
+
+
+_STEP = st.timedeltas(min_value=_dt.timedelta(0), max_value=_dt.timedelta(days=90))
+
+
+@st.composite
+def customers(draw: st.DrawFn, *, max_commands: int = 10) -> Customer:
+    """Customers built by a random valid sequence of lifecycle commands."""
+    at = draw(aware_datetimes(max_value=_dt.datetime(2100, 1, 1)))  # noqa: DTZ001
+    customer = Customer.prospect(
+        customer_id=draw(ids(prefix="cust-")),
+        name=draw(names()),
+        at=at,
+        profile=draw(st.none() | profiles()),
+    )
+    counter = 0
+    for _ in range(draw(st.integers(min_value=0, max_value=max_commands))):
+        at = at + draw(_STEP)
+        options = ["interact"]
+        if customer.phase.name in ("ACQUISITION", "CONTRACT", "AFTER_SALES"):
+            options.append("enter")
+        if customer.open_contracts:
+            options.append("end")
+        if customer.phase.name in ("ACQUISITION", "AFTER_SALES"):
+            options.append("lose")
+        if customer.phase.name == "LOST":
+            options.append("win_back")
+        command = draw(st.sampled_from(options))
+        if command == "enter":
+            counter += 1
+            customer = customer.enter_contract(at=at, contract_id=f"k-{counter}")
+        elif command == "end":
+            contract = draw(st.sampled_from(customer.open_contracts))
+            customer = customer.end_contract(
+                at=at, contract_id=contract, fulfilled=draw(st.booleans())
+            )
+        elif command == "lose":
+            customer = customer.lose(at=at, reason="generated")
+        elif command == "win_back":
+            customer = customer.win_back(at=at)
+        else:
+            customer = customer.log_interaction(
+                Interaction(
+                    channel=Channel.PHONE, direction=Direction.INBOUND, at=at, subject="call"
+                )
+            )
+    return customer.without_events()
+
+
+@st.composite
+def contracts(draw: st.DrawFn, *, currency: str | None = None) -> Contract:
+    """Contracts signed, then perhaps delivered, paid in parts, or cancelled."""
+    at = draw(aware_datetimes(max_value=_dt.datetime(2100, 1, 1)))  # noqa: DTZ001
+    amount = draw(money(currency=currency, min_value=1, max_value=10**9)).rounded()
+    contract = Contract.sign(
+        contract_id=draw(ids(prefix="k-")),
+        customer_id=draw(ids(prefix="cust-")),
+        opportunity_id=draw(ids(prefix="opp-")),
+        amount=amount,
+        at=at,
+    )
+    parts = amount.allocate(draw(st.lists(st.integers(1, 5), min_size=1, max_size=4)))
+    paid = draw(st.integers(min_value=0, max_value=len(parts)))
+    for part in parts[:paid]:
+        at = at + draw(_STEP)
+        contract = contract.pay(part, at=at)
+    if not contract.is_fulfilled and draw(st.booleans()):
+        contract = contract.deliver(at=at + draw(_STEP))
+    if contract.is_open and draw(st.booleans()):
+        contract = contract.cancel(at=contract.changed_at, reason="generated")
+    return contract.without_events()
+
+
+def service_contracts() -> st.SearchStrategy[ServiceContract]:
+    """Service contracts on any start date (month ends and 29 February included)."""
+    return st.builds(
+        lambda **kw: ServiceContract.start(**kw).without_events(),
+        contract_id=ids(prefix="svc-"),
+        customer_id=ids(prefix="cust-"),
+        starts=dates(min_value=_dt.date(1970, 1, 1), max_value=_dt.date(2100, 12, 31)),
+        term_months=st.integers(min_value=1, max_value=60),
+        auto_renew=st.booleans(),
+        notice_days=st.integers(min_value=0, max_value=120),
+        price=money(min_value=1, max_value=10**6),
+        at=aware_datetimes(),
+    )
+
+
+@st.composite
+def complaints(draw: st.DrawFn) -> Complaint:
+    """Complaints at any handling step, perhaps compensated and closed."""
+    at = draw(aware_datetimes(max_value=_dt.datetime(2100, 1, 1)))  # noqa: DTZ001
+    complaint = Complaint.receive(
+        complaint_id=draw(ids(prefix="cmp-")),
+        customer_id=draw(ids(prefix="cust-")),
+        channel=draw(st.sampled_from(Channel)),
+        level=draw(st.sampled_from(ComplaintLevel)),
+        complainant_type=draw(st.sampled_from(ComplainantType)),
+        subject=draw(texts()),
+        at=at,
+    )
+    for step in STEPS[1 : 1 + draw(st.integers(min_value=0, max_value=4))]:
+        at = at + draw(_STEP)
+        complaint = complaint.advance(step, at=at)
+    if draw(st.booleans()):
+        complaint = complaint.compensate(
+            draw(money(currency="EUR", min_value=1, max_value=1000)), at=at
+        )
+    if complaint.current_step is STEPS[4] and draw(st.booleans()):
+        complaint = complaint.close(at=at, satisfaction=draw(st.integers(min_value=1, max_value=5)))
+    return complaint.without_events()

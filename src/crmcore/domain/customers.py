@@ -1,0 +1,718 @@
+"""Customers and their lifecycle: acquisition, contract processing, after-sales, lost.
+
+The customer's phase moves only as the transition table `LIFECYCLE_TRANSITIONS`
+says; the commands consult it, so the table is the single source of the rules.
+Personal data (name, e-mail, phone, birth date, interaction subjects) never
+appears in ``repr``, ``str`` or an error message: customers are shown by id.
+"""
+
+import datetime as _dt
+import enum
+import itertools
+import re
+from typing import Any, Self
+
+import attrs
+import pendulum
+
+from crmcore.domain.events import Aggregate, DomainEvent
+from crmcore.domain.fields import check_text, member, optional_member, tuple_of
+from crmcore.domain.ids import check_id
+from crmcore.domain.times import elapsed, not_before, to_date, to_utc
+from crmcore.errors import InvalidTransitionError, ValidationError
+
+MAX_NAME_LENGTH = 200
+MAX_REASON_LENGTH = 500
+MAX_SUBJECT_LENGTH = 500
+
+
+class LifecyclePhase(enum.Enum):
+    """The sources' customer life cycle, plus LOST for churned or disqualified."""
+
+    ACQUISITION = "acquisition"
+    CONTRACT = "contract"
+    AFTER_SALES = "after-sales"
+    LOST = "lost"
+
+
+@attrs.frozen
+class Transition:
+    """One allowed phase change: from, to, the command that makes it, and when."""
+
+    source: LifecyclePhase
+    target: LifecyclePhase
+    command: str
+    when: str
+
+
+_A, _C, _S, _L = (
+    LifecyclePhase.ACQUISITION,
+    LifecyclePhase.CONTRACT,
+    LifecyclePhase.AFTER_SALES,
+    LifecyclePhase.LOST,
+)
+
+LIFECYCLE_TRANSITIONS: tuple[Transition, ...] = (
+    Transition(_A, _C, "enter_contract", "a contract is signed (an opportunity is won)"),
+    Transition(_C, _C, "enter_contract", "another contract is signed (one more open contract)"),
+    Transition(
+        _C,
+        _S,
+        "end_contract",
+        "the last open contract ends and at least one contract was ever fulfilled",
+    ),
+    Transition(
+        _C,
+        _A,
+        "end_contract",
+        "the last open contract ends by cancellation and none was ever fulfilled",
+    ),
+    Transition(_S, _C, "enter_contract", "a new contract is signed (repeat, cross-sell, up-sell)"),
+    Transition(_A, _L, "lose", "the prospect is disqualified (reason required)"),
+    Transition(_S, _L, "lose", "the customer churns (reason required)"),
+    Transition(_L, _A, "win_back", "win-back: a lost customer is worked again"),
+)
+"""The lifecycle rules as data: every phase change a command may make."""
+
+
+def allowed_targets(phase: LifecyclePhase) -> tuple[LifecyclePhase, ...]:
+    """The phases reachable from ``phase`` in one transition, in table order."""
+    seen: dict[LifecyclePhase, None] = {}
+    for transition in LIFECYCLE_TRANSITIONS:
+        if transition.source is phase:
+            seen[transition.target] = None
+    return tuple(seen)
+
+
+def lifecycle_mermaid() -> str:
+    """The transition table as a Mermaid state diagram."""
+    lines = ["stateDiagram-v2", "    [*] --> acquisition : prospect"]
+    for t in LIFECYCLE_TRANSITIONS:
+        lines.append(f"    {_state(t.source)} --> {_state(t.target)} : {t.command}")
+    return "\n".join(lines) + "\n"
+
+
+def _state(phase: LifecyclePhase) -> str:
+    return phase.name.lower()
+
+
+# Profile ---------------------------------------------------------------------
+
+
+class Industry(enum.Enum):
+    """The sources' industry segments."""
+
+    GOVERNMENT = "government"
+    PRIVATE_ENTERPRISE = "private enterprise"
+    STATE_OWNED_ENTERPRISE = "state-owned enterprise"
+    FOREIGN_ENTERPRISE = "foreign enterprise"
+    OTHER = "other"
+
+
+class CustomerType(enum.Enum):
+    """The sources' customer types."""
+
+    ORDINARY = "ordinary"
+    INDIVIDUAL_VIP = "individual VIP"
+    CORPORATE = "corporate"
+
+
+class Occupation(enum.Enum):
+    """The sources' occupation segments."""
+
+    OWNER = "owner"
+    MANAGER = "manager"
+    SUPERVISOR = "supervisor"
+    STAFF = "staff"
+    SALES = "sales"
+
+
+class Channel(enum.Enum):
+    """Contact channels the sources list (for interactions and complaints)."""
+
+    PHONE = "phone"
+    EMAIL = "e-mail"
+    WEB = "web"
+    FACE_TO_FACE = "face to face"
+    LETTER = "letter"
+    FAX = "fax"
+    SMS = "SMS"
+    CALL_CENTRE = "call centre"
+
+
+class Direction(enum.Enum):
+    """Who started an interaction."""
+
+    INBOUND = "in"
+    OUTBOUND = "out"
+
+
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_PHONE = re.compile(r"\+?[0-9 ()./-]{3,31}")
+
+
+def _email(value: object) -> str | None:
+    if value is None:
+        return None
+    allowed = "an address like name@example.com (at most 254 characters)"
+    if type(value) is not str or len(value) > 254 or not _EMAIL.fullmatch(value):
+        raise ValidationError("email", "is not an e-mail address", allowed=allowed)
+    return value
+
+
+def _phone(value: object) -> str | None:
+    if value is None:
+        return None
+    allowed = "digits with optional +, spaces, ( ) . / -, 3 to 32 characters, at least 3 digits"
+    if type(value) is not str or not _PHONE.fullmatch(value) or sum(c.isdigit() for c in value) < 3:
+        raise ValidationError("phone", "is not a phone number", allowed=allowed)
+    return value
+
+
+def _region(value: object) -> str | None:
+    return None if value is None else check_text(value, "region")
+
+
+def _birth_date(value: object) -> pendulum.Date | None:
+    return None if value is None else to_date(value, "birth_date")
+
+
+_HIDDEN = "<hidden>"
+
+
+def _to_industry(value: object) -> Industry | None:
+    return optional_member(Industry, value, "industry")
+
+
+def _to_customer_type(value: object) -> CustomerType | None:
+    return optional_member(CustomerType, value, "customer_type")
+
+
+def _to_preferred_channel(value: object) -> Channel | None:
+    return optional_member(Channel, value, "preferred_channel")
+
+
+def _to_occupation(value: object) -> Occupation | None:
+    return optional_member(Occupation, value, "occupation")
+
+
+@attrs.frozen(repr=False)
+class Profile:
+    """What the sources segment customers by, plus contact details.
+
+    Every attribute is optional. E-mail and phone are validated lightly.
+    ``repr`` hides the personal ones (birth date, e-mail, phone).
+    """
+
+    industry: Industry | None = attrs.field(default=None, converter=_to_industry)
+    customer_type: CustomerType | None = attrs.field(default=None, converter=_to_customer_type)
+    occupation: Occupation | None = attrs.field(default=None, converter=_to_occupation)
+    birth_date: pendulum.Date | None = attrs.field(default=None, converter=_birth_date)
+    region: str | None = attrs.field(default=None, converter=_region)
+    preferred_channel: Channel | None = attrs.field(default=None, converter=_to_preferred_channel)
+    email: str | None = attrs.field(default=None, converter=_email)
+    phone: str | None = attrs.field(default=None, converter=_phone)
+
+    def __repr__(self) -> str:
+        shown = []
+        for field in attrs.fields(Profile):
+            value = getattr(self, field.name)
+            if value is None:
+                continue
+            if field.name in ("birth_date", "email", "phone"):
+                shown.append(f"{field.name}={_HIDDEN}")
+            else:
+                shown.append(
+                    f"{field.name}={value.value if isinstance(value, enum.Enum) else value!r}"
+                )
+        return f"Profile({', '.join(shown)})"
+
+    def age(self, *, on: _dt.date) -> int | None:
+        """Age in whole years on ``on`` (``None`` without a birth date).
+
+        A birthday on 29 February counts on 28 February in common years.
+
+        Raises:
+            ValidationError: ``on`` is before the birth date.
+        """
+        day = to_date(on, "on")
+        if self.birth_date is None:
+            return None
+        if day < self.birth_date:
+            raise ValidationError("on", "is before the birth date", allowed="a date on or after it")
+        years = day.year - self.birth_date.year
+        birthday = self.birth_date.add(years=years)  # clamps 29 February
+        return years if day >= birthday else years - 1
+
+
+def _profile(value: object) -> Profile:
+    if value is None:
+        return Profile()
+    if not isinstance(value, Profile):
+        raise ValidationError(
+            "profile", f"must be a Profile, not {type(value).__name__}", allowed="a Profile or None"
+        )
+    return value
+
+
+# Interactions and history ------------------------------------------------------
+
+
+def _to_channel(value: object) -> Channel:
+    return member(Channel, value, "channel")
+
+
+def _to_direction(value: object) -> Direction:
+    return member(Direction, value, "direction")
+
+
+@attrs.frozen(repr=False)
+class Interaction:
+    """One contact with the customer (the sources' contact management).
+
+    The subject is free text and stays out of ``repr``.
+    """
+
+    channel: Channel = attrs.field(converter=_to_channel)
+    direction: Direction = attrs.field(converter=_to_direction)
+    at: pendulum.DateTime = attrs.field(converter=to_utc)
+    subject: str = attrs.field(
+        validator=lambda _i, _a, v: check_text(v, "subject", max_length=MAX_SUBJECT_LENGTH)
+    )
+
+    def __repr__(self) -> str:
+        return (
+            f"Interaction(channel={self.channel.value!r}, direction={self.direction.value!r}, "
+            f"at={self.at.isoformat()})"
+        )
+
+
+@attrs.frozen
+class PhaseChange:
+    """One entry of the phase history: the phase entered at ``at``, and why."""
+
+    phase: LifecyclePhase
+    at: pendulum.DateTime
+    reason: str
+
+
+@attrs.frozen
+class ChurnRisk:
+    """The churn early warning for one customer at one instant.
+
+    Attributes:
+        at_risk: an after-sales customer quiet for at least ``quiet_days``.
+        last_activity: the latest interaction, contract signing or entry
+            into after-sales at or before ``as_of`` (``None`` if none).
+        quiet_for: the time since ``last_activity``.
+        quiet_days: the threshold used.
+    """
+
+    at_risk: bool
+    last_activity: pendulum.DateTime | None
+    quiet_for: _dt.timedelta | None
+    quiet_days: int
+
+
+# Events -----------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class CustomerProspected(DomainEvent):
+    """A new prospect was registered (phase ACQUISITION)."""
+
+    customer_id: str
+
+
+@attrs.frozen(kw_only=True)
+class CustomerPhaseChanged(DomainEvent):
+    """The customer's lifecycle phase changed."""
+
+    customer_id: str
+    previous: LifecyclePhase
+    current: LifecyclePhase
+    reason: str
+
+
+@attrs.frozen(kw_only=True)
+class CustomerContractEntered(DomainEvent):
+    """A signed contract became one of the customer's open contracts."""
+
+    customer_id: str
+    contract_id: str
+
+
+@attrs.frozen(kw_only=True)
+class CustomerContractEnded(DomainEvent):
+    """An open contract ended: fulfilled, or cancelled."""
+
+    customer_id: str
+    contract_id: str
+    fulfilled: bool
+
+
+@attrs.frozen(kw_only=True)
+class CustomerRenamed(DomainEvent):
+    """The customer's name changed (the name stays out of ``repr``)."""
+
+    customer_id: str
+    name: str = attrs.field(repr=False)
+
+
+@attrs.frozen(kw_only=True)
+class CustomerProfileUpdated(DomainEvent):
+    """The customer's profile was replaced."""
+
+    customer_id: str
+    profile: Profile
+
+
+@attrs.frozen(kw_only=True)
+class InteractionLogged(DomainEvent):
+    """A contact with the customer was recorded."""
+
+    customer_id: str
+    interaction: Interaction
+
+
+# The aggregate -------------------------------------------------------------------
+
+
+def _name(value: object) -> str:
+    if type(value) is not str or not value.strip() or len(value) > MAX_NAME_LENGTH:
+        raise ValidationError(
+            "name",
+            "must be a non-blank string of at most 200 characters",
+            allowed="a non-blank name of at most 200 characters",
+        )
+    return value
+
+
+def _to_phase_history(value: object) -> tuple[PhaseChange, ...]:
+    return tuple_of(PhaseChange, value, "phase_history")
+
+
+def _to_open_contracts(value: object) -> tuple[str, ...]:
+    return tuple_of(str, value, "open_contracts")
+
+
+def _to_interactions(value: object) -> tuple[Interaction, ...]:
+    return tuple_of(Interaction, value, "interactions")
+
+
+def _to_phase(value: object) -> LifecyclePhase:
+    return member(LifecyclePhase, value, "phase")
+
+
+@attrs.frozen(kw_only=True, repr=False)
+class Customer(Aggregate):
+    """A customer (or prospect) and its place in the lifecycle.
+
+    Build one with `Customer.prospect`. Commands return a new customer and
+    record events; a rejected command raises and changes nothing. The
+    constructor validates the fields and the history, so values rebuilt from
+    storage are checked too.
+    """
+
+    customer_id: str = attrs.field(validator=lambda _i, _a, v: check_id(v, "customer_id"))
+    name: str = attrs.field(converter=_name)
+    profile: Profile = attrs.field(default=None, converter=_profile)
+    phase: LifecyclePhase = attrs.field(converter=_to_phase)
+    open_contracts: tuple[str, ...] = attrs.field(default=(), converter=_to_open_contracts)
+    ever_fulfilled: bool = False
+    phase_history: tuple[PhaseChange, ...] = attrs.field(converter=_to_phase_history)
+    interactions: tuple[Interaction, ...] = attrs.field(default=(), converter=_to_interactions)
+    last_contract_at: pendulum.DateTime | None = attrs.field(
+        default=None, converter=attrs.converters.optional(to_utc)
+    )
+    changed_at: pendulum.DateTime = attrs.field(converter=to_utc)
+
+    def __attrs_post_init__(self) -> None:
+        for contract_id in self.open_contracts:
+            check_id(contract_id, "open_contracts")
+        if len(set(self.open_contracts)) != len(self.open_contracts):
+            raise ValidationError(
+                "open_contracts", "has duplicates", allowed="distinct contract ids"
+            )
+        if (self.phase is LifecyclePhase.CONTRACT) != bool(self.open_contracts):
+            raise ValidationError(
+                "open_contracts",
+                "must be non-empty exactly when the phase is CONTRACT",
+                allowed="open contracts only in the contract phase",
+            )
+        history = self.phase_history
+        if not history or history[-1].phase is not self.phase:
+            raise ValidationError(
+                "phase_history", "must end with the current phase", allowed="PhaseChange entries"
+            )
+        if (
+            any(b.at < a.at for a, b in itertools.pairwise(history))
+            or history[-1].at > self.changed_at
+        ):
+            raise ValidationError(
+                "phase_history", "is not in time order", allowed="entries in time order"
+            )
+        if type(self.ever_fulfilled) is not bool:
+            raise ValidationError("ever_fulfilled", "must be a bool", allowed="True or False")
+
+    def __repr__(self) -> str:
+        return f"Customer(customer_id={self.customer_id!r}, phase={self.phase.name})"
+
+    __str__ = __repr__
+
+    @classmethod
+    def prospect(
+        cls,
+        *,
+        customer_id: str,
+        name: str,
+        at: _dt.datetime,
+        profile: Profile | None = None,
+    ) -> Self:
+        """Register a new prospect, in phase ACQUISITION.
+
+        Raises:
+            ValidationError: a bad id, a blank or over-long name, a bad profile or time.
+        """
+        instant = to_utc(at)
+        customer = cls(
+            customer_id=customer_id,
+            name=name,
+            profile=profile,
+            phase=LifecyclePhase.ACQUISITION,
+            phase_history=(PhaseChange(LifecyclePhase.ACQUISITION, instant, "prospected"),),
+            changed_at=instant,
+        )
+        return customer._recorded(
+            CustomerProspected(occurred_at=instant, customer_id=customer.customer_id)
+        )
+
+    # Queries ----------------------------------------------------------------
+
+    @property
+    def last_interaction_at(self) -> pendulum.DateTime | None:
+        """When the latest interaction happened (``None`` if none was logged)."""
+        return self.interactions[-1].at if self.interactions else None
+
+    def phase_at(self, when: _dt.datetime) -> LifecyclePhase | None:
+        """The phase at ``when``: the last change at or before it (``None`` before the first)."""
+        instant = to_utc(when, "when")
+        current = None
+        for change in self.phase_history:
+            if change.at > instant:
+                break
+            current = change.phase
+        return current
+
+    def time_in_phase(self, phase: LifecyclePhase, *, as_of: _dt.datetime) -> _dt.timedelta:
+        """Total time spent in ``phase`` up to ``as_of``, summed over every visit."""
+        wanted = member(LifecyclePhase, phase, "phase")
+        end = to_utc(as_of, "as_of")
+        total = _dt.timedelta()
+        for change, following in itertools.zip_longest(self.phase_history, self.phase_history[1:]):
+            if change.at > end:
+                break
+            left = end if following is None or following.at > end else following.at
+            if change.phase is wanted:
+                total += elapsed(change.at, left)
+        return total
+
+    def churn_risk(self, *, as_of: _dt.datetime, quiet_days: int = 90) -> ChurnRisk:
+        """The churn early warning: an after-sales customer with no interaction,
+        no new contract and no entry into after-sales for ``quiet_days`` days or more.
+
+        Raises:
+            ValidationError: ``quiet_days`` is not a positive int.
+        """
+        end = to_utc(as_of, "as_of")
+        if type(quiet_days) is not int or not 1 <= quiet_days <= 36_500:
+            raise ValidationError(
+                "quiet_days", "must be a whole number of days", allowed="1 to 36500"
+            )
+        moments = [i.at for i in self.interactions if i.at <= end]
+        moments += [c.at for c in self.phase_history if c.phase is _S and c.at <= end]
+        if self.last_contract_at is not None and self.last_contract_at <= end:
+            moments.append(self.last_contract_at)
+        last = max(moments, default=None)
+        quiet_for = None if last is None else elapsed(last, end)
+        at_risk = (
+            self.phase_at(end) is _S
+            and quiet_for is not None
+            and quiet_for >= _dt.timedelta(days=quiet_days)
+        )
+        return ChurnRisk(
+            at_risk=at_risk, last_activity=last, quiet_for=quiet_for, quiet_days=quiet_days
+        )
+
+    # Commands ---------------------------------------------------------------
+
+    def _when(self, at: object) -> pendulum.DateTime:
+        instant = to_utc(at)
+        not_before(instant, self.changed_at)
+        return instant
+
+    def _check(self, command: str, target: LifecyclePhase) -> None:
+        for transition in LIFECYCLE_TRANSITIONS:
+            if (
+                transition.source is self.phase
+                and transition.target is target
+                and transition.command == command
+            ):
+                return
+        allowed = allowed_targets(self.phase)
+        hint = " (win the customer back first)" if self.phase is _L else ""
+        if command == "lose" and self.open_contracts:
+            hint = " (cancel or fulfil its open contracts first)"
+        raise InvalidTransitionError(
+            f"customer {self.customer_id!r} cannot move from {self.phase.name} to {target.name} "
+            f"by {command}{hint}; allowed from {self.phase.name}: "
+            + (", ".join(p.name for p in allowed) or "none"),
+            current=self.phase.name,
+            requested=target.name,
+            allowed=tuple(p.name for p in allowed),
+        )
+
+    def _moved(
+        self,
+        target: LifecyclePhase,
+        at: pendulum.DateTime,
+        reason: str,
+        events: list[DomainEvent],
+        **changes: Any,
+    ) -> Self:
+        if target is not self.phase:
+            events.append(
+                CustomerPhaseChanged(
+                    occurred_at=at,
+                    customer_id=self.customer_id,
+                    previous=self.phase,
+                    current=target,
+                    reason=reason,
+                )
+            )
+            changes["phase"] = target
+            changes["phase_history"] = (*self.phase_history, PhaseChange(target, at, reason))
+        return self._recorded(*events, changed_at=at, **changes)
+
+    def enter_contract(self, *, at: _dt.datetime, contract_id: str) -> Self:
+        """A contract was signed: it joins the open contracts; from ACQUISITION or
+        AFTER_SALES the customer moves to CONTRACT.
+
+        Raises:
+            InvalidTransitionError: the customer is LOST (win it back first).
+            ValidationError: a bad id, a contract already open, or a bad time.
+        """
+        instant = self._when(at)
+        check_id(contract_id, "contract_id")
+        self._check("enter_contract", _C)
+        if contract_id in self.open_contracts:
+            raise ValidationError(
+                "contract_id",
+                f"{contract_id!r} is already an open contract",
+                allowed="a new contract id",
+            )
+        entered = CustomerContractEntered(
+            occurred_at=instant, customer_id=self.customer_id, contract_id=contract_id
+        )
+        return self._moved(
+            _C,
+            instant,
+            "contract signed",
+            [entered],
+            open_contracts=(*self.open_contracts, contract_id),
+            last_contract_at=instant,
+        )
+
+    def end_contract(self, *, at: _dt.datetime, contract_id: str, fulfilled: bool) -> Self:
+        """An open contract ended, fulfilled or cancelled. When it was the last
+        one, the customer moves to AFTER_SALES if any contract was ever
+        fulfilled, else back to ACQUISITION.
+
+        Raises:
+            ValidationError: ``contract_id`` is not an open contract, or a bad time.
+        """
+        instant = self._when(at)
+        if type(fulfilled) is not bool:
+            raise ValidationError("fulfilled", "must be True or False", allowed="a bool")
+        if contract_id not in self.open_contracts:
+            raise ValidationError(
+                "contract_id",
+                "is not one of the customer's open contracts",
+                allowed=", ".join(self.open_contracts) or "no contract is open",
+            )
+        remaining = tuple(c for c in self.open_contracts if c != contract_id)
+        ever = self.ever_fulfilled or fulfilled
+        target = _C if remaining else (_S if ever else _A)
+        if target is not _C:
+            self._check("end_contract", target)
+        ended = CustomerContractEnded(
+            occurred_at=instant,
+            customer_id=self.customer_id,
+            contract_id=contract_id,
+            fulfilled=fulfilled,
+        )
+        reason = "last open contract fulfilled" if fulfilled else "last open contract cancelled"
+        if target is _S and not fulfilled:
+            reason = "last open contract cancelled; an earlier one was fulfilled"
+        return self._moved(
+            target, instant, reason, [ended], open_contracts=remaining, ever_fulfilled=ever
+        )
+
+    def lose(self, *, at: _dt.datetime, reason: str) -> Self:
+        """The prospect is disqualified or the customer churns (phase LOST).
+
+        Raises:
+            InvalidTransitionError: the customer has open contracts, or is LOST.
+            ValidationError: a blank reason or a bad time.
+        """
+        instant = self._when(at)
+        check_text(reason, "reason", max_length=MAX_REASON_LENGTH)
+        self._check("lose", _L)
+        return self._moved(_L, instant, reason, [])
+
+    def win_back(self, *, at: _dt.datetime) -> Self:
+        """Work a lost customer again (back to ACQUISITION).
+
+        Raises:
+            InvalidTransitionError: the customer is not LOST.
+        """
+        instant = self._when(at)
+        self._check("win_back", _A)
+        return self._moved(_A, instant, "win-back", [])
+
+    def rename(self, name: str, *, at: _dt.datetime) -> Self:
+        """Change the name (does not change the phase)."""
+        instant = self._when(at)
+        new_name = _name(name)
+        event = CustomerRenamed(occurred_at=instant, customer_id=self.customer_id, name=new_name)
+        return self._recorded(event, name=new_name, changed_at=instant)
+
+    def update_profile(self, profile: Profile, *, at: _dt.datetime) -> Self:
+        """Replace the whole profile."""
+        instant = self._when(at)
+        new_profile = _profile(profile)
+        event = CustomerProfileUpdated(
+            occurred_at=instant, customer_id=self.customer_id, profile=new_profile
+        )
+        return self._recorded(event, profile=new_profile, changed_at=instant)
+
+    def log_interaction(self, interaction: Interaction) -> Self:
+        """Record a contact. Interactions may be logged after the fact: their
+        time is not checked against the last change, and they are kept in
+        time order (equal times in the order logged)."""
+        if not isinstance(interaction, Interaction):
+            raise ValidationError(
+                "interaction",
+                f"must be an Interaction, not {type(interaction).__name__}",
+                allowed="an Interaction",
+            )
+        position = len(self.interactions)
+        while position and self.interactions[position - 1].at > interaction.at:
+            position -= 1
+        interactions = (*self.interactions[:position], interaction, *self.interactions[position:])
+        event = InteractionLogged(
+            occurred_at=interaction.at, customer_id=self.customer_id, interaction=interaction
+        )
+        return self._recorded(
+            event, interactions=interactions, changed_at=max(self.changed_at, interaction.at)
+        )
