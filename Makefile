@@ -18,8 +18,8 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests conftest.py
-	$(BIN)/ruff format --check src tests conftest.py
+	$(BIN)/ruff check src tests examples conftest.py
+	$(BIN)/ruff format --check src tests examples conftest.py
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

@@ -47,6 +47,7 @@ def _fake_package(tmp_path: Path) -> Path:
         "domain/__init__.py": "import os\n",  # purity violation
         "analytics/__init__.py": "import random\n",  # purity violation
         "ports.py": "import sqlite3\n",  # purity violation
+        "services.py": "import uuid\n",  # purity violation
         "adapters/__init__.py": "",
         "testing/__init__.py": "",
         "cli.py": "",
@@ -82,7 +83,7 @@ def test_import_linter_contracts_fire_on_violations(tmp_path: Path) -> None:
     output = result.stdout
     assert "2 broken" in output
     assert "crmcore.errors -> crmcore.domain" in output
-    for forbidden in ("os", "random", "sqlite3"):
+    for forbidden in ("os", "random", "sqlite3", "uuid"):
         assert f"-> {forbidden}" in output
 
 

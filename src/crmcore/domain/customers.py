@@ -594,6 +594,15 @@ class Customer(Aggregate):
             changes["phase_history"] = (*self.phase_history, PhaseChange(target, at, reason))
         return self._recorded(*events, changed_at=at, **changes)
 
+    def check_can_sign(self) -> None:
+        """Raise unless a contract could be signed now (the table allows
+        ``enter_contract``: the customer is not LOST).
+
+        Raises:
+            InvalidTransitionError: the customer is LOST (win it back first).
+        """
+        self._check("enter_contract", _C)
+
     def enter_contract(self, *, at: _dt.datetime, contract_id: str) -> Self:
         """A contract was signed: it joins the open contracts; from ACQUISITION or
         AFTER_SALES the customer moves to CONTRACT.

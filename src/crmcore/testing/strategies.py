@@ -350,7 +350,8 @@ def contracts(draw: st.DrawFn, *, currency: str | None = None) -> Contract:
         amount=amount,
         at=at,
     )
-    parts = amount.allocate(draw(st.lists(st.integers(1, 5), min_size=1, max_size=4)))
+    shares = amount.allocate(draw(st.lists(st.integers(1, 5), min_size=1, max_size=4)))
+    parts = [part for part in shares if not part.is_zero()]
     paid = draw(st.integers(min_value=0, max_value=len(parts)))
     for part in parts[:paid]:
         at = at + draw(_STEP)

@@ -1,0 +1,1 @@
+"""Examples that use crmcore from the outside (they may do I/O)."""

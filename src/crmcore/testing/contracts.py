@@ -1,0 +1,656 @@
+"""The repository and unit-of-work contract kit (public API).
+
+Any storage adapter must pass it; the in-memory store's own tests are
+subclasses of it. To check your adapter, subclass each contract (with a name
+pytest collects, such as ``TestMyCustomers``) and implement
+``unit_of_work_factory``: it returns a function that makes units of work on
+one fresh, empty store, so that several of them can share it::
+
+    class TestMyCustomers(CustomerRepositoryContract):
+        def unit_of_work_factory(self):
+            store = MyStore.empty()
+            return lambda: MyUnitOfWork(store)
+
+The base classes have no ``Test`` prefix, so pytest collects only your
+subclasses. Each rule is one small Hypothesis test.
+"""
+
+import abc
+from collections.abc import Callable
+from typing import Any, ClassVar, Generic, TypeVar
+
+import pendulum
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule
+
+from crmcore.domain.complaints import Complaint
+from crmcore.domain.contracts import Contract, ServiceContract
+from crmcore.domain.customers import Customer, LifecyclePhase
+from crmcore.domain.events import Aggregate, DomainEvent
+from crmcore.domain.money import Money
+from crmcore.domain.opportunities import Opportunity
+from crmcore.domain.pipeline import DEFAULT_PIPELINE, HUBSPOT_PIPELINE
+from crmcore.errors import (
+    AlreadyExistsError,
+    ConcurrencyError,
+    CrmError,
+    NotFoundError,
+)
+from crmcore.ports import Repository, UnitOfWork
+from crmcore.testing import strategies
+
+__all__ = [
+    "ComplaintRepositoryContract",
+    "ContractRepositoryContract",
+    "CustomerRepositoryContract",
+    "Factory",
+    "OpportunityRepositoryContract",
+    "RepositoryContract",
+    "ServiceContractRepositoryContract",
+    "UnitOfWorkContract",
+    "repository_state_machine",
+]
+
+A = TypeVar("A", bound=Aggregate)
+Factory = Callable[[], UnitOfWork]
+"""Makes units of work that share one store."""
+
+_ID_FIELDS = {
+    "customers": "customer_id",
+    "opportunities": "opportunity_id",
+    "contracts": "contract_id",
+    "service_contracts": "contract_id",
+    "complaints": "complaint_id",
+}
+
+
+def _id(repository_name: str, aggregate: Aggregate) -> str:
+    value: str = getattr(aggregate, _ID_FIELDS[repository_name])
+    return value
+
+
+def _repo(uow: UnitOfWork, repository_name: str) -> Repository[Any]:
+    repository: Repository[Any] = getattr(uow, repository_name)
+    return repository
+
+
+_MARKER = DomainEvent(occurred_at=pendulum.datetime(2000, 1, 1, tz="UTC"))
+
+
+class RepositoryContract(abc.ABC, Generic[A]):
+    """The rules every repository follows, one Hypothesis test per rule.
+
+    Subclasses name the repository (``repository_name``), give a strategy
+    for its aggregates (``aggregates``), and check the kind's queries
+    (``check_queries``).
+    """
+
+    repository_name: ClassVar[str]
+    max_examples: ClassVar[int | None] = None
+    """Examples per rule; ``None`` keeps the active Hypothesis profile's number."""
+
+    @abc.abstractmethod
+    def unit_of_work_factory(self) -> Factory:
+        """A function making units of work that share one fresh, empty store."""
+
+    @abc.abstractmethod
+    def aggregates(self) -> st.SearchStrategy[A]:
+        """Valid aggregates of this repository's kind."""
+
+    @abc.abstractmethod
+    def check_queries(self, repository: Any, stored: list[A]) -> None:
+        """Assert that each query of the repository returns exactly the
+        matching ``stored`` aggregates, ordered by id."""
+
+    def _many(self) -> st.SearchStrategy[list[A]]:
+        return st.lists(
+            self.aggregates(),
+            min_size=1,
+            max_size=5,
+            unique_by=lambda a: _id(self.repository_name, a),
+        )
+
+    def _stored(self, factory: Factory, aggregates: list[A]) -> None:
+        with factory() as uow:
+            for aggregate in aggregates:
+                _repo(uow, self.repository_name).add(aggregate)
+            uow.commit()
+
+    def _case(self, data: st.DataObject) -> tuple[Factory, list[A]]:
+        return self.unit_of_work_factory(), data.draw(self._many())
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # Each subclass gets its own @given wrappers: Hypothesis refuses to run
+        # one decorated test from instances of different classes.
+        super().__init_subclass__(**kwargs)
+        for name, function in vars(RepositoryContract).items():
+            if name.startswith("test_"):
+                test = given(data=st.data())(function)
+                if cls.max_examples is not None:
+                    test = settings(max_examples=cls.max_examples)(test)
+                setattr(cls, name, test)
+
+    def test_added_aggregates_round_trip(self, data: st.DataObject) -> None:
+        """What is added and committed comes back equal, at version 1, without events."""
+        factory, aggregates = self._case(data)
+        self._stored(factory, aggregates)
+        with factory() as uow:
+            for aggregate in aggregates:
+                loaded = _repo(uow, self.repository_name).get(_id(self.repository_name, aggregate))
+                assert loaded == aggregate
+                assert loaded.version == 1
+                assert loaded.pending_events == ()
+
+    def test_duplicate_add_is_rejected(self, data: st.DataObject) -> None:
+        """Adding an id that is taken raises AlreadyExistsError, in the block and later."""
+        factory, aggregates = self._case(data)
+        first = aggregates[0]
+        with factory() as uow:
+            repository = _repo(uow, self.repository_name)
+            repository.add(first)
+            with pytest.raises(AlreadyExistsError):
+                repository.add(first)
+            uow.commit()
+        with factory() as uow, pytest.raises(AlreadyExistsError):
+            _repo(uow, self.repository_name).add(first)
+
+    def test_missing_ids_are_not_found(self, data: st.DataObject) -> None:
+        """get, save and remove of an unknown id raise NotFoundError; ``in`` is False."""
+        factory, aggregates = self._case(data)
+        missing = aggregates[0]
+        record_id = _id(self.repository_name, missing)
+        with factory() as uow:
+            repository = _repo(uow, self.repository_name)
+            assert record_id not in repository
+            for attempt in (
+                lambda: repository.get(record_id),
+                lambda: repository.save(missing),
+                lambda: repository.remove(record_id),
+            ):
+                with pytest.raises(NotFoundError) as error:
+                    attempt()
+                assert error.value.record_id == record_id
+
+    def test_stale_save_is_rejected_and_changes_nothing(self, data: st.DataObject) -> None:
+        """Saving a copy loaded before someone else's save raises ConcurrencyError."""
+        factory, aggregates = self._case(data)
+        first = aggregates[0]
+        record_id = _id(self.repository_name, first)
+        self._stored(factory, [first])
+        slow = factory()
+        with slow:
+            stale = _repo(slow, self.repository_name).get(record_id)
+            with factory() as fast:
+                fresh = _repo(fast, self.repository_name).get(record_id)
+                saved = _repo(fast, self.repository_name).save(fresh)
+                assert saved.version == 2
+                fast.commit()
+            with pytest.raises(ConcurrencyError) as error:
+                _repo(slow, self.repository_name).save(stale)
+            assert (error.value.expected, error.value.actual) == (1, 2)
+        with factory() as uow:
+            assert _repo(uow, self.repository_name).get(record_id).version == 2
+
+    def test_save_increments_the_version(self, data: st.DataObject) -> None:
+        """Each save stores the next version; keep working with what save returns."""
+        factory, aggregates = self._case(data)
+        first = aggregates[0]
+        self._stored(factory, [first])
+        with factory() as uow:
+            repository = _repo(uow, self.repository_name)
+            current = repository.get(_id(self.repository_name, first))
+            for expected in (2, 3):
+                current = repository.save(current)
+                assert current.version == expected
+            uow.commit()
+        with factory() as uow:
+            assert (
+                _repo(uow, self.repository_name).get(_id(self.repository_name, first)).version == 3
+            )
+
+    def test_removed_aggregates_are_gone(self, data: st.DataObject) -> None:
+        """After remove and commit, the id is not found and not listed."""
+        factory, aggregates = self._case(data)
+        self._stored(factory, aggregates)
+        gone = _id(self.repository_name, aggregates[0])
+        with factory() as uow:
+            _repo(uow, self.repository_name).remove(gone)
+            uow.commit()
+        with factory() as uow:
+            repository = _repo(uow, self.repository_name)
+            assert gone not in repository
+            assert gone not in [_id(self.repository_name, a) for a in repository.list()]
+            with pytest.raises(NotFoundError):
+                repository.get(gone)
+
+    def test_queries_are_ordered_and_complete(self, data: st.DataObject) -> None:
+        """list() returns everything ordered by id; each query exactly its matches."""
+        factory, aggregates = self._case(data)
+        self._stored(factory, aggregates)
+        with factory() as uow:
+            repository = _repo(uow, self.repository_name)
+            listed = repository.list()
+            expected = sorted(aggregates, key=lambda a: _id(self.repository_name, a))
+            assert [_id(self.repository_name, a) for a in listed] == [
+                _id(self.repository_name, a) for a in expected
+            ]
+            assert list(listed) == expected
+            self.check_queries(repository, expected)
+
+    def test_pending_events_are_not_persisted(self, data: st.DataObject) -> None:
+        """Stored aggregates come back without pending events."""
+        factory, aggregates = self._case(data)
+        with_event = aggregates[0]._replaced(pending_events=(_MARKER,))
+        self._stored(factory, [with_event])
+        with factory() as uow:
+            loaded = _repo(uow, self.repository_name).get(_id(self.repository_name, with_event))
+            assert loaded.pending_events == ()
+            assert loaded == with_event
+
+
+def _expect(got: tuple[Any, ...], expected: list[Any]) -> None:
+    assert list(got) == expected
+
+
+class CustomerRepositoryContract(RepositoryContract[Customer]):
+    """The contract for a customer repository (``uow.customers``)."""
+
+    repository_name = "customers"
+
+    def aggregates(self) -> st.SearchStrategy[Customer]:
+        """Generated customers in every phase."""
+        return strategies.customers(max_commands=6)
+
+    def check_queries(self, repository: Any, stored: list[Customer]) -> None:
+        """``in_phase`` for every phase."""
+        for phase in LifecyclePhase:
+            _expect(repository.in_phase(phase), [c for c in stored if c.phase is phase])
+
+
+class OpportunityRepositoryContract(RepositoryContract[Opportunity]):
+    """The contract for an opportunity repository (``uow.opportunities``)."""
+
+    repository_name = "opportunities"
+
+    def aggregates(self) -> st.SearchStrategy[Opportunity]:
+        """Generated opportunities, open and closed, on a few customers."""
+        presets = st.sampled_from([DEFAULT_PIPELINE, HUBSPOT_PIPELINE])
+        return presets.flatmap(lambda p: strategies.opportunities(pipeline=p, max_commands=5)).map(
+            lambda o: o._replaced(customer_id=f"cust-{len(o.opportunity_id) % 3}")
+        )
+
+    def check_queries(self, repository: Any, stored: list[Opportunity]) -> None:
+        """``for_customer``, ``open`` and ``closed``."""
+        for customer_id in {o.customer_id for o in stored} | {"cust-none"}:
+            _expect(
+                repository.for_customer(customer_id),
+                [o for o in stored if o.customer_id == customer_id],
+            )
+        _expect(repository.open(), [o for o in stored if o.is_open])
+        _expect(repository.closed(), [o for o in stored if not o.is_open])
+
+
+class ContractRepositoryContract(RepositoryContract[Contract]):
+    """The contract for a contract repository (``uow.contracts``)."""
+
+    repository_name = "contracts"
+
+    def aggregates(self) -> st.SearchStrategy[Contract]:
+        """Generated contracts: open, fulfilled and cancelled."""
+        return strategies.contracts().map(
+            lambda c: c._replaced(customer_id=f"cust-{len(c.contract_id) % 3}")
+        )
+
+    def check_queries(self, repository: Any, stored: list[Contract]) -> None:
+        """``for_customer`` and ``open``."""
+        for customer_id in {c.customer_id for c in stored} | {"cust-none"}:
+            _expect(
+                repository.for_customer(customer_id),
+                [c for c in stored if c.customer_id == customer_id],
+            )
+        _expect(repository.open(), [c for c in stored if c.is_open])
+
+
+class ServiceContractRepositoryContract(RepositoryContract[ServiceContract]):
+    """The contract for a service-contract repository (``uow.service_contracts``)."""
+
+    repository_name = "service_contracts"
+
+    def aggregates(self) -> st.SearchStrategy[ServiceContract]:
+        """Generated service contracts."""
+        return strategies.service_contracts().map(
+            lambda c: c._replaced(customer_id=f"cust-{len(c.contract_id) % 3}")
+        )
+
+    def check_queries(self, repository: Any, stored: list[ServiceContract]) -> None:
+        """``for_customer``."""
+        for customer_id in {c.customer_id for c in stored} | {"cust-none"}:
+            _expect(
+                repository.for_customer(customer_id),
+                [c for c in stored if c.customer_id == customer_id],
+            )
+
+
+class ComplaintRepositoryContract(RepositoryContract[Complaint]):
+    """The contract for a complaint repository (``uow.complaints``)."""
+
+    repository_name = "complaints"
+
+    def aggregates(self) -> st.SearchStrategy[Complaint]:
+        """Generated complaints at every step."""
+        return strategies.complaints().map(
+            lambda c: c._replaced(customer_id=f"cust-{len(c.complaint_id) % 3}")
+        )
+
+    def check_queries(self, repository: Any, stored: list[Complaint]) -> None:
+        """``for_customer`` and ``open``."""
+        for customer_id in {c.customer_id for c in stored} | {"cust-none"}:
+            _expect(
+                repository.for_customer(customer_id),
+                [c for c in stored if c.customer_id == customer_id],
+            )
+        _expect(repository.open(), [c for c in stored if not c.is_closed])
+
+
+# A model-based test: the repository beside a dict ---------------------------------
+
+
+def repository_state_machine(
+    factory: Callable[[], Factory],
+    repository_name: str,
+    aggregates: st.SearchStrategy[Any],
+) -> type[RuleBasedStateMachine]:
+    """A state machine that drives a repository beside a plain dict.
+
+    Every rule runs in its own unit of work and commits, so the machine
+    checks what is durable. Use it as ``TestX = repository_state_machine(...).TestCase``.
+
+    Args:
+        factory: makes a unit-of-work factory on a fresh, empty store (called
+            once per run).
+        repository_name: ``"customers"``, ``"opportunities"``, ...
+        aggregates: the strategy for the repository's aggregates.
+    """
+
+    class RepositoryMachine(RuleBasedStateMachine):
+        stored = Bundle("stored")
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.make = factory()
+            self.model: dict[str, tuple[int, Any]] = {}
+            self.known: dict[str, Any] = {}
+
+        def _id(self, aggregate: Any) -> str:
+            return _id(repository_name, aggregate)
+
+        @rule(target=stored, aggregate=aggregates)
+        def add(self, aggregate: Any) -> str:
+            return self._add(aggregate)
+
+        @rule(record_id=stored)
+        def add_again(self, record_id: str) -> None:
+            """Add an id that is stored (refused) or was removed (accepted)."""
+            self._add(self.known[record_id])
+
+        def _add(self, aggregate: Any) -> str:
+            record_id = self._id(aggregate)
+            self.known[record_id] = aggregate
+            with self.make() as uow:
+                repository = _repo(uow, repository_name)
+                if record_id in self.model:
+                    with pytest.raises(AlreadyExistsError):
+                        repository.add(aggregate)
+                    return record_id
+                repository.add(aggregate)
+                uow.commit()
+            self.model[record_id] = (1, aggregate)
+            return record_id
+
+        @rule(record_id=stored)
+        def get(self, record_id: str) -> None:
+            with self.make() as uow:
+                repository = _repo(uow, repository_name)
+                if record_id in self.model:
+                    version, expected = self.model[record_id]
+                    loaded = repository.get(record_id)
+                    assert (loaded, loaded.version) == (expected, version)
+                else:
+                    with pytest.raises(NotFoundError):
+                        repository.get(record_id)
+
+        @rule(record_id=stored, stale=st.booleans())
+        def save(self, record_id: str, stale: bool) -> None:
+            if record_id not in self.model:
+                return
+            version, aggregate = self.model[record_id]
+            with self.make() as uow:
+                repository = _repo(uow, repository_name)
+                loaded = repository.get(record_id)
+                if stale:
+                    with pytest.raises(ConcurrencyError):
+                        repository.save(loaded._replaced(version=version - 1))
+                    return
+                repository.save(loaded)
+                uow.commit()
+            self.model[record_id] = (version + 1, aggregate)
+
+        @rule(record_id=stored)
+        def remove(self, record_id: str) -> None:
+            with self.make() as uow:
+                repository = _repo(uow, repository_name)
+                if record_id in self.model:
+                    repository.remove(record_id)
+                    uow.commit()
+                    del self.model[record_id]
+                else:
+                    with pytest.raises(NotFoundError):
+                        repository.remove(record_id)
+
+        @invariant()
+        def listing_matches_the_model(self) -> None:
+            with self.make() as uow:
+                listed = _repo(uow, repository_name).list()
+            assert [(self._id(a), a.version) for a in listed] == [
+                (k, v) for k, (v, _) in sorted(self.model.items())
+            ]
+
+    RepositoryMachine.__name__ = f"{repository_name.title()}RepositoryMachine"
+    return RepositoryMachine
+
+
+# The unit of work ----------------------------------------------------------------------
+
+_T0 = pendulum.datetime(2030, 1, 1, tz="UTC")
+
+
+def _customer(number: int) -> Customer:
+    return Customer.prospect(customer_id=f"cust-{number}", name=f"Customer {number}", at=_T0)
+
+
+def _opportunity(number: int, customer: int) -> Opportunity:
+    return Opportunity.open(
+        opportunity_id=f"opp-{number}",
+        customer_id=f"cust-{customer}",
+        title="Deal",
+        amount=Money.of("100", "EUR"),
+        at=_T0,
+    )
+
+
+class UnitOfWorkContract(abc.ABC):
+    """The rules every unit of work follows (DESIGN.md §5)."""
+
+    @abc.abstractmethod
+    def unit_of_work_factory(self) -> Factory:
+        """A function making units of work that share one fresh, empty store."""
+
+    def test_reads_see_the_blocks_own_writes_and_others_only_after_commit(self) -> None:
+        make = self.unit_of_work_factory()
+        with make() as writer:
+            writer.customers.add(_customer(1))
+            assert writer.customers.get("cust-1") == _customer(1)
+            assert "cust-1" in writer.customers
+            with make() as reader:
+                assert "cust-1" not in reader.customers
+            writer.commit()
+            with make() as reader:
+                assert reader.customers.get("cust-1") == _customer(1)
+
+    def test_listing_sees_the_blocks_own_writes_and_removals(self) -> None:
+        make = self.unit_of_work_factory()
+        with make() as uow:
+            uow.customers.add(_customer(1))
+            uow.customers.add(_customer(2))
+            uow.commit()
+        with make() as uow:
+            uow.customers.remove("cust-1")
+            uow.customers.add(_customer(3))
+            uow.opportunities.add(_opportunity(1, 3))
+            renamed = uow.customers.save(uow.customers.get("cust-2").rename("New", at=_T0))
+            assert uow.customers.list() == (renamed, _customer(3))
+            assert [c.version for c in uow.customers.list()] == [2, 1]
+
+    def test_a_commit_without_writes_changes_nothing(self) -> None:
+        make = self.unit_of_work_factory()
+        with make() as uow:
+            uow.customers.add(_customer(1))
+            uow.commit()
+        with make() as reader:
+            reader.customers.get("cust-1")
+            with make() as writer:
+                writer.customers.save(writer.customers.get("cust-1"))
+                writer.commit()
+            reader.commit()  # read-only: nothing to conflict with
+        with make() as uow:
+            assert uow.customers.get("cust-1").version == 2
+
+    def test_leaving_without_commit_discards_everything(self) -> None:
+        make = self.unit_of_work_factory()
+        with make() as uow:
+            uow.customers.add(_customer(1))
+        with pytest.raises(KeyError), make() as uow:  # noqa: PT012 - the block is the subject
+            uow.customers.add(_customer(2))
+            raise KeyError("boom")
+        with make() as uow:
+            assert uow.customers.list() == ()
+
+    def test_a_commit_writes_several_aggregates_atomically(self) -> None:
+        make = self.unit_of_work_factory()
+        with make() as uow:
+            uow.customers.add(_customer(1))
+            uow.opportunities.add(_opportunity(1, 1))
+            uow.commit()
+        with make() as uow:
+            assert [c.customer_id for c in uow.customers.list()] == ["cust-1"]
+            assert [o.opportunity_id for o in uow.opportunities.list()] == ["opp-1"]
+
+    def test_a_conflicting_commit_writes_nothing(self) -> None:
+        make = self.unit_of_work_factory()
+        with make() as uow:
+            uow.customers.add(_customer(1))
+            uow.commit()
+        with make() as slow:
+            customer = slow.customers.get("cust-1")
+            slow.opportunities.add(_opportunity(1, 1))
+            with make() as fast:
+                fast.customers.save(fast.customers.get("cust-1"))
+                fast.commit()
+            # The copy is stale, so its save fails; the commit fails too,
+            # because the block read a customer that has changed since.
+            with pytest.raises(ConcurrencyError) as error:
+                slow.customers.save(customer.rename("Renamed", at=_T0))
+            assert error.value.record_id == "cust-1"
+            with pytest.raises(ConcurrencyError):
+                slow.commit()
+        with make() as uow:
+            assert uow.opportunities.list() == ()
+            assert uow.customers.get("cust-1").version == 2
+            assert uow.customers.get("cust-1").name == "Customer 1"
+
+    def test_an_aggregate_only_read_also_conflicts(self) -> None:
+        """Prevents write skew: a commit based on a stale read is refused."""
+        make = self.unit_of_work_factory()
+        with make() as uow:
+            uow.customers.add(_customer(1))
+            uow.commit()
+        with make() as slow:
+            slow.customers.get("cust-1")  # read only
+            slow.opportunities.add(_opportunity(1, 1))
+            with make() as fast:
+                fast.customers.save(fast.customers.get("cust-1").lose(at=_T0, reason="churn"))
+                fast.commit()
+            with pytest.raises(ConcurrencyError):
+                slow.commit()
+        with make() as uow:
+            assert uow.opportunities.list() == ()
+
+    def test_concurrent_adds_of_one_id_conflict(self) -> None:
+        make = self.unit_of_work_factory()
+        with make() as first, make() as second:
+            first.customers.add(_customer(1))
+            second.customers.add(_customer(1))
+            first.commit()
+            with pytest.raises(ConcurrencyError):
+                second.commit()
+
+    def test_a_unit_of_work_is_not_re_entrant_but_reusable(self) -> None:
+        uow = self.unit_of_work_factory()()
+        with uow, pytest.raises(CrmError):
+            uow.__enter__()  # entering an open one fails
+        with uow:
+            uow.customers.add(_customer(1))
+            uow.commit()
+        with uow:
+            assert "cust-1" in uow.customers
+
+    def test_repositories_need_an_open_unit_of_work(self) -> None:
+        uow = self.unit_of_work_factory()()
+        for attempt in (
+            lambda: uow.customers.get("cust-1"),
+            lambda: uow.customers.list(),
+            lambda: uow.commit(),
+        ):
+            with pytest.raises(CrmError):
+                attempt()
+
+    def test_events_are_handed_over_after_commit_and_only_once(self) -> None:
+        make = self.unit_of_work_factory()
+        uow = make()
+        customer = _customer(1)
+        with uow:
+            uow.customers.add(customer)
+            assert uow.collect_events() == []
+            uow.commit()
+        assert uow.collect_events() == list(customer.pending_events)
+        assert uow.collect_events() == []
+        with uow:
+            loaded = uow.customers.get("cust-1")
+            uow.customers.save(loaded.rename("Other", at=_T0))
+        assert uow.collect_events() == []  # not committed: no events
+
+    def test_several_commits_in_one_block(self) -> None:
+        make = self.unit_of_work_factory()
+        with make() as uow:
+            saved = uow.customers.add(_customer(1))
+            uow.commit()
+            saved = uow.customers.save(saved.rename("Second", at=_T0))
+            uow.commit()
+            assert saved.version == 2
+        with make() as uow:
+            assert uow.customers.get("cust-1").name == "Second"
+
+    def test_versions_count_across_remove_and_add_again(self) -> None:
+        make = self.unit_of_work_factory()
+        with make() as uow:
+            uow.customers.add(_customer(1))
+            uow.commit()
+        with make() as uow:
+            uow.customers.remove("cust-1")
+            again = uow.customers.add(_customer(1))
+            assert again.version == 2
+            uow.commit()
+        with make() as uow:
+            assert uow.customers.get("cust-1").version == 2

@@ -1,0 +1,37 @@
+"""Bad input to the repositories raises CrmErrors and changes nothing."""
+
+import pendulum
+import pytest
+
+from crmcore import Money, Opportunity, ValidationError
+from crmcore.adapters.memory import InMemoryUnitOfWork
+
+T0 = pendulum.datetime(2030, 1, 1, tz="UTC")
+
+
+def test_a_repository_refuses_other_types() -> None:
+    opportunity = Opportunity.open(
+        opportunity_id="o", customer_id="c", title="t", amount=Money.of("1", "EUR"), at=T0
+    )
+    with InMemoryUnitOfWork() as uow:
+        with pytest.raises(ValidationError, match="stores Customer values, not Opportunity"):
+            uow.customers.add(opportunity)  # type: ignore[arg-type]
+        with pytest.raises(ValidationError, match="stores Customer values"):
+            uow.customers.save(Money.of("1", "EUR"))  # type: ignore[arg-type]
+        assert uow.customers.list() == ()
+
+
+@pytest.mark.parametrize("bad", ["", "a b", 5, None, "x" * 129])
+def test_malformed_ids_are_validation_errors_and_never_contained(bad: object) -> None:
+    with InMemoryUnitOfWork() as uow:
+        assert bad not in uow.customers
+        with pytest.raises(ValidationError) as caught:
+            uow.customers.get(bad)  # type: ignore[arg-type]
+        assert caught.value.field == "customer id"
+        with pytest.raises(ValidationError):
+            uow.opportunities.for_customer(bad)  # type: ignore[arg-type]
+
+
+def test_in_phase_rejects_unknown_phases() -> None:
+    with InMemoryUnitOfWork() as uow, pytest.raises(ValidationError, match="phase"):
+        uow.customers.in_phase("gone")  # type: ignore[arg-type]

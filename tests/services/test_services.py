@@ -1,0 +1,361 @@
+from collections.abc import Callable
+from typing import Any
+
+import pendulum
+import pytest
+
+from crmcore import (
+    ComplaintStep,
+    ContractFulfilled,
+    CustomerPhaseChanged,
+    InvalidTransitionError,
+    LifecyclePhase,
+    Money,
+    NotFoundError,
+    OpportunityWon,
+    Profile,
+    ValidationError,
+    services,
+)
+from crmcore.adapters.memory import InMemoryStore, InMemoryUnitOfWork
+from crmcore.testing import SequentialIds
+
+T0 = pendulum.datetime(2030, 1, 1, 9, tz="UTC")
+
+
+def day(n: float) -> pendulum.DateTime:
+    return T0.add(hours=int(n * 24))
+
+
+@pytest.fixture
+def uow() -> InMemoryUnitOfWork:
+    return InMemoryUnitOfWork(InMemoryStore(), ids=SequentialIds())
+
+
+def test_the_whole_life_of_a_customer(uow: InMemoryUnitOfWork) -> None:
+    customer_id = services.register_prospect(uow, name="Phạm Thu", at=T0)
+    assert customer_id == "cust-000001"
+    services.log_interaction(
+        uow, customer_id, channel="phone", direction="out", subject="intro call", at=day(1)
+    )
+    opp = services.open_opportunity(
+        uow, customer_id=customer_id, title="CRM", amount=Money.of("5000", "USD"), at=day(2)
+    )
+    services.move_opportunity(uow, opp, stage="Proposal", at=day(5))
+    contract_id = services.win_opportunity(uow, opp, at=day(10))
+    with uow:
+        assert uow.customers.get(customer_id).phase is LifecyclePhase.CONTRACT
+        assert uow.contracts.get(contract_id).amount == Money.of("5000", "USD")
+        assert uow.opportunities.get(opp).is_won
+    services.record_delivery(uow, contract_id, at=day(12))
+    services.record_payment(uow, contract_id, amount=Money.of("2000", "USD"), at=day(13))
+    with uow:
+        assert uow.customers.get(customer_id).phase is LifecyclePhase.CONTRACT
+    services.record_payment(uow, contract_id, amount=Money.of("3000", "USD"), at=day(20))
+    with uow:
+        assert uow.customers.get(customer_id).phase is LifecyclePhase.AFTER_SALES
+        assert uow.contracts.get(contract_id).is_fulfilled
+    service_id = services.start_service_contract(
+        uow,
+        customer_id=customer_id,
+        starts=pendulum.Date(2030, 2, 1),
+        term_months=12,
+        auto_renew=True,
+        notice_days=30,
+        price=Money.of("600", "USD"),
+        at=day(21),
+    )
+    services.renew_service_contract(uow, service_id, at=day(22))
+    complaint = services.file_complaint(
+        uow,
+        customer_id=customer_id,
+        channel="e-mail",
+        level="high",
+        complainant_type="rational",
+        subject="slow support",
+        at=day(30),
+    )
+    for step in ("calmed", "clarified", "solution proposed", "action taken"):
+        services.advance_complaint(uow, complaint, step=step, at=day(31))
+    services.compensate_complaint(uow, complaint, amount=Money.of("50", "USD"), at=day(31))
+    services.close_complaint(uow, complaint, satisfaction=5, at=day(32))
+    services.lose_customer(uow, customer_id, reason="moved abroad", at=day(200))
+    services.win_back_customer(uow, customer_id, at=day(300))
+    with uow:
+        customer = uow.customers.get(customer_id)
+        assert customer.phase is LifecyclePhase.ACQUISITION
+        assert [c.phase for c in customer.phase_history] == [
+            LifecyclePhase.ACQUISITION,
+            LifecyclePhase.CONTRACT,
+            LifecyclePhase.AFTER_SALES,
+            LifecyclePhase.LOST,
+            LifecyclePhase.ACQUISITION,
+        ]
+        assert uow.complaints.get(complaint).current_step is ComplaintStep.THANKED
+        assert uow.service_contracts.get(service_id).term == 2
+    events = uow.collect_events()
+    kinds = [type(e) for e in events]
+    assert kinds.index(OpportunityWon) < kinds.index(ContractFulfilled)
+    assert sum(isinstance(e, CustomerPhaseChanged) for e in events) == 4
+    assert uow.collect_events() == []
+
+
+def test_cancelling_the_only_contract_returns_to_acquisition(uow: InMemoryUnitOfWork) -> None:
+    customer_id = services.register_prospect(uow, name="A", at=T0)
+    opp = services.open_opportunity(
+        uow, customer_id=customer_id, title="t", amount=Money.of("10", "EUR"), at=T0
+    )
+    contract_id = services.win_opportunity(uow, opp, at=day(1))
+    services.cancel_contract(uow, contract_id, reason="customer withdrew", at=day(2))
+    with uow:
+        assert uow.customers.get(customer_id).phase is LifecyclePhase.ACQUISITION
+        assert uow.contracts.get(contract_id).is_cancelled
+
+
+def test_paid_then_delivered_moves_to_after_sales_on_delivery(uow: InMemoryUnitOfWork) -> None:
+    customer_id = services.register_prospect(uow, name="A", at=T0)
+    opp = services.open_opportunity(
+        uow, customer_id=customer_id, title="t", amount=Money.of("10", "EUR"), at=T0
+    )
+    contract_id = services.win_opportunity(uow, opp, at=day(1))
+    services.record_payment(uow, contract_id, amount=Money.of("10", "EUR"), at=day(2))
+    with uow:
+        assert uow.customers.get(customer_id).phase is LifecyclePhase.CONTRACT
+    services.record_delivery(uow, contract_id, at=day(3))
+    with uow:
+        assert uow.customers.get(customer_id).phase is LifecyclePhase.AFTER_SALES
+
+
+def test_lose_and_reopen_an_opportunity(uow: InMemoryUnitOfWork) -> None:
+    customer_id = services.register_prospect(uow, name="A", at=T0)
+    opp = services.open_opportunity(
+        uow, customer_id=customer_id, title="t", amount=Money.of("10", "EUR"), at=T0
+    )
+    services.lose_opportunity(uow, opp, reason="budget", at=day(1))
+    services.reopen_opportunity(uow, opp, at=day(2))
+    with uow:
+        assert uow.opportunities.get(opp).is_open
+
+
+def test_profile_updates(uow: InMemoryUnitOfWork) -> None:
+    customer_id = services.register_prospect(uow, name="A", at=T0)
+    services.update_profile(uow, customer_id, profile=Profile(region="South"), at=day(1))
+    with uow:
+        assert uow.customers.get(customer_id).profile.region == "South"
+
+
+def test_unknown_customers_are_not_found(uow: InMemoryUnitOfWork) -> None:
+    with pytest.raises(NotFoundError):
+        services.open_opportunity(
+            uow, customer_id="cust-9", title="t", amount=Money.of("1", "EUR"), at=T0
+        )
+    with pytest.raises(NotFoundError):
+        services.file_complaint(
+            uow,
+            customer_id="cust-9",
+            channel="web",
+            level="low",
+            complainant_type="victim",
+            subject="s",
+            at=T0,
+        )
+    with pytest.raises(NotFoundError):
+        services.start_service_contract(
+            uow,
+            customer_id="cust-9",
+            starts=pendulum.Date(2030, 1, 1),
+            term_months=1,
+            auto_renew=False,
+            notice_days=0,
+            price=Money.of("1", "EUR"),
+            at=T0,
+        )
+
+
+def test_lost_customers_must_be_won_back_first(uow: InMemoryUnitOfWork) -> None:
+    customer_id = services.register_prospect(uow, name="A", at=T0)
+    opp = services.open_opportunity(
+        uow, customer_id=customer_id, title="t", amount=Money.of("10", "EUR"), at=T0
+    )
+    services.lose_customer(uow, customer_id, reason="disqualified", at=day(1))
+    with pytest.raises(InvalidTransitionError, match="win the customer back first"):
+        services.open_opportunity(
+            uow, customer_id=customer_id, title="t", amount=Money.of("1", "EUR"), at=day(2)
+        )
+    before = uow.store.snapshot()
+    with pytest.raises(InvalidTransitionError, match="win the customer back first"):
+        services.win_opportunity(uow, opp, at=day(2))
+    assert uow.store.snapshot() == before
+
+
+def test_winning_a_zero_amount_opportunity_changes_nothing(uow: InMemoryUnitOfWork) -> None:
+    customer_id = services.register_prospect(uow, name="A", at=T0)
+    opp = services.open_opportunity(
+        uow, customer_id=customer_id, title="free pilot", amount=Money.zero("EUR"), at=T0
+    )
+    before = uow.store.snapshot()
+    with pytest.raises(ValidationError, match="greater than zero"):
+        services.win_opportunity(uow, opp, at=day(1))
+    assert uow.store.snapshot() == before
+
+
+# Faults: a store that fails on the k-th write ----------------------------------------
+
+
+class FailingStore(InMemoryStore):
+    """Fails on the k-th record written (counting from 1), then works again."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fail_at: int | None = None
+        self.writes = 0
+
+    def _write(self, key: Any, value: Any) -> None:
+        self.writes += 1
+        if self.writes == self.fail_at:
+            raise OSError("disk full")
+        super()._write(key, value)
+
+
+def _prepared(store: FailingStore) -> dict[str, str]:
+    uow = InMemoryUnitOfWork(store, ids=SequentialIds())
+    c = services.register_prospect(uow, name="A", at=T0)
+    lost = services.register_prospect(uow, name="B", at=T0)
+    prospect = services.register_prospect(uow, name="C", at=T0)
+    services.lose_customer(uow, lost, reason="x", at=T0)
+    o1 = services.open_opportunity(
+        uow, customer_id=c, title="t", amount=Money.of("10", "EUR"), at=T0
+    )
+    o2 = services.open_opportunity(
+        uow, customer_id=c, title="t", amount=Money.of("10", "EUR"), at=T0
+    )
+    o3 = services.open_opportunity(
+        uow, customer_id=c, title="t", amount=Money.of("10", "EUR"), at=T0
+    )
+    k1 = services.win_opportunity(uow, o2, at=T0)
+    k2 = services.win_opportunity(uow, o3, at=T0)
+    services.record_delivery(uow, k2, at=T0)
+    svc = services.start_service_contract(
+        uow,
+        customer_id=c,
+        starts=pendulum.Date(2030, 1, 1),
+        term_months=1,
+        auto_renew=True,
+        notice_days=5,
+        price=Money.of("5", "EUR"),
+        at=T0,
+    )
+    cmp = services.file_complaint(
+        uow,
+        customer_id=c,
+        channel="web",
+        level="low",
+        complainant_type="victim",
+        subject="s",
+        at=T0,
+    )
+    return {
+        "c": c,
+        "lost": lost,
+        "p": prospect,
+        "o1": o1,
+        "k1": k1,
+        "k2": k2,
+        "svc": svc,
+        "cmp": cmp,
+    }
+
+
+USE_CASES: list[tuple[str, Callable[[InMemoryUnitOfWork, dict[str, str]], object]]] = [
+    ("register_prospect", lambda u, i: services.register_prospect(u, name="N", at=day(1))),
+    (
+        "log_interaction",
+        lambda u, i: services.log_interaction(
+            u, i["c"], channel="SMS", direction="in", subject="s", at=day(1)
+        ),
+    ),
+    (
+        "update_profile",
+        lambda u, i: services.update_profile(u, i["c"], profile=Profile(), at=day(1)),
+    ),
+    (
+        "open_opportunity",
+        lambda u, i: services.open_opportunity(
+            u, customer_id=i["c"], title="t", amount=Money.of("1", "EUR"), at=day(1)
+        ),
+    ),
+    (
+        "move_opportunity",
+        lambda u, i: services.move_opportunity(u, i["o1"], stage="Contact", at=day(1)),
+    ),
+    ("win_opportunity", lambda u, i: services.win_opportunity(u, i["o1"], at=day(1))),
+    ("lose_opportunity", lambda u, i: services.lose_opportunity(u, i["o1"], reason="r", at=day(1))),
+    ("record_delivery", lambda u, i: services.record_delivery(u, i["k1"], at=day(1))),
+    (
+        "record_payment",
+        lambda u, i: services.record_payment(u, i["k2"], amount=Money.of("10", "EUR"), at=day(1)),
+    ),
+    ("cancel_contract", lambda u, i: services.cancel_contract(u, i["k1"], reason="r", at=day(1))),
+    (
+        "start_service_contract",
+        lambda u, i: services.start_service_contract(
+            u,
+            customer_id=i["c"],
+            starts=pendulum.Date(2030, 1, 1),
+            term_months=1,
+            auto_renew=False,
+            notice_days=0,
+            price=Money.of("1", "EUR"),
+            at=day(1),
+        ),
+    ),
+    (
+        "renew_service_contract",
+        lambda u, i: services.renew_service_contract(u, i["svc"], at=day(1)),
+    ),
+    (
+        "file_complaint",
+        lambda u, i: services.file_complaint(
+            u,
+            customer_id=i["c"],
+            channel="fax",
+            level="urgent",
+            complainant_type="rational",
+            subject="s",
+            at=day(1),
+        ),
+    ),
+    (
+        "advance_complaint",
+        lambda u, i: services.advance_complaint(u, i["cmp"], step="calmed", at=day(1)),
+    ),
+    (
+        "compensate_complaint",
+        lambda u, i: services.compensate_complaint(
+            u, i["cmp"], amount=Money.of("1", "EUR"), at=day(1)
+        ),
+    ),
+    ("lose_customer", lambda u, i: services.lose_customer(u, i["p"], reason="r", at=day(1))),
+    ("win_back_customer", lambda u, i: services.win_back_customer(u, i["lost"], at=day(1))),
+]
+
+
+@pytest.mark.parametrize(("name", "call"), USE_CASES, ids=[n for n, _ in USE_CASES])
+def test_a_failing_write_at_any_point_leaves_the_store_unchanged(
+    name: str, call: Callable[[InMemoryUnitOfWork, dict[str, str]], object]
+) -> None:
+    # How many writes does the use case make when nothing fails?
+    clean = FailingStore()
+    ids = _prepared(clean)
+    before = clean.writes
+    call(InMemoryUnitOfWork(clean, ids=SequentialIds(100)), ids)
+    total = clean.writes - before
+    assert total > 0
+    for k in range(1, total + 1):
+        store = FailingStore()
+        ids = _prepared(store)
+        snapshot = store.snapshot()
+        store.fail_at = store.writes + k
+        with pytest.raises(OSError, match="disk full"):
+            call(InMemoryUnitOfWork(store, ids=SequentialIds(100)), ids)
+        assert store.snapshot() == snapshot, (name, k)
