@@ -1,0 +1,253 @@
+import itertools
+from fractions import Fraction
+from typing import Any
+
+import pytest
+
+from crmcore import ValidationError
+from crmcore.analytics.vendors import (
+    DEFAULT_SCALE,
+    Ability,
+    Priority,
+    Requirement,
+    Scale,
+    ScoreLine,
+    score_vendors,
+)
+
+OOB, MINOR, MAJOR, NA = (
+    Ability.OUT_OF_THE_BOX,
+    Ability.MINOR_CUSTOMIZATION,
+    Ability.MAJOR_CUSTOMIZATION,
+    Ability.NOT_AVAILABLE,
+)
+REQS = [
+    Requirement("Contact management", Priority.HIGH),
+    Requirement("ERP integration", "high", must_have=True),
+    Requirement("Mobile app", Priority.MEDIUM),
+    Requirement("Chat", Priority.LOW),
+]
+RATINGS: dict[str, dict[str, Any]] = {
+    "Alpha": {"Contact management": OOB, "ERP integration": MINOR, "Mobile app": MAJOR, "Chat": NA},
+    "Beta": {"Contact management": MINOR, "ERP integration": OOB, "Mobile app": OOB, "Chat": OOB},
+    "Gamma": {"Contact management": OOB, "ERP integration": NA, "Mobile app": OOB, "Chat": OOB},
+    "Delta": {
+        "Contact management": MINOR,
+        "ERP integration": "out of the box",
+        "Mobile app": OOB,
+        "Chat": OOB,
+    },
+}
+
+
+def test_points_are_the_sources() -> None:
+    assert [p.points for p in Priority] == [3, 2, 1]
+    assert [a.points for a in Ability] == [4, 3, 1, 0]
+
+
+def test_scores_ranks_and_knock_outs() -> None:
+    ranking = score_vendors(REQS, RATINGS)
+    # Alpha 12+9+2+0=23; Beta 9+12+8+4=33; Delta 33; Gamma 12+0+8+4=24 but fails the must-have
+    assert list(ranking) == ["Beta", "Delta", "Alpha", "Gamma"]
+    assert [(s.total, s.rank) for s in ranking.values()] == [(33, 1), (33, 1), (23, 3), (24, None)]
+    assert ranking.best == ("Beta", "Delta")
+    gamma = ranking["Gamma"]
+    assert (gamma.qualified, gamma.knocked_out_by) == (False, ("ERP integration",))
+    assert ranking["Alpha"].maximum == (3 + 3 + 2 + 1) * 4
+    assert ranking["Alpha"].fit == Fraction(23, 36)
+    assert ranking["Alpha"].lines[2] == ScoreLine("Mobile app", 2, 1, 2)
+    assert len(ranking) == 4
+    assert repr(ranking) == "VendorRanking(Beta: 33, Delta: 33, Alpha: 23, Gamma: 24)"
+
+
+def test_competition_ranking_skips_after_ties() -> None:
+    reqs = [Requirement("A", "high")]
+    ranking = score_vendors(
+        reqs, {"w": {"A": OOB}, "x": {"A": MINOR}, "y": {"A": MINOR}, "z": {"A": NA}}
+    )
+    assert [ranking[v].rank for v in ranking] == [1, 2, 2, 4]
+
+
+def test_no_qualified_vendor_means_no_best() -> None:
+    reqs = [Requirement("A", "high", must_have=True)]
+    ranking = score_vendors(reqs, {"x": {"A": NA}})
+    assert ranking.best == ()
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    bad_reqs: list[Any] = [Requirement("A", "high"), Requirement("A", "low"), "B"]
+    with pytest.raises(ValidationError) as caught:
+        score_vendors(
+            bad_reqs,
+            {"x": {"A": "perfect", "C": OOB}, "": {"A": OOB}, "y": {}, "z": ["A"]},  # type: ignore[dict-item]
+        )
+    problems = caught.value.problems
+    assert problems == (
+        "requirements[2] is a str, not a Requirement",
+        "requirement 'A' is listed 2 times",
+        "vendor 'x', requirement 'A': 'perfect' is not an Ability "
+        "(out of the box, minor customization, major customization, not available)",
+        "vendor 'x' rates unknown requirement 'C'",
+        "vendor '' is not a name (a non-blank string of at most 200 characters)",
+        "vendor 'y' has no rating for 'A' (not rated is not 0)",
+        "vendor 'z': ratings must map requirement names to abilities",
+    )
+    assert "found 7 problems" in str(caught.value)
+
+
+def test_empty_inputs() -> None:
+    with pytest.raises(ValidationError) as caught:
+        score_vendors([], {})
+    assert caught.value.problems == ("there are no requirements", "there are no vendors")
+    with pytest.raises(ValidationError, match="sequence"):
+        score_vendors("abc", {})  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="mapping"):
+        score_vendors(REQS, [("x", {})])  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="Scale"):
+        score_vendors(REQS, RATINGS, scale={"high": 3})  # type: ignore[arg-type]
+
+
+def test_requirement_validation() -> None:
+    with pytest.raises(ValidationError) as caught:
+        Requirement("", "high")
+    assert caught.value.field == "name"
+    with pytest.raises(ValidationError) as priority:
+        Requirement("A", "urgent")
+    assert priority.value.field == "priority"
+    with pytest.raises(ValidationError):
+        Requirement("A", "high", must_have="yes")  # type: ignore[arg-type]
+
+
+def test_custom_scales() -> None:
+    scale = Scale(
+        priorities={Priority.HIGH: 5, Priority.MEDIUM: 3, Priority.LOW: 0},
+        abilities={OOB: 10, MINOR: 6, MAJOR: 2, NA: 0},
+    )
+    ranking = score_vendors(REQS, RATINGS, scale=scale)
+    assert ranking["Alpha"].total == 50 + 30 + 6 + 0
+    assert ranking["Alpha"].maximum == (5 + 5 + 3 + 0) * 10
+    zero = score_vendors([Requirement("Chat", "low")], {"x": {"Chat": OOB}}, scale=scale)
+    assert zero["x"].fit is None
+    assert scale == Scale(priorities=dict(scale.priorities), abilities=dict(scale.abilities))
+    assert hash(scale) == hash(
+        Scale(priorities=dict(scale.priorities), abilities=dict(scale.abilities))
+    )
+    assert scale != DEFAULT_SCALE
+    assert scale != "scale"
+
+
+@pytest.mark.parametrize(
+    ("priorities", "abilities", "field"),
+    [
+        ({Priority.HIGH: 3}, DEFAULT_SCALE.abilities, "priorities"),
+        (
+            {Priority.HIGH: -1, Priority.MEDIUM: 2, Priority.LOW: 1},
+            DEFAULT_SCALE.abilities,
+            "priorities",
+        ),
+        (
+            {Priority.HIGH: 1.5, Priority.MEDIUM: 2, Priority.LOW: 1},
+            DEFAULT_SCALE.abilities,
+            "priorities",
+        ),
+        (
+            {Priority.HIGH: 0, Priority.MEDIUM: 0, Priority.LOW: 0},
+            DEFAULT_SCALE.abilities,
+            "priorities",
+        ),
+        (DEFAULT_SCALE.priorities, dict.fromkeys(Ability, 0), "abilities"),
+        (DEFAULT_SCALE.priorities, "4,3,1,0", "abilities"),
+    ],
+)
+def test_bad_scales(priorities: Any, abilities: Any, field: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        Scale(priorities=priorities, abilities=abilities)
+    assert caught.value.field == field
+
+
+def test_explain_and_compare() -> None:
+    ranking = score_vendors(REQS, RATINGS)
+    text = ranking.explain("Alpha")
+    assert text.splitlines()[0] == "Alpha: rank 3, fit 63.9 %"
+    assert "23 of 36" in text.splitlines()[-1]
+    assert (
+        ranking.explain("Gamma").splitlines()[0]
+        == "Gamma: not qualified: fails must-have ERP integration"
+    )
+    comparison = ranking.compare("Beta", "Alpha")
+    assert comparison.difference == 10
+    assert comparison.lines[0] == ("Contact management", 9, 12, -3)
+    assert str(comparison).splitlines()[-1].split() == ["total", "+10"]
+    with pytest.raises(ValidationError, match="not in this ranking"):
+        ranking.explain("Omega")
+
+
+def test_what_if_leaves_the_original_alone() -> None:
+    ranking = score_vendors(REQS, RATINGS)
+    changed = ranking.what_if(priorities={"Chat": "high"}, ratings={"Alpha": {"Chat": OOB}})
+    assert changed["Alpha"].total == 23 + 12
+    assert ranking["Alpha"].total == 23
+    assert ranking.what_if() == ranking
+    with pytest.raises(ValidationError, match="unknown requirements"):
+        ranking.what_if(priorities={"Nope": "high"})
+    with pytest.raises(ValidationError, match="unknown vendor"):
+        ranking.what_if(ratings={"Omega": {"Chat": OOB}})
+    assert ranking != "ranking"
+
+
+def test_flip_points() -> None:
+    reqs = [Requirement("A", "high"), Requirement("B", "low"), Requirement("C", "medium")]
+    ratings: dict[str, dict[str, Any]] = {
+        "a": {"A": OOB, "B": NA, "C": MINOR},  # 12 + 0 + 6 = 18
+        "b": {"A": MAJOR, "B": OOB, "C": MINOR},  # 3 + 4 + 6 = 13
+    }
+    flips = score_vendors(reqs, ratings).flip_points("a", "b")
+    # gap 5; A: slope 3 -> lower A by ceil(5/3) = 2 points (3 -> 1);
+    # B: slope -4 -> raise by 2; C: no effect
+    assert (flips["A"].change, flips["A"].new_points) == (-2, 1)
+    assert (flips["B"].change, flips["B"].new_points) == (2, 3)
+    assert (flips["C"].change, flips["C"].new_points) == (None, None)
+    assert score_vendors(reqs, ratings).flip_points("b", "a")["A"].change == 0
+    wide = {"a": {"A": OOB, "B": OOB, "C": OOB}, "b": {"A": NA, "B": NA, "C": MAJOR}}
+    assert score_vendors(reqs, wide).flip_points("a", "b")["B"].change is None  # cannot go below 0
+
+
+def test_leave_one_out() -> None:
+    ranking = score_vendors(REQS, RATINGS)
+    result = ranking.leave_one_out()
+    assert set(result) == {r.name for r in REQS}
+    without_erp = result["ERP integration"]
+    assert without_erp.ranking is not None
+    assert without_erp.ranking.best == ("Gamma",)  # the knock-out is gone and Gamma leads
+    assert without_erp.winner_changed
+    assert not result["Contact management"].winner_changed
+    single = score_vendors([Requirement("A", "high")], {"x": {"A": OOB}}).leave_one_out()
+    assert (single["A"].ranking, single["A"].winner_changed) == (None, None)
+
+
+def test_to_table_fits_a_handout() -> None:
+    text = score_vendors(REQS, RATINGS).to_table()
+    lines = text.splitlines()
+    assert lines[0].split() == ["vendor", "R1", "R2", "R3", "R4", "total", "fit", "rank"]
+    assert lines[2].split() == ["Beta", "9", "12", "8", "4", "33", "91.7", "%", "1"]
+    assert lines[5].split()[-1] == "out"
+    assert "R2: ERP integration (high, 3 points, must have)" in text
+    assert all(len(line) <= 80 for line in lines)
+
+
+def test_oversized_inputs_are_refused_up_front() -> None:
+    endless = itertools.repeat(Requirement("A", "high"))
+    with pytest.raises(ValidationError, match="too many entries"):
+        score_vendors(endless, {"x": {}})
+    crowd = {f"v{i}": {"A": OOB} for i in range(10_001)}
+    with pytest.raises(ValidationError, match="too many vendors"):
+        score_vendors([Requirement("A", "high")], crowd)
+
+
+def test_table_shows_a_dash_for_an_undefined_fit() -> None:
+    scale = Scale(
+        priorities={Priority.HIGH: 1, Priority.MEDIUM: 1, Priority.LOW: 0},
+        abilities={OOB: 1, MINOR: 1, MAJOR: 1, NA: 0},
+    )
+    table = score_vendors([Requirement("A", "low")], {"x": {"A": OOB}}, scale=scale).to_table()
+    assert table.splitlines()[2].split() == ["x", "0", "0", "-", "1"]
