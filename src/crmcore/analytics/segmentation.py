@@ -1,0 +1,608 @@
+"""Customer segmentation: the 20/80 rule, ABC classes, concentration.
+
+Values are compared exactly: Money and Decimal values become integers in one
+common scale, thresholds are `Fraction`s, and every comparison is an integer
+cross-multiplication. Customers with equal values form one group and always
+share a class; results do not depend on input order.
+"""
+
+import datetime as _dt
+import enum
+import itertools
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
+from decimal import Decimal
+from fractions import Fraction
+from string import ascii_uppercase
+from types import MappingProxyType
+from typing import Any, Literal, TypeVar
+
+import attrs
+
+from crmcore.domain.customers import CustomerType, Industry, Occupation
+from crmcore.domain.money import Money
+from crmcore.domain.numbers import round_fraction, to_fraction
+from crmcore.domain.times import to_date
+from crmcore.errors import CurrencyMismatchError, ValidationError
+
+__all__ = [
+    "CUSTOMER_TYPE",
+    "INDUSTRY",
+    "OCCUPATION",
+    "SPEND_BANDS",
+    "AbcClass",
+    "AbcResult",
+    "Bands",
+    "Categories",
+    "Combined",
+    "Crossing",
+    "ParetoResult",
+    "Segmentation",
+    "abc_classes",
+    "age_bands",
+    "combine",
+    "gini",
+    "lorenz_curve",
+    "pareto",
+    "segment",
+]
+
+Value = Money | Decimal | int
+K = TypeVar("K", bound=Hashable)
+Boundary = Literal["covering", "inclusive"]
+MAX_THRESHOLDS = 25
+
+
+def _shown(key: object) -> str:
+    text = repr(key)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+@attrs.frozen
+class _Amounts:
+    """Values as integers in a common scale, and how to turn them back."""
+
+    units: dict[Hashable, int]
+    kind: str  # "money", "decimal" or "int"
+    currency: str | None
+    exponent: int  # units are value × 10**exponent
+
+    def back(self, units: int) -> Value:
+        if self.kind == "int":
+            return units
+        exact = Decimal(f"{units}E-{self.exponent}") if self.exponent else Decimal(units)
+        if self.kind == "decimal":
+            return exact
+        assert self.currency is not None
+        return Money.from_exact(Fraction(exact), self.currency)
+
+
+def _amounts(values: object) -> _Amounts:
+    if not isinstance(values, Mapping):
+        raise ValidationError(
+            "values",
+            "must be a mapping from customer id to value",
+            allowed="a dict of Money, Decimal or int",
+        )
+    kinds: set[str] = set()
+    currency: str | None = None
+    exponent = 0
+    for key, value in values.items():
+        if isinstance(value, Money):
+            kind = "money"
+            if currency is not None and value.currency != currency:
+                raise CurrencyMismatchError(currency, value.currency, operation="segment")
+            currency = value.currency
+            number = value.amount
+        elif type(value) is int:
+            kind, number = "int", Decimal(value)
+        elif isinstance(value, Decimal) and value.is_finite():
+            kind, number = "decimal", value
+        else:
+            hint = "" if not isinstance(value, float) else " (floats are not exact: use Decimal)"
+            raise ValidationError(
+                f"values[{_shown(key)}]",
+                f"is a {type(value).__name__} that is not a finite number{hint}",
+                allowed="Money, a finite Decimal or an int, zero or more",
+            )
+        if number < 0:
+            raise ValidationError(f"values[{_shown(key)}]", "is negative", allowed="zero or more")
+        kinds.add(kind)
+        tail = number.as_tuple().exponent
+        assert isinstance(tail, int)
+        exponent = max(exponent, -tail)
+    if len(kinds) > 1:
+        raise ValidationError(
+            "values",
+            f"mixes kinds {sorted(kinds)}",
+            allowed="values all Money, all Decimal or all int",
+        )
+    if exponent > 60:
+        raise ValidationError("values", "have more than 60 fractional digits", allowed="at most 60")
+    scale = 10**exponent
+    units = {}
+    for key, value in values.items():
+        number = value.amount if isinstance(value, Money) else Decimal(value)
+        units[key] = int(Fraction(number) * scale)
+    return _Amounts(units, kinds.pop() if kinds else "int", currency, exponent)
+
+
+def _groups(units: Mapping[Hashable, int]) -> list[tuple[int, list[Hashable]]]:
+    """Distinct values, descending, each with its customers."""
+    by_value: dict[int, list[Hashable]] = {}
+    for key, value in units.items():
+        by_value.setdefault(value, []).append(key)
+    return sorted(by_value.items(), key=lambda item: -item[0])
+
+
+def _thresholds(values: object) -> tuple[Fraction, ...]:
+    allowed = (
+        f"1 to {MAX_THRESHOLDS} strictly increasing numbers in (0, 1], "
+        "e.g. (Decimal('0.8'), Decimal('0.95'))"
+    )
+    if isinstance(values, str | bytes) or not isinstance(values, tuple | list):
+        raise ValidationError("thresholds", "must be a sequence", allowed=allowed)
+    if not 1 <= len(values) <= MAX_THRESHOLDS:
+        raise ValidationError("thresholds", f"has {len(values)} entries", allowed=allowed)
+    parsed = tuple(to_fraction(v, "thresholds", allowed=allowed) for v in values)
+    if any(not 0 < t <= 1 for t in parsed) or any(a >= b for a, b in itertools.pairwise(parsed)):
+        raise ValidationError(
+            "thresholds", "are not strictly increasing in (0, 1]", allowed=allowed
+        )
+    return parsed
+
+
+@attrs.frozen
+class AbcClass:
+    """One class: its label, threshold (``None`` for the last), and what it holds."""
+
+    label: str
+    threshold: Fraction | None
+    count: int
+    value: Value
+    customer_share: Fraction | None
+    value_share: Fraction | None
+
+
+@attrs.frozen
+class Crossing:
+    """The group of equal values in which the cumulative value reaches a threshold.
+
+    ``before`` < threshold × total ≤ ``before`` + the group's value; ``label``
+    is the class the group got (under "inclusive" it falls to the next class).
+    """
+
+    threshold: Fraction
+    value: Value
+    customers: int
+    label: str
+
+
+class AbcResult(Mapping[Hashable, str]):
+    """Customer → class label ("A", "B", ...), with per-class summaries.
+
+    Attributes:
+        classes: label → `AbcClass`, in label order.
+        thresholds: the thresholds used.
+        boundary: ``"covering"`` or ``"inclusive"``.
+        crossings: the crossing group at each threshold (absent when the total is 0).
+        total: Σ values.
+    """
+
+    def __init__(
+        self,
+        labels: dict[Hashable, str],
+        classes: dict[str, AbcClass],
+        thresholds: tuple[Fraction, ...],
+        boundary: str,
+        crossings: tuple[Crossing, ...],
+        total: Value,
+    ) -> None:
+        self._labels = labels
+        self.classes = classes
+        self.thresholds = thresholds
+        self.boundary = boundary
+        self.crossings = crossings
+        self.total = total
+
+    def __getitem__(self, key: Hashable) -> str:
+        return self._labels[key]
+
+    def __iter__(self) -> Iterator[Hashable]:
+        return iter(self._labels)
+
+    def __len__(self) -> int:
+        return len(self._labels)
+
+    def __repr__(self) -> str:
+        counts = ", ".join(f"{c.label}: {c.count}" for c in self.classes.values())
+        return f"AbcResult({counts})"
+
+
+def _classify(
+    groups: list[tuple[int, list[Hashable]]],
+    total: int,
+    thresholds: tuple[Fraction, ...],
+    boundary: str,
+) -> tuple[list[int], list[tuple[int, int]]]:
+    """Class index per group, and the (threshold index, group index) crossings."""
+    last = len(thresholds)
+    indexes: list[int] = []
+    crossings: list[tuple[int, int]] = []
+    before = 0
+    current = 0
+    for position, (value, keys) in enumerate(groups):
+        through = before + value * len(keys)
+        if total == 0:
+            indexes.append(last)
+            continue
+        for i, t in enumerate(thresholds):
+            if before * t.denominator < t.numerator * total <= through * t.denominator:
+                crossings.append((i, position))
+        if boundary == "covering":
+            while current < last and not (
+                before * thresholds[current].denominator < thresholds[current].numerator * total
+            ):
+                current += 1
+        else:
+            while current < last and not (
+                through * thresholds[current].denominator <= thresholds[current].numerator * total
+            ):
+                current += 1
+        indexes.append(current)
+        before = through
+    return indexes, crossings
+
+
+def abc_classes(
+    values: Mapping[K, Value],
+    *,
+    thresholds: tuple[Decimal | int | str | Fraction, ...] = (Decimal("0.80"), Decimal("0.95")),
+    boundary: Boundary = "covering",
+) -> AbcResult:
+    """ABC classes by cumulative share of value (the 20/80 rule generalised).
+
+    Sort the distinct values descending; equal values form one group. With
+    T the total and before(g) the sum of the groups above g:
+
+    - ``"covering"`` (default): g gets the first class whose threshold t has
+      before(g) < t·T: the customers who together *make* the first t of value.
+    - ``"inclusive"`` (SAP's convention): g gets the first class whose
+      threshold has through(g) = before(g) + g's sum ≤ t·T: the group that
+      crosses a threshold falls to the next class. A customer holding more
+      than the first threshold alone, or a block of equal customers crossing
+      it, lands below A.
+
+    Groups that satisfy no threshold get the last class; if T = 0 everyone does.
+
+    Raises:
+        ValidationError: a float, NaN, negative value or mixed kinds (naming
+            the key), bad thresholds, an unknown boundary.
+        CurrencyMismatchError: Money in several currencies.
+    """
+    if boundary not in ("covering", "inclusive"):
+        raise ValidationError(
+            "boundary", f"{boundary!r} is not a rule", allowed="'covering' or 'inclusive'"
+        )
+    cuts = _thresholds(thresholds)
+    amounts = _amounts(values)
+    groups = _groups(amounts.units)
+    total = sum(amounts.units.values())
+    indexes, crossing_positions = _classify(groups, total, cuts, boundary)
+    names = ascii_uppercase[: len(cuts) + 1]
+    labels: dict[Hashable, str] = {}
+    counts = [0] * len(names)
+    sums = [0] * len(names)
+    for (value, keys), index in zip(groups, indexes, strict=True):
+        for key in keys:
+            labels[key] = names[index]
+        counts[index] += len(keys)
+        sums[index] += value * len(keys)
+    n = len(labels)
+    classes = {
+        name: AbcClass(
+            label=name,
+            threshold=cuts[i] if i < len(cuts) else None,
+            count=counts[i],
+            value=amounts.back(sums[i]),
+            customer_share=Fraction(counts[i], n) if n else None,
+            value_share=Fraction(sums[i], total) if total else None,
+        )
+        for i, name in enumerate(names)
+    }
+    crossings = tuple(
+        Crossing(
+            threshold=cuts[i],
+            value=amounts.back(groups[g][0]),
+            customers=len(groups[g][1]),
+            label=names[indexes[g]],
+        )
+        for i, g in crossing_positions
+    )
+    return AbcResult(labels, classes, cuts, boundary, crossings, amounts.back(total))
+
+
+def _percent(value: Fraction) -> str:
+    return f"{round_fraction(value * 100, min_exponent=-1):.1f} %"
+
+
+@attrs.frozen
+class ParetoResult:
+    """The vital few and the trivial many.
+
+    Attributes:
+        vital_few: the groups with before(g) < share·T (the covering rule).
+        trivial_many: everyone else.
+        customer_share: |vital few| ÷ customers (``None`` for no customers).
+        value_share: the vital few's value ÷ T (``None`` when T is 0).
+        share: the share used.
+    """
+
+    vital_few: frozenset[Hashable]
+    trivial_many: frozenset[Hashable]
+    customer_share: Fraction | None
+    value_share: Fraction | None
+    share: Fraction
+
+    @property
+    def summary(self) -> str:
+        """A sentence: "18.2 % of customers make 80.4 % of value"."""
+        if self.customer_share is None or self.value_share is None:
+            return "no value to analyse"
+        customers, value = _percent(self.customer_share), _percent(self.value_share)
+        return f"{customers} of customers make {value} of value"
+
+
+def pareto(
+    values: Mapping[K, Value], *, share: Decimal | int | str | Fraction = Decimal("0.80")
+) -> ParetoResult:
+    """The 20/80 split: who makes the first ``share`` of value.
+
+    The same rule as class A of `abc_classes` with ``thresholds=(share,)``
+    and ``boundary="covering"``.
+    """
+    cut = _thresholds((share,))[0]
+    result = abc_classes(values, thresholds=(cut,), boundary="covering")
+    vital = frozenset(k for k, label in result.items() if label == "A")
+    amounts = _amounts(values)
+    total = sum(amounts.units.values())
+    vital_value = sum(amounts.units[k] for k in vital)
+    return ParetoResult(
+        vital_few=vital,
+        trivial_many=frozenset(result) - vital,
+        customer_share=Fraction(len(vital), len(result)) if result else None,
+        value_share=Fraction(vital_value, total) if total else None,
+        share=cut,
+    )
+
+
+def lorenz_curve(values: Mapping[K, Value]) -> tuple[tuple[Fraction, Fraction], ...]:
+    """The Lorenz curve: (share of customers, share of value) with customers sorted
+    by value ascending, from (0, 0) to (1, 1). If the total is 0 (or there is no
+    customer) the curve is the line of equality."""
+    units = sorted(_amounts(values).units.values())
+    n, total = len(units), sum(units)
+    if n == 0:
+        return ((Fraction(0), Fraction(0)), (Fraction(1), Fraction(1)))
+    points = [(Fraction(0), Fraction(0))]
+    running = 0
+    for i, value in enumerate(units, start=1):
+        running += value
+        points.append((Fraction(i, n), Fraction(running, total) if total else Fraction(i, n)))
+    return tuple(points)
+
+
+def gini(values: Mapping[K, Value]) -> Fraction | None:
+    """The Gini coefficient, exact: G = 2·Σ i·x₍ᵢ₎ ÷ (n·Σx) − (n + 1) ÷ n, with
+    x sorted ascending and i from 1. 0 for equal values (or a zero total), at
+    most (n − 1)/n; ``None`` without customers."""
+    units = sorted(_amounts(values).units.values())
+    n, total = len(units), sum(units)
+    if n == 0:
+        return None
+    if total == 0:
+        return Fraction(0)
+    weighted = sum(i * x for i, x in enumerate(units, start=1))
+    return Fraction(2 * weighted, n * total) - Fraction(n + 1, n)
+
+
+# Bands and categories -----------------------------------------------------------------
+
+Key = str | Callable[[Any], Any]
+
+
+def _read(record: object, key: Key) -> Any:
+    if callable(key):
+        return key(record)
+    if isinstance(record, Mapping):
+        return record.get(key)
+    return getattr(record, key, None)
+
+
+def _number(value: object) -> Fraction | None:
+    if isinstance(value, Money):
+        return Fraction(value.amount)
+    if type(value) is int or (isinstance(value, Decimal) and value.is_finite()):
+        return Fraction(value)
+    if isinstance(value, Fraction):
+        return value
+    return None
+
+
+def _edges(value: object) -> tuple[Fraction, ...]:
+    allowed = "strictly increasing finite numbers (ints, Decimals or numeric strings)"
+    if isinstance(value, str | bytes) or not isinstance(value, tuple | list) or not value:
+        raise ValidationError("edges", "must be a non-empty sequence", allowed=allowed)
+    parsed = tuple(to_fraction(v, "edges", allowed=allowed) for v in value)
+    if any(a >= b for a, b in itertools.pairwise(parsed)):
+        raise ValidationError("edges", "are not strictly increasing", allowed=allowed)
+    return parsed
+
+
+def _show(number: Fraction) -> str:
+    return str(number.numerator) if number.denominator == 1 else str(round_fraction(number))
+
+
+def _band_labels(value: object, bands: Any) -> tuple[str, ...]:
+    if value is None:
+        shown = [_show(e) for e in bands.edges]
+        made = [f"below {shown[0]}"]
+        made += [f"{a}-{b}" for a, b in itertools.pairwise(shown)]
+        made.append(f"{shown[-1]} and above")
+        return tuple(made)
+    labels = tuple(value) if isinstance(value, tuple | list) else ()
+    if (
+        len(labels) != len(bands.edges) + 1
+        or len(set(labels)) != len(labels)
+        or not all(isinstance(label, str) for label in labels)
+    ):
+        raise ValidationError(
+            "labels",
+            "must be one distinct label per band",
+            allowed=f"{len(bands.edges) + 1} labels",
+        )
+    return labels
+
+
+@attrs.frozen
+class Bands:
+    """Half-open numeric bands [lo, hi) over ``key``: below the first edge,
+    between edges, and from the last edge up.
+
+    Args:
+        key: an attribute or mapping key name, or a function of the record.
+        edges: n strictly increasing edges give n + 1 bands.
+        labels: n + 1 labels; default "below e1", "e1-e2", ..., "en and above".
+    """
+
+    key: Key = attrs.field(eq=False)
+    edges: tuple[Fraction, ...] = attrs.field(converter=_edges)
+    labels: tuple[str, ...] = attrs.field(
+        default=None,
+        converter=attrs.Converter(_band_labels, takes_self=True),  # type: ignore[misc]
+    )
+
+    def label(self, record_id: str, record: object) -> str:
+        """The band of one record."""
+        number = _number(_read(record, self.key))
+        if number is None:
+            raise ValidationError(
+                f"customer {record_id!r}",
+                "has no numeric value for these bands",
+                allowed="Money, a Decimal or an int",
+            )
+        return self.labels[sum(1 for edge in self.edges if number >= edge)]
+
+
+def _allowed(value: object) -> Mapping[Any, str]:
+    if isinstance(value, Mapping):
+        table = {k: str(v) for k, v in value.items()}
+    elif isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        raise ValidationError("allowed", "must be values or a mapping to labels", allowed="values")
+    else:
+        table = {v: str(v.value) if isinstance(v, enum.Enum) else str(v) for v in value}
+    if not table:
+        raise ValidationError("allowed", "must not be empty", allowed="at least one value")
+    return MappingProxyType(table)
+
+
+@attrs.frozen
+class Categories:
+    """Categories over ``key``: each allowed value is its own label.
+
+    Args:
+        key: an attribute or mapping key name, or a function of the record.
+        allowed: the allowed values, or a mapping value → label. Enum members
+            are labelled by their value.
+    """
+
+    key: Key = attrs.field(eq=False)
+    allowed: Mapping[Any, str] = attrs.field(converter=_allowed)
+
+    def label(self, record_id: str, record: object) -> str:
+        """The category of one record."""
+        value = _read(record, self.key)
+        try:
+            return self.allowed[value]
+        except (KeyError, TypeError):
+            raise ValidationError(
+                f"customer {record_id!r}",
+                "has a value outside every category",
+                allowed=", ".join(self.allowed.values()),
+            ) from None
+
+
+@attrs.frozen
+class Combined:
+    """The cross product of several segmenters: a label is a tuple of labels."""
+
+    parts: tuple[Any, ...]
+
+    def label(self, record_id: str, record: object) -> tuple[str, ...]:
+        """The combined label of one record."""
+        return tuple(part.label(record_id, record) for part in self.parts)
+
+
+def combine(*segmenters: Bands | Categories | Combined) -> Combined:
+    """Combine segmenters freely (the sources: "细分模型可以随意组合")."""
+    if not segmenters or not all(isinstance(s, Bands | Categories | Combined) for s in segmenters):
+        raise ValidationError(
+            "segmenters", "must be Bands, Categories or Combined", allowed="one or more"
+        )
+    return Combined(tuple(segmenters))
+
+
+@attrs.frozen
+class Segmentation:
+    """Each record's label and the number of records per label."""
+
+    labels: Mapping[str, Any]
+    counts: Mapping[Any, int]
+
+
+def segment(records: Mapping[str, Any], segmenter: Bands | Categories | Combined) -> Segmentation:
+    """Label every record (customer id → record) with ``segmenter``.
+
+    Raises:
+        ValidationError: a record outside every band or category, named by its
+            customer id (never by personal data).
+    """
+    if not isinstance(records, Mapping):
+        raise ValidationError("records", "must map customer ids to records", allowed="a dict")
+    if not isinstance(segmenter, Bands | Categories | Combined):
+        raise ValidationError(
+            "segmenter", "must be Bands, Categories or Combined", allowed="a segmenter"
+        )
+    labels = {
+        record_id: segmenter.label(record_id, record) for record_id, record in records.items()
+    }
+    counts: dict[Any, int] = {}
+    for label in labels.values():
+        counts[label] = counts.get(label, 0) + 1
+    return Segmentation(labels=MappingProxyType(labels), counts=MappingProxyType(counts))
+
+
+SPEND_BANDS = Bands(
+    "spend",
+    (100, 150, 250, 500),
+    labels=("below 100", "100-150", "150-250", "250-500", "500 and above"),
+)
+"""The sources' consumption-per-period bands, over a ``spend`` figure per customer."""
+
+
+def age_bands(*, as_of: _dt.date) -> Bands:
+    """The sources' age bands (22 and under, 23-35, 36-55, over 55), in whole
+    years from each `Customer`'s profile birth date at ``as_of``."""
+    day = to_date(as_of, "as_of")
+    return Bands(
+        lambda customer: customer.profile.age(on=day),
+        (23, 36, 56),
+        labels=("22 and under", "23-35", "36-55", "over 55"),
+    )
+
+
+INDUSTRY = Categories(lambda customer: customer.profile.industry, list(Industry))
+"""The sources' industry segments, over `Customer` records."""
+OCCUPATION = Categories(lambda customer: customer.profile.occupation, list(Occupation))
+"""The sources' occupation segments, over `Customer` records."""
+CUSTOMER_TYPE = Categories(lambda customer: customer.profile.customer_type, list(CustomerType))
+"""The sources' customer types, over `Customer` records."""
