@@ -20,7 +20,7 @@ import attrs
 
 from crmcore.domain.customers import CustomerType, Industry, Occupation
 from crmcore.domain.money import Money
-from crmcore.domain.numbers import round_fraction, to_fraction
+from crmcore.domain.numbers import EXACT, round_fraction, to_fraction
 from crmcore.domain.times import to_date
 from crmcore.errors import CurrencyMismatchError, ValidationError
 
@@ -83,6 +83,13 @@ def _amounts(values: object) -> _Amounts:
             "must be a mapping from customer id to value",
             allowed="a dict of Money, Decimal or int",
         )
+    ints = list(values.values())
+    if all(type(v) is int for v in ints):
+        # The common case, kept fast: no conversion needed.
+        if ints and min(ints) < 0:
+            key = next(k for k, v in values.items() if v < 0)
+            raise ValidationError(f"values[{_shown(key)}]", "is negative", allowed="zero or more")
+        return _Amounts(dict(values), "int", None, 0)
     kinds: set[str] = set()
     currency: str | None = None
     exponent = 0
@@ -118,11 +125,10 @@ def _amounts(values: object) -> _Amounts:
         )
     if exponent > 60:
         raise ValidationError("values", "have more than 60 fractional digits", allowed="at most 60")
-    scale = 10**exponent
     units = {}
     for key, value in values.items():
         number = value.amount if isinstance(value, Money) else Decimal(value)
-        units[key] = int(Fraction(number) * scale)
+        units[key] = int(EXACT.scaleb(number, exponent))  # exact: Inexact is trapped
     return _Amounts(units, kinds.pop() if kinds else "int", currency, exponent)
 
 
@@ -224,29 +230,31 @@ def _classify(
     thresholds: tuple[Fraction, ...],
     boundary: str,
 ) -> tuple[list[int], list[tuple[int, int]]]:
-    """Class index per group, and the (threshold index, group index) crossings."""
+    """Class index per group, and the (threshold index, group index) crossings.
+
+    Cumulative sums only grow, so both the class and the next threshold to be
+    crossed move forward with a pointer: one pass, integer comparisons only.
+    """
     last = len(thresholds)
+    if total == 0:
+        return [last] * len(groups), []
+    targets = [(t.numerator * total, t.denominator) for t in thresholds]
     indexes: list[int] = []
     crossings: list[tuple[int, int]] = []
     before = 0
     current = 0
+    crossed = 0
+    covering = boundary == "covering"
     for position, (value, keys) in enumerate(groups):
         through = before + value * len(keys)
-        if total == 0:
-            indexes.append(last)
-            continue
-        for i, t in enumerate(thresholds):
-            if before * t.denominator < t.numerator * total <= through * t.denominator:
-                crossings.append((i, position))
-        if boundary == "covering":
-            while current < last and not (
-                before * thresholds[current].denominator < thresholds[current].numerator * total
-            ):
+        while crossed < last and targets[crossed][0] <= through * targets[crossed][1]:
+            crossings.append((crossed, position))
+            crossed += 1
+        if covering:
+            while current < last and before * targets[current][1] >= targets[current][0]:
                 current += 1
         else:
-            while current < last and not (
-                through * thresholds[current].denominator <= thresholds[current].numerator * total
-            ):
+            while current < last and through * targets[current][1] > targets[current][0]:
                 current += 1
         indexes.append(current)
         before = through
@@ -363,14 +371,12 @@ def pareto(
     cut = _thresholds((share,))[0]
     result = abc_classes(values, thresholds=(cut,), boundary="covering")
     vital = frozenset(k for k, label in result.items() if label == "A")
-    amounts = _amounts(values)
-    total = sum(amounts.units.values())
-    vital_value = sum(amounts.units[k] for k in vital)
+    a = result.classes["A"]
     return ParetoResult(
         vital_few=vital,
         trivial_many=frozenset(result) - vital,
-        customer_share=Fraction(len(vital), len(result)) if result else None,
-        value_share=Fraction(vital_value, total) if total else None,
+        customer_share=a.customer_share,
+        value_share=a.value_share,
         share=cut,
     )
 
