@@ -75,6 +75,9 @@ def test_many_thresholds() -> None:
     [
         ({"a": 1.5}, "values['a']"),
         ({"a": -1}, "values['a']"),
+        ({"a": 1, "b": -1}, "values['b']"),
+        ({"a": Decimal("-0.5")}, "values['a']"),
+        ({"a": Money.of("-1", "EUR")}, "values['a']"),
         ({"a": Decimal("NaN")}, "values['a']"),
         ({"a": True}, "values['a']"),
         ({"a": "5"}, "values['a']"),
