@@ -21,7 +21,7 @@ from crmcore.domain.money import Money
 from crmcore.domain.numbers import EXACT
 from crmcore.domain.opportunities import Opportunity
 from crmcore.domain.pipeline import ForecastCategory, Pipeline, StageKind
-from crmcore.domain.times import elapsed, to_utc
+from crmcore.domain.times import elapsed, in_days, to_utc
 from crmcore.errors import CurrencyMismatchError, ValidationError
 
 __all__ = [
@@ -46,7 +46,6 @@ __all__ = [
 ]
 
 V = TypeVar("V")
-_MICROS_PER_DAY = 86_400_000_000
 
 
 def _frozen(mapping: Mapping[str, V]) -> Mapping[str, V]:
@@ -88,10 +87,6 @@ def _closed_in(
 ) -> bool:
     closed = opportunity.closed_at
     return closed is not None and (period is None or period[0] <= closed < period[1])
-
-
-def _days(delta: _dt.timedelta) -> Fraction:
-    return Fraction(delta // _dt.timedelta(microseconds=1), _MICROS_PER_DAY)
 
 
 class _PerCurrency(Mapping[str, Money]):
@@ -429,7 +424,7 @@ class DurationStats:
     @property
     def mean_days(self) -> Fraction | None:
         """The mean in days, exact to the microsecond."""
-        return None if self.mean is None else _days(self.mean)
+        return None if self.mean is None else in_days(self.mean)
 
 
 def time_in_stage(
@@ -550,7 +545,7 @@ def sales_velocity(opportunities: Iterable[Opportunity], *, as_of: _dt.datetime)
         else:
             won_amounts[currency].append(Fraction(opportunity.amount.amount))
             closed = opportunity.history[-1].entered_at
-            cycles[currency].append(_days(elapsed(opportunity.opened_at, closed)))
+            cycles[currency].append(in_days(elapsed(opportunity.opened_at, closed)))
     velocities: dict[str, Money | None] = {}
     inputs: dict[str, VelocityInputs] = {}
     for currency in open_count:

@@ -20,7 +20,7 @@ import attrs
 
 from crmcore.domain.customers import CustomerType, Industry, Occupation
 from crmcore.domain.money import Money
-from crmcore.domain.numbers import EXACT, round_fraction, to_fraction
+from crmcore.domain.numbers import EXACT, percent, round_fraction, to_fraction
 from crmcore.domain.times import to_date
 from crmcore.errors import CurrencyMismatchError, ValidationError
 
@@ -329,10 +329,6 @@ def abc_classes(
     return AbcResult(labels, classes, cuts, boundary, crossings, amounts.back(total))
 
 
-def _percent(value: Fraction) -> str:
-    return f"{round_fraction(value * 100, min_exponent=-1):.1f} %"
-
-
 @attrs.frozen
 class ParetoResult:
     """The vital few and the trivial many.
@@ -356,7 +352,7 @@ class ParetoResult:
         """A sentence: "18.2 % of customers make 80.4 % of value"."""
         if self.customer_share is None or self.value_share is None:
             return "no value to analyse"
-        customers, value = _percent(self.customer_share), _percent(self.value_share)
+        customers, value = percent(self.customer_share), percent(self.value_share)
         return f"{customers} of customers make {value} of value"
 
 

@@ -15,7 +15,7 @@ from typing import Any, cast
 import attrs
 
 from crmcore.domain.fields import check_bool, check_text, member
-from crmcore.domain.numbers import round_fraction
+from crmcore.domain.numbers import percent
 from crmcore.errors import ValidationError
 
 __all__ = [
@@ -220,12 +220,6 @@ class LeaveOneOut:
     winner_changed: bool | None
 
 
-def _percent(value: Fraction | None) -> str:
-    if value is None:
-        return "-"
-    return f"{round_fraction(value * 100, significant=28, min_exponent=-1):.1f} %"
-
-
 def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
 
@@ -297,7 +291,7 @@ class VendorRanking(Mapping[str, VendorScore]):
         ]
         rows.append(("total", "", "", f"{score.total} of {score.maximum}"))
         verdict = (
-            f"rank {score.rank}, fit {_percent(score.fit)}"
+            f"rank {score.rank}, fit {percent(score.fit)}"
             if score.qualified
             else f"not qualified: fails must-have {', '.join(score.knocked_out_by)}"
         )
@@ -410,7 +404,7 @@ class VendorRanking(Mapping[str, VendorScore]):
                     score.vendor,
                     *(str(ln.value) for ln in score.lines),
                     str(score.total),
-                    _percent(score.fit),
+                    percent(score.fit),
                     rank,
                 )
             )

@@ -11,11 +11,10 @@ from crmcore.domain.events import Aggregate, DomainEvent
 from crmcore.domain.fields import bounded_int, check_bool, check_text, tuple_of
 from crmcore.domain.ids import check_id
 from crmcore.domain.money import Money
-from crmcore.domain.times import elapsed, not_before, to_date, to_utc
+from crmcore.domain.times import elapsed, in_days, not_before, to_date, to_utc
 from crmcore.errors import CurrencyMismatchError, InvalidTransitionError, ValidationError
 
 MAX_REASON_LENGTH = 500
-_MICROS_PER_DAY = 86_400_000_000
 
 
 def _positive(value: object, field: str) -> Money:
@@ -224,8 +223,7 @@ class Contract(Aggregate):
         """Days from signing to fulfilment, exact (``None`` until fulfilled)."""
         if self.fulfilled_at is None:
             return None
-        delta = elapsed(self.signed_at, self.fulfilled_at)
-        return Fraction(delta // _dt.timedelta(microseconds=1), _MICROS_PER_DAY)
+        return in_days(elapsed(self.signed_at, self.fulfilled_at))
 
     # Commands -------------------------------------------------------------------
 

@@ -144,3 +144,11 @@ def parse_decimal(text: str, field: str, *, allowed: str) -> Decimal:
     if not parsed.is_finite():
         raise ValidationError(field, "must be a finite number", allowed=allowed)
     return parsed
+
+
+def percent(value: Fraction | None) -> str:
+    """A share as a percentage with one decimal, rounded once half-even: ``"66.7 %"``
+    (``"-"`` for ``None``)."""
+    if value is None:
+        return "-"
+    return f"{round_fraction(value * 100, min_exponent=-1):.1f} %"

@@ -4,6 +4,7 @@ Nothing here reads the clock: time always comes in as an argument.
 """
 
 import datetime as _dt
+from fractions import Fraction
 
 import pendulum
 
@@ -82,3 +83,8 @@ def not_before(at: pendulum.DateTime, last: pendulum.DateTime, field: str = "at"
 def elapsed(start: _dt.datetime, end: _dt.datetime) -> _dt.timedelta:
     """``end - start`` as a plain `datetime.timedelta` (pendulum returns an Interval)."""
     return _dt.datetime.__sub__(end, start)
+
+
+def in_days(delta: _dt.timedelta) -> Fraction:
+    """A duration in days, exact to the microsecond."""
+    return Fraction(delta // _dt.timedelta(microseconds=1), 86_400_000_000)
