@@ -132,14 +132,6 @@ def _amounts(values: object) -> _Amounts:
     return _Amounts(units, kinds.pop() if kinds else "int", currency, exponent)
 
 
-def _groups(units: Mapping[Hashable, int]) -> list[tuple[int, list[Hashable]]]:
-    """Distinct values, descending, each with its customers."""
-    by_value: dict[int, list[Hashable]] = {}
-    for key, value in units.items():
-        by_value.setdefault(value, []).append(key)
-    return sorted(by_value.items(), key=lambda item: -item[0])
-
-
 def _thresholds(values: object) -> tuple[Fraction, ...]:
     allowed = (
         f"1 to {MAX_THRESHOLDS} strictly increasing numbers in (0, 1], "
@@ -224,41 +216,56 @@ class AbcResult(Mapping[Hashable, str]):
         return f"AbcResult({counts})"
 
 
-def _classify(
-    groups: list[tuple[int, list[Hashable]]],
-    total: int,
-    thresholds: tuple[Fraction, ...],
-    boundary: str,
-) -> tuple[list[int], list[tuple[int, int]]]:
-    """Class index per group, and the (threshold index, group index) crossings.
+@attrs.frozen
+class _Pass:
+    """What one pass over the groups found."""
 
-    Cumulative sums only grow, so both the class and the next threshold to be
-    crossed move forward with a pointer: one pass, integer comparisons only.
+    labels: dict[Hashable, str]
+    counts: list[int]
+    sums: list[int]
+    crossings: list[tuple[int, int, int, int]]  # threshold, value, customers, class index
+
+
+def _classify(
+    units: Mapping[Hashable, int], total: int, thresholds: tuple[Fraction, ...], boundary: str
+) -> _Pass:
+    """Label every customer in one pass over the groups of equal values, descending.
+
+    Cumulative sums only grow, so the class and the next threshold to be
+    crossed each move forward with a pointer; comparisons are on integers.
     """
     last = len(thresholds)
-    if total == 0:
-        return [last] * len(groups), []
+    names = ascii_uppercase[: last + 1]
+    labels: dict[Hashable, str] = {}
+    counts = [0] * (last + 1)
+    sums = [0] * (last + 1)
+    crossings: list[tuple[int, int, int, int]] = []
     targets = [(t.numerator * total, t.denominator) for t in thresholds]
-    indexes: list[int] = []
-    crossings: list[tuple[int, int]] = []
-    before = 0
-    current = 0
-    crossed = 0
     covering = boundary == "covering"
-    for position, (value, keys) in enumerate(groups):
+    before = current = crossed = 0
+    order = sorted(units, key=units.__getitem__, reverse=True)
+    for value, run in itertools.groupby(order, key=units.__getitem__):
+        keys = list(run)
         through = before + value * len(keys)
-        while crossed < last and targets[crossed][0] <= through * targets[crossed][1]:
-            crossings.append((crossed, position))
-            crossed += 1
-        if covering:
-            while current < last and before * targets[current][1] >= targets[current][0]:
-                current += 1
+        reached = crossed
+        if total == 0:
+            current = last
         else:
-            while current < last and through * targets[current][1] > targets[current][0]:
-                current += 1
-        indexes.append(current)
+            while reached < last and targets[reached][0] <= through * targets[reached][1]:
+                reached += 1
+            if covering:
+                while current < last and before * targets[current][1] >= targets[current][0]:
+                    current += 1
+            else:
+                while current < last and through * targets[current][1] > targets[current][0]:
+                    current += 1
+        crossings.extend((i, value, len(keys), current) for i in range(crossed, reached))
+        crossed = reached
+        labels.update(dict.fromkeys(keys, names[current]))
+        counts[current] += len(keys)
+        sums[current] += value * len(keys)
         before = through
-    return indexes, crossings
+    return _Pass(labels, counts, sums, crossings)
 
 
 def abc_classes(
@@ -293,40 +300,26 @@ def abc_classes(
         )
     cuts = _thresholds(thresholds)
     amounts = _amounts(values)
-    groups = _groups(amounts.units)
     total = sum(amounts.units.values())
-    indexes, crossing_positions = _classify(groups, total, cuts, boundary)
+    found = _classify(amounts.units, total, cuts, boundary)
     names = ascii_uppercase[: len(cuts) + 1]
-    labels: dict[Hashable, str] = {}
-    counts = [0] * len(names)
-    sums = [0] * len(names)
-    for (value, keys), index in zip(groups, indexes, strict=True):
-        for key in keys:
-            labels[key] = names[index]
-        counts[index] += len(keys)
-        sums[index] += value * len(keys)
-    n = len(labels)
+    n = len(found.labels)
     classes = {
         name: AbcClass(
             label=name,
             threshold=cuts[i] if i < len(cuts) else None,
-            count=counts[i],
-            value=amounts.back(sums[i]),
-            customer_share=Fraction(counts[i], n) if n else None,
-            value_share=Fraction(sums[i], total) if total else None,
+            count=found.counts[i],
+            value=amounts.back(found.sums[i]),
+            customer_share=Fraction(found.counts[i], n) if n else None,
+            value_share=Fraction(found.sums[i], total) if total else None,
         )
         for i, name in enumerate(names)
     }
     crossings = tuple(
-        Crossing(
-            threshold=cuts[i],
-            value=amounts.back(groups[g][0]),
-            customers=len(groups[g][1]),
-            label=names[indexes[g]],
-        )
-        for i, g in crossing_positions
+        Crossing(threshold=cuts[i], value=amounts.back(value), customers=size, label=names[index])
+        for i, value, size, index in found.crossings
     )
-    return AbcResult(labels, classes, cuts, boundary, crossings, amounts.back(total))
+    return AbcResult(found.labels, classes, cuts, boundary, crossings, amounts.back(total))
 
 
 @attrs.frozen
