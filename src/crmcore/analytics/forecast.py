@@ -8,7 +8,7 @@ the counts and sums it used.
 import datetime as _dt
 import decimal
 import statistics
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from fractions import Fraction
 from types import MappingProxyType
@@ -17,6 +17,7 @@ from typing import NoReturn, TypeVar
 import attrs
 import pendulum
 
+from crmcore.analytics._results import MappingResult
 from crmcore.domain.money import Money
 from crmcore.domain.numbers import EXACT
 from crmcore.domain.opportunities import Opportunity
@@ -89,27 +90,11 @@ def _closed_in(
     return closed is not None and (period is None or period[0] <= closed < period[1])
 
 
-class _PerCurrency(Mapping[str, Money]):
-    """Base of results that map a currency code to a `Money` value."""
-
-    __slots__ = ()
-    totals: Mapping[str, Money]
-
-    def __getitem__(self, currency: str) -> Money:
-        return self.totals[currency]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.totals)
-
-    def __len__(self) -> int:
-        return len(self.totals)
-
-
 # Weighted pipeline ----------------------------------------------------------
 
 
 @attrs.frozen(eq=False)
-class WeightedPipeline(_PerCurrency):
+class WeightedPipeline(MappingResult[str, Money]):
     """Σ amount × probability over open opportunities, per currency.
 
     Attributes:
@@ -121,6 +106,9 @@ class WeightedPipeline(_PerCurrency):
     totals: Mapping[str, Money]
     unweighted: Mapping[str, Money]
     counts: Mapping[str, int]
+
+    def _mapped(self) -> Mapping[str, Money]:
+        return self.totals
 
 
 def weighted_pipeline(opportunities: Iterable[Opportunity]) -> WeightedPipeline:
@@ -333,7 +321,7 @@ class ConversionStep:
 
 
 @attrs.frozen(eq=False)
-class StageConversion(Mapping[str, ConversionStep]):
+class StageConversion(MappingResult[str, ConversionStep]):
     """Stage name → `ConversionStep`, for each open stage in pipeline order.
 
     Attributes:
@@ -343,14 +331,8 @@ class StageConversion(Mapping[str, ConversionStep]):
     steps: Mapping[str, ConversionStep]
     skipped: int
 
-    def __getitem__(self, stage: str) -> ConversionStep:
-        return self.steps[stage]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.steps)
-
-    def __len__(self) -> int:
-        return len(self.steps)
+    def _mapped(self) -> Mapping[str, ConversionStep]:
+        return self.steps
 
 
 def stage_conversion(opportunities: Iterable[Opportunity], pipeline: Pipeline) -> StageConversion:
@@ -492,7 +474,7 @@ class VelocityInputs:
 
 
 @attrs.frozen(eq=False)
-class SalesVelocity(Mapping[str, Money | None]):
+class SalesVelocity(MappingResult[str, Money | None]):
     """Currency → money per day: open × average won amount × win rate ÷ cycle days.
 
     ``None`` for a currency with no won deal, no closed deal, or a zero cycle.
@@ -506,14 +488,8 @@ class SalesVelocity(Mapping[str, Money | None]):
     inputs: Mapping[str, VelocityInputs]
     as_of: pendulum.DateTime
 
-    def __getitem__(self, currency: str) -> Money | None:
-        return self.velocities[currency]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.velocities)
-
-    def __len__(self) -> int:
-        return len(self.velocities)
+    def _mapped(self) -> Mapping[str, Money | None]:
+        return self.velocities
 
 
 def sales_velocity(opportunities: Iterable[Opportunity], *, as_of: _dt.datetime) -> SalesVelocity:

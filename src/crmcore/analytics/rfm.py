@@ -11,7 +11,7 @@ where ``worse`` is the number of customers strictly worse on that dimension
 
 import bisect
 import datetime as _dt
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from fractions import Fraction
 from types import MappingProxyType
 from typing import Any
@@ -19,6 +19,7 @@ from typing import Any
 import attrs
 import pendulum
 
+from crmcore.analytics._results import MappingResult
 from crmcore.analytics.transactions import Transaction
 from crmcore.domain.ids import check_id
 from crmcore.domain.money import Money
@@ -110,7 +111,7 @@ class RfmScore:
     segment: str | None
 
 
-class RfmResult(Mapping[str, RfmScore]):
+class RfmResult(MappingResult[str, RfmScore]):
     """Customer id → `RfmScore`, ordered by id.
 
     Attributes:
@@ -134,14 +135,8 @@ class RfmResult(Mapping[str, RfmScore]):
         self.as_of = as_of
         self.bins = bins
 
-    def __getitem__(self, customer_id: str) -> RfmScore:
-        return self._scores[customer_id]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._scores)
-
-    def __len__(self) -> int:
-        return len(self._scores)
+    def _mapped(self) -> Mapping[str, RfmScore]:
+        return self._scores
 
 
 def _scores(values: dict[str, Any], bins: int, *, lower_is_better: bool) -> dict[str, int]:

@@ -9,7 +9,7 @@ share a class; results do not depend on input order.
 import datetime as _dt
 import enum
 import itertools
-from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from decimal import Decimal
 from fractions import Fraction
 from string import ascii_uppercase
@@ -18,6 +18,7 @@ from typing import Any, Literal, TypeVar
 
 import attrs
 
+from crmcore.analytics._results import MappingResult
 from crmcore.domain.customers import CustomerType, Industry, Occupation
 from crmcore.domain.money import Money
 from crmcore.domain.numbers import EXACT, percent, round_fraction, to_fraction
@@ -175,7 +176,7 @@ class Crossing:
     label: str
 
 
-class AbcResult(Mapping[Hashable, str]):
+class AbcResult(MappingResult[Hashable, str]):
     """Customer → class label ("A", "B", ...), with per-class summaries.
 
     Attributes:
@@ -202,14 +203,8 @@ class AbcResult(Mapping[Hashable, str]):
         self.crossings = crossings
         self.total = total
 
-    def __getitem__(self, key: Hashable) -> str:
-        return self._labels[key]
-
-    def __iter__(self) -> Iterator[Hashable]:
-        return iter(self._labels)
-
-    def __len__(self) -> int:
-        return len(self._labels)
+    def _mapped(self) -> Mapping[Hashable, str]:
+        return self._labels
 
     def __repr__(self) -> str:
         counts = ", ".join(f"{c.label}: {c.count}" for c in self.classes.values())

@@ -7,13 +7,14 @@ customisation 3, major customisation 1, not available 0.
 """
 
 import enum
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from fractions import Fraction
 from types import MappingProxyType
 from typing import Any, cast
 
 import attrs
 
+from crmcore.analytics._results import MappingResult
 from crmcore.domain.fields import check_bool, check_text, member
 from crmcore.domain.numbers import percent
 from crmcore.errors import ValidationError
@@ -232,7 +233,7 @@ def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
     return "\n".join([line(header), rule, *(line(r) for r in rows)]) + "\n"
 
 
-class VendorRanking(Mapping[str, VendorScore]):
+class VendorRanking(MappingResult[str, VendorScore]):
     """Vendor name → `VendorScore`, iterated in ranking order.
 
     Qualified vendors come first by rank, then name; unqualified vendors
@@ -250,14 +251,8 @@ class VendorRanking(Mapping[str, VendorScore]):
         self.scale = scale
         self._scores = _score(requirements, self.ratings, scale)
 
-    def __getitem__(self, vendor: str) -> VendorScore:
-        return self._scores[vendor]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._scores)
-
-    def __len__(self) -> int:
-        return len(self._scores)
+    def _mapped(self) -> Mapping[str, VendorScore]:
+        return self._scores
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, VendorRanking):
