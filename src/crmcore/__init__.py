@@ -53,6 +53,11 @@ from crmcore.domain.customers import (
 from crmcore.domain.events import DomainEvent
 from crmcore.domain.money import Money
 from crmcore.domain.opportunities import (
+    ApprovalGranted,
+    ApprovalRejected,
+    ApprovalRequest,
+    ApprovalRequested,
+    ApprovalStatus,
     Opportunity,
     OpportunityAmountChanged,
     OpportunityCloseDateChanged,
@@ -64,6 +69,7 @@ from crmcore.domain.opportunities import (
     OpportunityWon,
     StageVisit,
 )
+from crmcore.domain.ownership import Actor, RecordKind, RecordReassigned, Role
 from crmcore.domain.pipeline import (
     DEFAULT_PIPELINE,
     HUBSPOT_PIPELINE,
@@ -81,6 +87,7 @@ from crmcore.errors import (
     DomainError,
     InvalidTransitionError,
     NotFoundError,
+    PermissionDeniedError,
     RepositoryError,
     ValidationError,
 )
@@ -93,7 +100,13 @@ __all__ = [
     "LIFECYCLE_TRANSITIONS",
     "RESPONSE_TARGETS",
     "SALESFORCE_PIPELINE",
+    "Actor",
     "AlreadyExistsError",
+    "ApprovalGranted",
+    "ApprovalRejected",
+    "ApprovalRequest",
+    "ApprovalRequested",
+    "ApprovalStatus",
     "Channel",
     "ChurnRisk",
     "ComplainantType",
@@ -143,10 +156,14 @@ __all__ = [
     "OpportunityWon",
     "Payment",
     "PaymentReceived",
+    "PermissionDeniedError",
     "PhaseChange",
     "Pipeline",
     "Profile",
+    "RecordKind",
+    "RecordReassigned",
     "RepositoryError",
+    "Role",
     "ServiceContract",
     "ServiceContractRenewed",
     "ServiceContractStarted",

@@ -172,3 +172,28 @@ class ConcurrencyError(RepositoryError):
             f"(read at version {expected}, stored version {actual}); "
             "nothing was written: load it again and retry"
         )
+
+
+class PermissionDeniedError(CrmError):
+    """The access policy does not let this actor do this to this record; nothing changed.
+
+    The message names the actor's user id, the action and the record id, and
+    the policy's reason; never personal data.
+
+    Attributes:
+        user_id: the acting user's id.
+        action: what was attempted (``"read"``, ``"update"``, ``"approve"`` ...).
+        record_kind: the kind of record (``"customer"``, ``"opportunity"`` ...).
+        record_id: the record's id.
+        reason: why it was denied, in words.
+    """
+
+    def __init__(
+        self, *, user_id: str, action: str, record_kind: str, record_id: str, reason: str
+    ) -> None:
+        self.user_id = user_id
+        self.action = action
+        self.record_kind = record_kind
+        self.record_id = record_id
+        self.reason = reason
+        super().__init__(f"user {user_id!r} may not {action} {record_kind} {record_id!r}: {reason}")

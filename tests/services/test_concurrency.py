@@ -1,6 +1,7 @@
 """8 threads share one InMemoryStore: no lost update, and the committed history replays."""
 
 import random
+import sys
 import threading
 from typing import Any
 
@@ -79,10 +80,15 @@ def test_threads_lose_no_update_and_the_history_replays() -> None:
                     other_errors.append(error)
 
     threads = [threading.Thread(target=work, args=(w,)) for w in range(THREADS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads often, so that commits really interleave
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(interval)
 
     assert other_errors == []
     committed = store.log[setup_commits:]

@@ -5,6 +5,7 @@ import pendulum
 import pytest
 
 from crmcore import (
+    Actor,
     ComplaintStep,
     ContractFulfilled,
     CustomerPhaseChanged,
@@ -13,7 +14,10 @@ from crmcore import (
     Money,
     NotFoundError,
     OpportunityWon,
+    Pipeline,
     Profile,
+    Role,
+    Stage,
     ValidationError,
     services,
 )
@@ -202,6 +206,17 @@ def test_winning_a_zero_amount_opportunity_changes_nothing(uow: InMemoryUnitOfWo
 # Faults: a store that fails on the k-th write ----------------------------------------
 
 
+GATED = Pipeline(
+    [
+        Stage("Talk", "0.2"),
+        Stage("Deal", "0.9", requires_approval=True),
+        Stage("Won", "1", kind="won"),
+        Stage("Lost", "0", kind="lost"),
+    ]
+)
+BOSS = Actor("boss", Role.ADMIN)
+
+
 class FailingStore(InMemoryStore):
     """Fails on the k-th record written (counting from 1), then works again."""
 
@@ -254,7 +269,21 @@ def _prepared(store: FailingStore) -> dict[str, str]:
         subject="s",
         at=T0,
     )
+    gated = [
+        services.open_opportunity(
+            uow, customer_id=c, title="t", amount=Money.of("10", "EUR"), at=T0, pipeline=GATED
+        )
+        for _ in range(2)
+    ]
+    services.request_approval(uow, gated[0], stage="Deal", at=T0, actor=Actor("u1", Role.ADMIN))
+    o_lost = services.open_opportunity(
+        uow, customer_id=c, title="t", amount=Money.of("10", "EUR"), at=T0
+    )
+    services.lose_opportunity(uow, o_lost, reason="r", at=T0)
     return {
+        "pending": gated[0],
+        "gated": gated[1],
+        "o_lost": o_lost,
         "c": c,
         "lost": lost,
         "p": prospect,
@@ -337,6 +366,17 @@ USE_CASES: list[tuple[str, Callable[[InMemoryUnitOfWork, dict[str, str]], object
     ),
     ("lose_customer", lambda u, i: services.lose_customer(u, i["p"], reason="r", at=day(1))),
     ("win_back_customer", lambda u, i: services.win_back_customer(u, i["lost"], at=day(1))),
+    ("reopen_opportunity", lambda u, i: services.reopen_opportunity(u, i["o_lost"], at=day(1))),
+    (
+        "reassign",
+        lambda u, i: services.reassign(u, "customer", i["c"], owner="u2", team="t2", at=day(1)),
+    ),
+    (
+        "request_approval",
+        lambda u, i: services.request_approval(u, i["gated"], stage="Deal", at=day(1), actor=BOSS),
+    ),
+    ("approve", lambda u, i: services.approve(u, i["pending"], at=day(1), actor=BOSS)),
+    ("reject", lambda u, i: services.reject(u, i["pending"], at=day(1), actor=BOSS, reason="r")),
 ]
 
 

@@ -46,6 +46,7 @@ def _fake_package(tmp_path: Path) -> Path:
         "errors.py": "import crmcore.domain\n",  # layer violation (upward import)
         "domain/__init__.py": "import os\n",  # purity violation
         "analytics/__init__.py": "import random\n",  # purity violation
+        "policy.py": "import secrets\n",  # purity violation
         "ports.py": "import sqlite3\n",  # purity violation
         "services.py": "import uuid\n",  # purity violation
         "adapters/__init__.py": "",
@@ -83,7 +84,7 @@ def test_import_linter_contracts_fire_on_violations(tmp_path: Path) -> None:
     output = result.stdout
     assert "2 broken" in output
     assert "crmcore.errors -> crmcore.domain" in output
-    for forbidden in ("os", "random", "sqlite3", "uuid"):
+    for forbidden in ("os", "random", "secrets", "sqlite3", "uuid"):
         assert f"-> {forbidden}" in output
 
 

@@ -2,16 +2,17 @@
 
 import datetime as _dt
 import enum
-from typing import Self
+from typing import ClassVar, Self
 
 import attrs
 import pendulum
 
 from crmcore.domain.customers import Channel
-from crmcore.domain.events import Aggregate, DomainEvent
+from crmcore.domain.events import DomainEvent
 from crmcore.domain.fields import bounded_int, check_text, member, tuple_of
 from crmcore.domain.ids import check_id
 from crmcore.domain.money import Money
+from crmcore.domain.ownership import Owned, RecordKind
 from crmcore.domain.times import elapsed, not_before, to_utc
 from crmcore.errors import CurrencyMismatchError, InvalidTransitionError, ValidationError
 
@@ -154,11 +155,14 @@ def _to_compensations(value: object) -> tuple[Compensation, ...]:
 
 
 @attrs.frozen(kw_only=True, repr=False)
-class Complaint(Aggregate):
+class Complaint(Owned):
     """A customer complaint moving through the six handling steps.
 
     The subject and notes are free text and stay out of ``repr``.
     """
+
+    record_kind: ClassVar[RecordKind] = RecordKind.COMPLAINT
+    _id_field: ClassVar[str] = "complaint_id"
 
     complaint_id: str = attrs.field(validator=lambda _i, _a, v: check_id(v, "complaint_id"))
     customer_id: str = attrs.field(validator=lambda _i, _a, v: check_id(v, "customer_id"))
@@ -212,6 +216,8 @@ class Complaint(Aggregate):
         subject: str,
         at: _dt.datetime,
         response_target: _dt.timedelta | None = None,
+        owner: str | None = None,
+        team: str | None = None,
     ) -> Self:
         """Accept a complaint (step "received").
 
@@ -223,6 +229,8 @@ class Complaint(Aggregate):
         """
         instant = to_utc(at)
         complaint = cls(
+            owner=owner,
+            team=team,
             complaint_id=complaint_id,
             customer_id=customer_id,
             channel=channel,

@@ -2,15 +2,16 @@
 
 import datetime as _dt
 from fractions import Fraction
-from typing import Self
+from typing import ClassVar, Self
 
 import attrs
 import pendulum
 
-from crmcore.domain.events import Aggregate, DomainEvent
+from crmcore.domain.events import DomainEvent
 from crmcore.domain.fields import bounded_int, check_bool, check_text, tuple_of
 from crmcore.domain.ids import check_id
 from crmcore.domain.money import Money
+from crmcore.domain.ownership import Owned, RecordKind
 from crmcore.domain.times import elapsed, in_days, not_before, to_date, to_utc
 from crmcore.errors import CurrencyMismatchError, InvalidTransitionError, ValidationError
 
@@ -93,13 +94,16 @@ def _to_payments(value: object) -> tuple[Payment, ...]:
 
 
 @attrs.frozen(kw_only=True)
-class Contract(Aggregate):
+class Contract(Owned):
     """An order from signing to delivery and payment (the sources' order processing).
 
     It is fulfilled once delivered and paid in full; it can be cancelled while
     not fulfilled (payments received stay on the ledger: refunds are outside
     crmcore). A fulfilled or cancelled contract accepts no command.
     """
+
+    record_kind: ClassVar[RecordKind] = RecordKind.CONTRACT
+    _id_field: ClassVar[str] = "contract_id"
 
     contract_id: str = attrs.field(validator=lambda _i, _a, v: check_id(v, "contract_id"))
     customer_id: str = attrs.field(validator=lambda _i, _a, v: check_id(v, "customer_id"))
@@ -156,6 +160,8 @@ class Contract(Aggregate):
         opportunity_id: str,
         amount: Money,
         at: _dt.datetime,
+        owner: str | None = None,
+        team: str | None = None,
     ) -> Self:
         """Sign a contract for a won opportunity.
 
@@ -164,6 +170,8 @@ class Contract(Aggregate):
         """
         instant = to_utc(at)
         contract = cls(
+            owner=owner,
+            team=team,
             contract_id=contract_id,
             customer_id=customer_id,
             opportunity_id=opportunity_id,
@@ -359,7 +367,7 @@ def add_months(day: pendulum.Date, months: int) -> pendulum.Date:
 
 
 @attrs.frozen(kw_only=True)
-class ServiceContract(Aggregate):
+class ServiceContract(Owned):
     """A service contract with a term that can be renewed.
 
     Term n covers ``starts + (n-1)·term_months`` up to the day before
@@ -367,6 +375,9 @@ class ServiceContract(Aggregate):
     contract starting on 31 January runs to the end of February, then to 31
     March, not 28 March). ``ends`` is exclusive.
     """
+
+    record_kind: ClassVar[RecordKind] = RecordKind.SERVICE_CONTRACT
+    _id_field: ClassVar[str] = "contract_id"
 
     contract_id: str = attrs.field(validator=lambda _i, _a, v: check_id(v, "contract_id"))
     customer_id: str = attrs.field(validator=lambda _i, _a, v: check_id(v, "customer_id"))
@@ -399,6 +410,8 @@ class ServiceContract(Aggregate):
         notice_days: int,
         price: Money,
         at: _dt.datetime,
+        owner: str | None = None,
+        team: str | None = None,
     ) -> Self:
         """Start a service contract in its first term.
 
@@ -408,6 +421,8 @@ class ServiceContract(Aggregate):
         """
         instant = to_utc(at)
         contract = cls(
+            owner=owner,
+            team=team,
             contract_id=contract_id,
             customer_id=customer_id,
             starts=starts,

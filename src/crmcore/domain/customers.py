@@ -10,14 +10,15 @@ import datetime as _dt
 import enum
 import itertools
 import re
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 
 import attrs
 import pendulum
 
-from crmcore.domain.events import Aggregate, DomainEvent
+from crmcore.domain.events import DomainEvent
 from crmcore.domain.fields import check_text, member, optional_member, tuple_of
 from crmcore.domain.ids import check_id
+from crmcore.domain.ownership import Owned, RecordKind
 from crmcore.domain.times import elapsed, not_before, to_date, to_utc
 from crmcore.errors import InvalidTransitionError, ValidationError
 
@@ -405,7 +406,7 @@ def _to_phase(value: object) -> LifecyclePhase:
 
 
 @attrs.frozen(kw_only=True, repr=False)
-class Customer(Aggregate):
+class Customer(Owned):
     """A customer (or prospect) and its place in the lifecycle.
 
     Build one with `Customer.prospect`. Commands return a new customer and
@@ -413,6 +414,9 @@ class Customer(Aggregate):
     constructor validates the fields and the history, so values rebuilt from
     storage are checked too.
     """
+
+    record_kind: ClassVar[RecordKind] = RecordKind.CUSTOMER
+    _id_field: ClassVar[str] = "customer_id"
 
     customer_id: str = attrs.field(validator=lambda _i, _a, v: check_id(v, "customer_id"))
     name: str = attrs.field(converter=_name)
@@ -468,6 +472,8 @@ class Customer(Aggregate):
         name: str,
         at: _dt.datetime,
         profile: Profile | None = None,
+        owner: str | None = None,
+        team: str | None = None,
     ) -> Self:
         """Register a new prospect, in phase ACQUISITION.
 
@@ -476,6 +482,8 @@ class Customer(Aggregate):
         """
         instant = to_utc(at)
         customer = cls(
+            owner=owner,
+            team=team,
             customer_id=customer_id,
             name=name,
             profile=profile,

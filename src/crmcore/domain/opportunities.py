@@ -1,22 +1,29 @@
 """Opportunities: a possible sale moving through the stages of a pipeline."""
 
 import datetime as _dt
+import enum
 import itertools
 from collections.abc import Iterable
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 
 import attrs
 import pendulum
 
-from crmcore.domain.events import Aggregate, DomainEvent
-from crmcore.domain.fields import check_text
-from crmcore.domain.ids import check_id
+from crmcore.domain.events import DomainEvent
+from crmcore.domain.fields import check_text, member
+from crmcore.domain.ids import check_id, check_optional_id
 from crmcore.domain.money import Money
+from crmcore.domain.ownership import Owned, RecordKind
 from crmcore.domain.pipeline import DEFAULT_PIPELINE, Pipeline, Stage, StageKind, check_probability
 from crmcore.domain.times import elapsed, not_before, to_date, to_utc
-from crmcore.errors import CurrencyMismatchError, InvalidTransitionError, ValidationError
+from crmcore.errors import (
+    CurrencyMismatchError,
+    InvalidTransitionError,
+    PermissionDeniedError,
+    ValidationError,
+)
 
 MAX_TITLE_LENGTH = 200
 MAX_REASON_LENGTH = 500
@@ -34,6 +41,64 @@ class StageVisit:
     left_at: pendulum.DateTime | None = attrs.field(
         default=None, converter=attrs.converters.optional(to_utc)
     )
+
+
+class ApprovalStatus(enum.Enum):
+    """Where an approval request stands; a rejected request is gone."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+
+
+def _to_status(value: object) -> ApprovalStatus:
+    return member(ApprovalStatus, value, "status")
+
+
+@attrs.frozen(kw_only=True)
+class ApprovalRequest:
+    """A request to enter a gated stage: pending, then approved (or rejected and gone).
+
+    An approved request is used up by the move it allows; any other stage
+    change clears it.
+    """
+
+    stage_name: str
+    requested_by: str = attrs.field(validator=lambda _i, _a, v: check_id(v, "requested_by"))
+    requested_at: pendulum.DateTime = attrs.field(converter=to_utc)
+    status: ApprovalStatus = attrs.field(default=ApprovalStatus.PENDING, converter=_to_status)
+    decided_by: str | None = attrs.field(
+        default=None, validator=lambda _i, _a, v: check_optional_id(v, "decided_by")
+    )
+    decided_at: pendulum.DateTime | None = attrs.field(
+        default=None, converter=attrs.converters.optional(to_utc)
+    )
+
+    def __attrs_post_init__(self) -> None:
+        approved = self.status is ApprovalStatus.APPROVED
+        if approved != (self.decided_by is not None) or approved != (self.decided_at is not None):
+            raise ValidationError(
+                "decided_by",
+                "must be given exactly when the request is approved",
+                allowed="the approver's id and time for an approved request, None otherwise",
+            )
+        if self.decided_by is not None and self.decided_by == self.requested_by:
+            raise ValidationError(
+                "decided_by", "is the requester", allowed="someone other than the requester"
+            )
+        if self.decided_at is not None and self.decided_at < self.requested_at:
+            raise ValidationError(
+                "decided_at", "is before the request", allowed="the request's time or later"
+            )
+
+    @property
+    def is_pending(self) -> bool:
+        """Whether the request waits for a decision."""
+        return self.status is ApprovalStatus.PENDING
+
+    @property
+    def is_approved(self) -> bool:
+        """Whether the request was approved (and not yet used)."""
+        return self.status is ApprovalStatus.APPROVED
 
 
 # Events -------------------------------------------------------------------
@@ -111,6 +176,36 @@ class OpportunityCloseDateChanged(DomainEvent):
     current: pendulum.Date
 
 
+@attrs.frozen(kw_only=True)
+class ApprovalRequested(DomainEvent):
+    """Someone asked for approval to enter a gated stage."""
+
+    opportunity_id: str
+    stage: str
+    requested_by: str
+
+
+@attrs.frozen(kw_only=True)
+class ApprovalGranted(DomainEvent):
+    """The pending request was approved; the next move into its stage may happen."""
+
+    opportunity_id: str
+    stage: str
+    requested_by: str
+    approved_by: str
+
+
+@attrs.frozen(kw_only=True)
+class ApprovalRejected(DomainEvent):
+    """The pending request was rejected (the reason is free text, kept out of ``repr``)."""
+
+    opportunity_id: str
+    stage: str
+    requested_by: str
+    rejected_by: str
+    reason: str = attrs.field(repr=False)
+
+
 # The aggregate ------------------------------------------------------------
 
 
@@ -137,7 +232,7 @@ def _to_close_date(value: object) -> pendulum.Date | None:
 
 
 @attrs.frozen(kw_only=True, repr=False)
-class Opportunity(Aggregate):
+class Opportunity(Owned):
     """A possible sale, in one stage of a pipeline at a time.
 
     Build one with `Opportunity.open`; every command returns a new
@@ -148,6 +243,9 @@ class Opportunity(Aggregate):
     The constructor validates every field and the consistency of the
     history, so values rebuilt from storage are checked too.
     """
+
+    record_kind: ClassVar[RecordKind] = RecordKind.OPPORTUNITY
+    _id_field: ClassVar[str] = "opportunity_id"
 
     opportunity_id: str = attrs.field(validator=lambda _i, _a, v: check_id(v, "opportunity_id"))
     customer_id: str = attrs.field(validator=lambda _i, _a, v: check_id(v, "customer_id"))
@@ -168,6 +266,9 @@ class Opportunity(Aggregate):
     )
     lost_reason: str | None = None
     close_date_pushes: int = 0
+    approval: ApprovalRequest | None = attrs.field(
+        default=None, validator=lambda _i, _a, v: _check_approval_type(v)
+    )
 
     def __attrs_post_init__(self) -> None:
         stage = self.pipeline.stage(self.stage_name)
@@ -188,6 +289,22 @@ class Opportunity(Aggregate):
             raise ValidationError(
                 "close_date_pushes", "must be a count", allowed="an int of 0 or more"
             )
+        if self.approval is not None:
+            self._check_approval(self.approval)
+
+    def _check_approval(self, approval: ApprovalRequest) -> None:
+        allowed = (
+            "None, or a request made since the last stage change for another stage that "
+            "requires approval, while the opportunity is open"
+        )
+        target = self.pipeline.stage(approval.stage_name)
+        if not self.is_open or not target.requires_approval or target.name == self.stage_name:
+            raise ValidationError(
+                "approval", "is not a request this opportunity can hold", allowed=allowed
+            )
+        last = approval.requested_at if approval.decided_at is None else approval.decided_at
+        if approval.requested_at < self.history[-1].entered_at or last > self.changed_at:
+            raise ValidationError("approval", "is outside the current stage visit", allowed=allowed)
 
     def __repr__(self) -> str:
         return (
@@ -209,6 +326,8 @@ class Opportunity(Aggregate):
         at: _dt.datetime,
         pipeline: Pipeline = DEFAULT_PIPELINE,
         expected_close: _dt.date | None = None,
+        owner: str | None = None,
+        team: str | None = None,
     ) -> Self:
         """Open an opportunity in the first open stage of ``pipeline``.
 
@@ -220,6 +339,8 @@ class Opportunity(Aggregate):
             at: when it was opened (an aware datetime).
             pipeline: the stages it moves through; shared, never copied.
             expected_close: when the sale is expected to close.
+            owner: the user id it belongs to (``None``: unassigned).
+            team: the team id it belongs to (``None``: unassigned).
 
         Raises:
             ValidationError: any argument is invalid.
@@ -227,6 +348,8 @@ class Opportunity(Aggregate):
         instant = to_utc(at)
         first = pipeline.first_open if isinstance(pipeline, Pipeline) else None
         opportunity = cls(
+            owner=owner,
+            team=team,
             opportunity_id=opportunity_id,
             customer_id=customer_id,
             title=title,
@@ -346,8 +469,25 @@ class Opportunity(Aggregate):
         return instant
 
     def _enter(
-        self, stage: Stage, at: pendulum.DateTime, event: DomainEvent, **changes: Any
+        self,
+        stage: Stage,
+        at: pendulum.DateTime,
+        event: DomainEvent,
+        *,
+        gated: bool = True,
+        **changes: Any,
     ) -> Self:
+        if gated and stage.requires_approval:
+            approval = self.approval
+            if approval is None or not approval.is_approved or approval.stage_name != stage.name:
+                raise InvalidTransitionError(
+                    f"opportunity {self.opportunity_id!r}: entering {stage.name!r} requires "
+                    f"approval; call request_approval({stage.name!r}) and have someone else "
+                    "approve it first",
+                    current=self.stage_name,
+                    requested=stage.name,
+                    allowed=("request_approval",),
+                )
         last = self.history[-1]
         history = (
             *self.history[:-1],
@@ -360,6 +500,7 @@ class Opportunity(Aggregate):
             history=history,
             changed_at=at,
             probability_override=None,
+            approval=None,
             **changes,
         )
 
@@ -433,6 +574,9 @@ class Opportunity(Aggregate):
     def reopen(self, *, at: _dt.datetime) -> Self:
         """Work a lost opportunity again: back to its last open stage, reason cleared.
 
+        Reopening needs no approval even if that stage is gated: the stage was
+        approved when it was first entered.
+
         Raises:
             InvalidTransitionError: the opportunity is open, or won (a won
                 opportunity is final: its contract exists).
@@ -451,7 +595,126 @@ class Opportunity(Aggregate):
         event = OpportunityReopened(
             occurred_at=instant, opportunity_id=self.opportunity_id, stage=stage.name
         )
-        return self._enter(stage, instant, event, lost_reason=None)
+        return self._enter(stage, instant, event, gated=False, lost_reason=None)
+
+    # Approvals --------------------------------------------------------------
+
+    def request_approval(self, stage_name: str, *, by: str, at: _dt.datetime) -> Self:
+        """Ask for approval to enter ``stage_name``, a stage that requires it.
+
+        One pending request at a time; a new request replaces an approved one
+        that was not used yet.
+
+        Args:
+            stage_name: the gated stage (open, won or lost) to enter.
+            by: the requesting user's id.
+            at: when it was requested.
+
+        Raises:
+            InvalidTransitionError: the opportunity is closed, or a request is pending.
+            ValidationError: an unknown stage, a stage that needs no approval,
+                the current stage, or a bad id or time.
+        """
+        instant = self._when(at, "request_approval")
+        requester = check_id(by, "by")
+        stage = self.pipeline.stage(stage_name)
+        gated = [s.name for s in self.pipeline if s.requires_approval and s.name != self.stage_name]
+        if not stage.requires_approval or stage.name == self.stage_name:
+            problem = (
+                f"the opportunity is already in {stage.name!r}"
+                if stage.name == self.stage_name
+                else f"{stage.name!r} does not require approval"
+            )
+            raise ValidationError(
+                "stage",
+                problem,
+                allowed=", ".join(gated)
+                or "a stage that requires approval (this pipeline has none)",
+            )
+        if self.approval is not None and self.approval.is_pending:
+            raise InvalidTransitionError(
+                f"opportunity {self.opportunity_id!r} has a pending approval request for "
+                f"{self.approval.stage_name!r}; approve or reject it first",
+                current="approval pending",
+                requested="request_approval",
+                allowed=("approve", "reject"),
+            )
+        request = ApprovalRequest(
+            stage_name=stage.name, requested_by=requester, requested_at=instant
+        )
+        event = ApprovalRequested(
+            occurred_at=instant,
+            opportunity_id=self.opportunity_id,
+            stage=stage.name,
+            requested_by=requester,
+        )
+        return self._recorded(event, approval=request, changed_at=instant)
+
+    def _pending(
+        self, command: str, at: object, by: object
+    ) -> tuple[ApprovalRequest, str, pendulum.DateTime]:
+        instant = self._when(at, command)
+        decider = check_id(by, "by")
+        approval = self.approval
+        if approval is None or not approval.is_pending:
+            state = "approval granted" if approval is not None else "no approval request"
+            raise InvalidTransitionError(
+                f"opportunity {self.opportunity_id!r} has no pending approval request; "
+                f"{command} is not allowed",
+                current=state,
+                requested=command,
+                allowed=("request_approval",),
+            )
+        if decider == approval.requested_by:
+            raise PermissionDeniedError(
+                user_id=decider,
+                action=command,
+                record_kind=self.record_kind.value,
+                record_id=self.opportunity_id,
+                reason="nobody decides an approval request they made",
+            )
+        return approval, decider, instant
+
+    def approve(self, *, by: str, at: _dt.datetime) -> Self:
+        """Approve the pending request; the next move into its stage may then happen.
+
+        Raises:
+            InvalidTransitionError: the opportunity is closed or has no pending request.
+            PermissionDeniedError: ``by`` made the request (nobody approves their own).
+            ValidationError: a bad id or time.
+        """
+        approval, approver, instant = self._pending("approve", at, by)
+        granted = attrs.evolve(
+            approval, status=ApprovalStatus.APPROVED, decided_by=approver, decided_at=instant
+        )
+        event = ApprovalGranted(
+            occurred_at=instant,
+            opportunity_id=self.opportunity_id,
+            stage=approval.stage_name,
+            requested_by=approval.requested_by,
+            approved_by=approver,
+        )
+        return self._recorded(event, approval=granted, changed_at=instant)
+
+    def reject(self, *, by: str, at: _dt.datetime, reason: str) -> Self:
+        """Reject the pending request, with a reason; the request is gone.
+
+        Raises:
+            InvalidTransitionError: the opportunity is closed or has no pending request.
+            PermissionDeniedError: ``by`` made the request.
+            ValidationError: a blank or over-long reason, a bad id or time.
+        """
+        approval, rejecter, instant = self._pending("reject", at, by)
+        check_text(reason, "reason", max_length=MAX_REASON_LENGTH)
+        event = ApprovalRejected(
+            occurred_at=instant,
+            opportunity_id=self.opportunity_id,
+            stage=approval.stage_name,
+            requested_by=approval.requested_by,
+            rejected_by=rejecter,
+            reason=reason,
+        )
+        return self._recorded(event, approval=None, changed_at=instant)
 
     def override_probability(self, probability: Decimal | int | str, *, at: _dt.datetime) -> Self:
         """Set the win probability by hand, until the next stage change.
@@ -510,6 +773,15 @@ class Opportunity(Aggregate):
             expected_close=day,
             close_date_pushes=self.close_date_pushes + pushed,
             changed_at=instant,
+        )
+
+
+def _check_approval_type(value: object) -> None:
+    if value is not None and not isinstance(value, ApprovalRequest):
+        raise ValidationError(
+            "approval",
+            f"must be an ApprovalRequest or None, not {type(value).__name__}",
+            allowed="an ApprovalRequest or None",
         )
 
 

@@ -28,6 +28,7 @@ def _hypothesis_setup_hook() -> None:
     from crmcore.domain.customers import Customer, Interaction, Profile
     from crmcore.domain.money import Money
     from crmcore.domain.opportunities import Opportunity
+    from crmcore.domain.ownership import Actor
     from crmcore.domain.pipeline import Pipeline, Stage
 
     for cls, strategy in (
@@ -41,5 +42,6 @@ def _hypothesis_setup_hook() -> None:
         (Contract, "contracts"),
         (ServiceContract, "service_contracts"),
         (Complaint, "complaints"),
+        (Actor, "actors"),
     ):
         st.register_type_strategy(cls, _lazy(strategy))

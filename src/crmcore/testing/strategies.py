@@ -27,12 +27,16 @@ from crmcore.domain.customers import (
 from crmcore.domain.money import MAX_FRACTION_DIGITS, MAX_INTEGER_DIGITS, Money
 from crmcore.domain.numbers import to_fraction
 from crmcore.domain.opportunities import Opportunity
+from crmcore.domain.ownership import Actor, Role
 from crmcore.domain.pipeline import ForecastCategory, Pipeline, Stage, StageKind
 from crmcore.errors import ValidationError
 
 _LIMIT = Fraction(10**MAX_INTEGER_DIGITS)
+_REQUESTER = "user-requester"
+_APPROVER = "user-approver"
 
 __all__ = [
+    "actors",
     "aware_datetimes",
     "complaints",
     "contracts",
@@ -45,13 +49,17 @@ __all__ = [
     "money",
     "names",
     "opportunities",
+    "owners",
     "phones",
     "pipelines",
     "probabilities",
     "profiles",
     "service_contracts",
     "stages",
+    "team_ids",
+    "teams",
     "texts",
+    "user_ids",
 ]
 
 
@@ -139,6 +147,46 @@ def ids(*, prefix: str = "") -> st.SearchStrategy[str]:
     return st.text(alphabet, min_size=1, max_size=min(limit, 20)).map(lambda t: prefix + t)
 
 
+def user_ids() -> st.SearchStrategy[str]:
+    """User ids (owners, actors): valid ids starting with ``user-``."""
+    return ids(prefix="user-")
+
+
+def team_ids() -> st.SearchStrategy[str]:
+    """Team ids: valid ids starting with ``team-``."""
+    return ids(prefix="team-")
+
+
+def owners() -> st.SearchStrategy[str | None]:
+    """A record's owner: a user id or ``None`` (unassigned)."""
+    return st.none() | user_ids()
+
+
+def teams() -> st.SearchStrategy[str | None]:
+    """A record's team: a team id or ``None`` (unassigned)."""
+    return st.none() | team_ids()
+
+
+def actors(
+    *,
+    roles: st.SearchStrategy[Role] | None = None,
+    users: st.SearchStrategy[str] | None = None,
+    team_pool: st.SearchStrategy[str] | None = None,
+    max_teams: int = 3,
+) -> st.SearchStrategy[Actor]:
+    """Actors of any role in 0 to ``max_teams`` teams.
+
+    Pass small pools (``st.sampled_from([...])``) for ``users`` and
+    ``team_pool`` to make actors and records meet.
+    """
+    return st.builds(
+        Actor,
+        user_id=users if users is not None else user_ids(),
+        role=roles if roles is not None else st.sampled_from(Role),
+        teams=st.frozensets(team_pool if team_pool is not None else team_ids(), max_size=max_teams),
+    )
+
+
 def probabilities(*, places: int = 4) -> st.SearchStrategy[Decimal]:
     """Decimals in [0, 1] with at most ``places`` fractional digits."""
     scale = 10**places
@@ -148,9 +196,15 @@ def probabilities(*, places: int = 4) -> st.SearchStrategy[Decimal]:
 _STAGE_NAMES = st.text(st.characters(codec="ascii", categories=("L", "N")), min_size=1, max_size=12)
 
 
-def stages(*, kind: StageKind | None = None) -> st.SearchStrategy[Stage]:
-    """Valid stages; open ones by default get any probability and open category."""
+def stages(*, kind: StageKind | None = None, gated: bool = False) -> st.SearchStrategy[Stage]:
+    """Valid stages; open ones by default get any probability and open category.
+
+    Args:
+        kind: fix the kind of stage.
+        gated: let some stages require approval (by default none does).
+    """
     chosen = st.just(kind) if kind is not None else st.sampled_from(StageKind)
+    approval = st.booleans() if gated else st.just(False)
 
     def build(stage_kind: StageKind) -> st.SearchStrategy[Stage]:
         if stage_kind is StageKind.OPEN:
@@ -163,30 +217,39 @@ def stages(*, kind: StageKind | None = None) -> st.SearchStrategy[Stage]:
                     [c for c in ForecastCategory if c is not ForecastCategory.CLOSED]
                 ),
                 stale_after_days=st.none() | st.integers(min_value=1, max_value=120),
+                requires_approval=approval,
             )
         probability = Decimal(1) if stage_kind is StageKind.WON else Decimal(0)
         return st.builds(
-            Stage, name=_STAGE_NAMES, probability=st.just(probability), kind=st.just(stage_kind)
+            Stage,
+            name=_STAGE_NAMES,
+            probability=st.just(probability),
+            kind=st.just(stage_kind),
+            requires_approval=approval,
         )
 
     return chosen.flatmap(build)
 
 
 @st.composite
-def pipelines(draw: st.DrawFn, *, min_open: int = 1, max_open: int = 8) -> Pipeline:
+def pipelines(
+    draw: st.DrawFn, *, min_open: int = 1, max_open: int = 8, gated: bool = False
+) -> Pipeline:
     """Valid pipelines: ``min_open`` to ``max_open`` open stages, one won and one
-    lost stage, at any positions."""
+    lost stage, at any positions; with ``gated``, some stages require approval."""
     opened = draw(
         st.lists(
-            stages(kind=StageKind.OPEN),
+            stages(kind=StageKind.OPEN, gated=gated),
             min_size=min_open,
             max_size=max_open,
             unique_by=lambda s: s.name,
         )
     )
     names = {s.name for s in opened}
-    won = draw(stages(kind=StageKind.WON).filter(lambda s: s.name not in names))
-    lost = draw(stages(kind=StageKind.LOST).filter(lambda s: s.name not in names | {won.name}))
+    won = draw(stages(kind=StageKind.WON, gated=gated).filter(lambda s: s.name not in names))
+    lost = draw(
+        stages(kind=StageKind.LOST, gated=gated).filter(lambda s: s.name not in names | {won.name})
+    )
     ordered = list(opened)
     for closing in (won, lost):
         ordered.insert(draw(st.integers(min_value=0, max_value=len(ordered))), closing)
@@ -200,15 +263,25 @@ def opportunities(
     pipeline: Pipeline | None = None,
     currency: str | None = None,
     max_commands: int = 8,
+    owner: st.SearchStrategy[str | None] | None = None,
+    team: st.SearchStrategy[str | None] | None = None,
+    gated: bool = False,
 ) -> Opportunity:
     """Opportunities built by a random valid sequence of commands from `Opportunity.open`.
+
+    Gated stages are entered through an approval (requested by one user,
+    approved by another), and the result may hold a pending or approved request.
 
     Args:
         pipeline: fix the pipeline; by default a generated one.
         currency: fix the amount's currency; by default any.
         max_commands: the most commands applied after opening.
+        owner: strategy for the owner; by default `owners`.
+        team: strategy for the team; by default `teams`.
+        gated: generate pipelines in which some stages require approval
+            (ignored when ``pipeline`` is given); by default none does.
     """
-    chosen = pipeline if pipeline is not None else draw(pipelines())
+    chosen = pipeline if pipeline is not None else draw(pipelines(gated=gated))
     at = draw(aware_datetimes(max_value=_dt.datetime(2100, 1, 1)))  # noqa: DTZ001
     opportunity = Opportunity.open(
         opportunity_id=draw(ids(prefix="opp-")),
@@ -217,6 +290,8 @@ def opportunities(
         amount=draw(money(currency=currency, min_value=0, max_value=10**9)),
         at=at,
         pipeline=chosen,
+        owner=draw(owner if owner is not None else owners()),
+        team=draw(team if team is not None else teams()),
     )
     for _ in range(draw(st.integers(min_value=0, max_value=max_commands))):
         at = at + draw(st.timedeltas(min_value=_dt.timedelta(0), max_value=_dt.timedelta(days=60)))
@@ -226,18 +301,54 @@ def opportunities(
             opportunity = opportunity.reopen(at=at)
             continue
         others = [s.name for s in chosen.open_stages if s.name != opportunity.stage_name]
-        command = draw(st.sampled_from(["move", "win", "lose", "override", "close_date"]))
+        command = draw(
+            st.sampled_from(["move", "win", "lose", "override", "close_date", "approval"])
+        )
         if command == "move" and others:
-            opportunity = opportunity.move_to(draw(st.sampled_from(others)), at=at)
+            target = draw(st.sampled_from(others))
+            opportunity = _approved(opportunity, target, at).move_to(target, at=at)
         elif command == "win":
-            opportunity = opportunity.win(at=at)
+            opportunity = _approved(opportunity, chosen.won_stage.name, at).win(at=at)
         elif command == "lose":
-            opportunity = opportunity.lose(at=at, reason="generated")
+            lost = chosen.lost_stage.name
+            opportunity = _approved(opportunity, lost, at).lose(at=at, reason="generated")
         elif command == "override":
             opportunity = opportunity.override_probability(draw(probabilities()), at=at)
         elif command == "close_date":
             opportunity = opportunity.change_expected_close(draw(dates()), at=at)
+        elif command == "approval":
+            opportunity = _approval_step(draw, opportunity, at)
     return opportunity.without_events()
+
+
+def _approved(opportunity: Opportunity, stage_name: str, at: _dt.datetime) -> Opportunity:
+    """``opportunity`` ready to enter ``stage_name``: approved if the stage is gated."""
+    if not opportunity.pipeline.stage(stage_name).requires_approval:
+        return opportunity
+    request = opportunity.approval
+    if request is not None and request.is_approved and request.stage_name == stage_name:
+        return opportunity
+    if request is not None and request.is_pending:
+        opportunity = opportunity.reject(by=_APPROVER, at=at, reason="generated")
+    requested = opportunity.request_approval(stage_name, by=_REQUESTER, at=at)
+    return requested.approve(by=_APPROVER, at=at)
+
+
+def _approval_step(draw: st.DrawFn, opportunity: Opportunity, at: _dt.datetime) -> Opportunity:
+    """Request an approval, or decide the pending request, if there is one to make."""
+    request = opportunity.approval
+    if request is not None and request.is_pending:
+        if draw(st.booleans()):
+            return opportunity.approve(by=_APPROVER, at=at)
+        return opportunity.reject(by=_APPROVER, at=at, reason="generated")
+    gated = [
+        s.name
+        for s in opportunity.pipeline
+        if s.requires_approval and s.name != opportunity.stage_name
+    ]
+    if not gated:
+        return opportunity
+    return opportunity.request_approval(draw(st.sampled_from(gated)), by=_REQUESTER, at=at)
 
 
 def names() -> st.SearchStrategy[str]:
@@ -295,14 +406,25 @@ _STEP = st.timedeltas(min_value=_dt.timedelta(0), max_value=_dt.timedelta(days=9
 
 
 @st.composite
-def customers(draw: st.DrawFn, *, max_commands: int = 10) -> Customer:
-    """Customers built by a random valid sequence of lifecycle commands."""
+def customers(
+    draw: st.DrawFn,
+    *,
+    max_commands: int = 10,
+    owner: st.SearchStrategy[str | None] | None = None,
+    team: st.SearchStrategy[str | None] | None = None,
+) -> Customer:
+    """Customers built by a random valid sequence of lifecycle commands.
+
+    ``owner`` and ``team`` default to `owners` and `teams`.
+    """
     at = draw(aware_datetimes(max_value=_dt.datetime(2100, 1, 1)))  # noqa: DTZ001
     customer = Customer.prospect(
         customer_id=draw(ids(prefix="cust-")),
         name=draw(names()),
         at=at,
         profile=draw(st.none() | profiles()),
+        owner=draw(owner if owner is not None else owners()),
+        team=draw(team if team is not None else teams()),
     )
     counter = 0
     for _ in range(draw(st.integers(min_value=0, max_value=max_commands))):
@@ -339,8 +461,17 @@ def customers(draw: st.DrawFn, *, max_commands: int = 10) -> Customer:
 
 
 @st.composite
-def contracts(draw: st.DrawFn, *, currency: str | None = None) -> Contract:
-    """Contracts signed, then perhaps delivered, paid in parts, or cancelled."""
+def contracts(
+    draw: st.DrawFn,
+    *,
+    currency: str | None = None,
+    owner: st.SearchStrategy[str | None] | None = None,
+    team: st.SearchStrategy[str | None] | None = None,
+) -> Contract:
+    """Contracts signed, then perhaps delivered, paid in parts, or cancelled.
+
+    ``owner`` and ``team`` default to `owners` and `teams`.
+    """
     at = draw(aware_datetimes(max_value=_dt.datetime(2100, 1, 1)))  # noqa: DTZ001
     amount = draw(money(currency=currency, min_value=1, max_value=10**9)).rounded()
     contract = Contract.sign(
@@ -349,6 +480,8 @@ def contracts(draw: st.DrawFn, *, currency: str | None = None) -> Contract:
         opportunity_id=draw(ids(prefix="opp-")),
         amount=amount,
         at=at,
+        owner=draw(owner if owner is not None else owners()),
+        team=draw(team if team is not None else teams()),
     )
     shares = amount.allocate(draw(st.lists(st.integers(1, 5), min_size=1, max_size=4)))
     parts = [part for part in shares if not part.is_zero()]
@@ -363,8 +496,15 @@ def contracts(draw: st.DrawFn, *, currency: str | None = None) -> Contract:
     return contract.without_events()
 
 
-def service_contracts() -> st.SearchStrategy[ServiceContract]:
-    """Service contracts on any start date (month ends and 29 February included)."""
+def service_contracts(
+    *,
+    owner: st.SearchStrategy[str | None] | None = None,
+    team: st.SearchStrategy[str | None] | None = None,
+) -> st.SearchStrategy[ServiceContract]:
+    """Service contracts on any start date (month ends and 29 February included).
+
+    ``owner`` and ``team`` default to `owners` and `teams`.
+    """
     return st.builds(
         lambda **kw: ServiceContract.start(**kw).without_events(),
         contract_id=ids(prefix="svc-"),
@@ -375,12 +515,22 @@ def service_contracts() -> st.SearchStrategy[ServiceContract]:
         notice_days=st.integers(min_value=0, max_value=120),
         price=money(min_value=1, max_value=10**6),
         at=aware_datetimes(),
+        owner=owner if owner is not None else owners(),
+        team=team if team is not None else teams(),
     )
 
 
 @st.composite
-def complaints(draw: st.DrawFn) -> Complaint:
-    """Complaints at any handling step, perhaps compensated and closed."""
+def complaints(
+    draw: st.DrawFn,
+    *,
+    owner: st.SearchStrategy[str | None] | None = None,
+    team: st.SearchStrategy[str | None] | None = None,
+) -> Complaint:
+    """Complaints at any handling step, perhaps compensated and closed.
+
+    ``owner`` and ``team`` default to `owners` and `teams`.
+    """
     at = draw(aware_datetimes(max_value=_dt.datetime(2100, 1, 1)))  # noqa: DTZ001
     complaint = Complaint.receive(
         complaint_id=draw(ids(prefix="cmp-")),
@@ -390,6 +540,8 @@ def complaints(draw: st.DrawFn) -> Complaint:
         complainant_type=draw(st.sampled_from(ComplainantType)),
         subject=draw(texts()),
         at=at,
+        owner=draw(owner if owner is not None else owners()),
+        team=draw(team if team is not None else teams()),
     )
     for step in STEPS[1 : 1 + draw(st.integers(min_value=0, max_value=4))]:
         at = at + draw(_STEP)

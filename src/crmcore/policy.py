@@ -1,0 +1,288 @@
+"""Data permissions: who may do what with which record, as a pure, replaceable policy.
+
+An `AccessPolicy` answers one question, ``decide(actor, action, record)``,
+with a `Decision`. The services (`crmcore.services`) ask it for every record
+a use case reads or changes when an `Actor` is given.
+
+`DEFAULT_POLICY` is a `TablePolicy`: a table from (role, kind of record,
+action) to a `Scope`, written below as data and rendered in the docs. The
+sources: sales reps and sales managers use the same system and differ in
+data permissions; a manager sees the whole team; approvals are a manager's
+function. Nobody reads another team's records except an admin, and only
+roles with the ``all`` scope see unassigned records (no owner or no team).
+"""
+
+import enum
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
+from typing import Protocol
+
+import attrs
+
+from crmcore.domain.fields import member
+from crmcore.domain.ownership import Actor, Owned, RecordKind, Role
+from crmcore.errors import ValidationError
+
+__all__ = [
+    "DEFAULT_POLICY",
+    "DEFAULT_ROWS",
+    "AccessPolicy",
+    "Action",
+    "Decision",
+    "Scope",
+    "TablePolicy",
+]
+
+
+class Action(enum.Enum):
+    """What an actor does to a record.
+
+    ``close`` covers winning, losing, cancelling and closing, and undoing them
+    (reopening, winning back); ``approve`` covers approving and rejecting
+    approval requests; ``update`` every other change (requesting an approval
+    included).
+    """
+
+    CREATE = "create"
+    READ = "read"
+    UPDATE = "update"
+    CLOSE = "close"
+    REASSIGN = "reassign"
+    APPROVE = "approve"
+
+
+class Scope(enum.Enum):
+    """Which records of a kind a role may act on.
+
+    - ``none``: no record;
+    - ``own``: assigned records the actor owns, in one of the actor's teams;
+    - ``team``: assigned records of the actor's teams;
+    - ``all``: every record, unassigned ones included.
+    """
+
+    NONE = "none"
+    OWN = "own"
+    TEAM = "team"
+    ALL = "all"
+
+
+@attrs.frozen
+class Decision:
+    """A policy's answer: allowed or not, and why (ids and roles only, no personal data)."""
+
+    allowed: bool
+    reason: str
+
+
+class AccessPolicy(Protocol):
+    """Decides what an actor may do; must be pure (no clock, no I/O, no state)."""
+
+    def decide(self, actor: Actor, action: Action, record: Owned) -> Decision:
+        """Whether ``actor`` may do ``action`` to ``record``, and why."""
+        ...
+
+
+Cell = tuple[Role, RecordKind, Action]
+"""(role, kind of record, action): one cell of a policy table."""
+
+Row = tuple[Role, RecordKind, Scope, Scope, Scope, Scope, Scope, Scope]
+"""A role, a kind of record, then the scope of each `Action`, in declaration order."""
+
+_ACTIONS = tuple(Action)
+
+
+def _label(kind: RecordKind) -> str:
+    return kind.value.replace("_", " ")
+
+
+class TablePolicy:
+    """An `AccessPolicy` that is a table of scopes; missing cells deny (scope ``none``).
+
+    Args:
+        cells: (role, record kind, action) → scope.
+
+    Raises:
+        ValidationError: a key that is not a (Role, RecordKind, Action)
+            triple, or a value that is not a Scope.
+    """
+
+    __slots__ = ("_cells",)
+
+    def __init__(self, cells: Mapping[Cell, Scope]) -> None:
+        if not isinstance(cells, Mapping):
+            raise ValidationError(
+                "cells", "must be a mapping", allowed="(Role, RecordKind, Action) → Scope"
+            )
+        checked: dict[Cell, Scope] = {}
+        for key, scope in cells.items():
+            if (
+                not isinstance(key, tuple)
+                or len(key) != 3
+                or not isinstance(key[0], Role)
+                or not isinstance(key[1], RecordKind)
+                or not isinstance(key[2], Action)
+            ):
+                raise ValidationError(
+                    "cells", "has a key that is not a cell", allowed="(Role, RecordKind, Action)"
+                )
+            if not isinstance(scope, Scope):
+                raise ValidationError("cells", "has a value that is not a Scope", allowed="Scope")
+            checked[key] = scope
+        self._cells = MappingProxyType(checked)
+
+    @classmethod
+    def from_rows(cls, rows: Iterable[Row]) -> "TablePolicy":
+        """Build a table from rows: role, record kind, then one scope per action.
+
+        Raises:
+            ValidationError: a malformed row, or a (role, kind) given twice.
+        """
+        cells: dict[Cell, Scope] = {}
+        for row in rows:
+            if not isinstance(row, tuple) or len(row) != 2 + len(_ACTIONS):
+                raise ValidationError(
+                    "rows",
+                    "has a row of the wrong shape",
+                    allowed="(Role, RecordKind, then one Scope per Action)",
+                )
+            role, kind, *scopes = row
+            if any((role, kind, action) in cells for action in _ACTIONS):
+                raise ValidationError(
+                    "rows", "gives one role and kind twice", allowed="one row per role and kind"
+                )
+            for action, scope in zip(_ACTIONS, scopes, strict=True):
+                cells[(role, kind, action)] = scope
+        return cls(cells)
+
+    @property
+    def cells(self) -> Mapping[Cell, Scope]:
+        """The table, read-only (cells that are not there deny)."""
+        return self._cells
+
+    def scope(self, role: Role, kind: RecordKind, action: Action) -> Scope:
+        """The scope of one cell (``none`` when the table does not have it)."""
+        return self._cells.get((role, kind, action), Scope.NONE)
+
+    def replace(self, role: Role, kind: RecordKind, action: Action, scope: Scope) -> "TablePolicy":
+        """A copy of the table with one cell changed."""
+        return TablePolicy({**self._cells, (role, kind, action): scope})
+
+    def decide(self, actor: Actor, action: Action, record: Owned) -> Decision:
+        """Look the actor's role, the record's kind and the action up in the table.
+
+        Raises:
+            ValidationError: ``actor`` is not an Actor, ``action`` not an Action
+                (or its value), ``record`` not a record with an owner and team.
+        """
+        if not isinstance(actor, Actor):
+            raise ValidationError(
+                "actor", f"must be an Actor, not {type(actor).__name__}", allowed="an Actor"
+            )
+        chosen = member(Action, action, "action")
+        if not isinstance(record, Owned):
+            raise ValidationError(
+                "record",
+                f"must be a record with an owner and a team, not {type(record).__name__}",
+                allowed="a Customer, Opportunity, Contract, ServiceContract or Complaint",
+            )
+        role, kind, verb = actor.role.value, _label(record.record_kind), chosen.value
+        scope = self.scope(actor.role, record.record_kind, chosen)
+        if scope is Scope.NONE:
+            return Decision(False, f"{role} may not {verb} {kind} records")
+        if scope is Scope.ALL:
+            return Decision(True, f"{role} may {verb} every {kind} record")
+        if not record.is_assigned:
+            return Decision(
+                False,
+                f"the {kind} is unassigned (no owner or no team); {role} may {verb} "
+                f"only assigned {kind} records",
+            )
+        if not actor.in_team(record.team):
+            return Decision(False, f"the {kind} belongs to a team the user is not in")
+        if scope is Scope.TEAM:
+            return Decision(True, f"{role} may {verb} {kind} records of their teams")
+        if record.owner != actor.user_id:
+            return Decision(
+                False,
+                f"the {kind} is owned by another user; {role} may {verb} "
+                f"only {kind} records they own",
+            )
+        return Decision(True, f"{role} may {verb} {kind} records they own")
+
+    def to_markdown(self) -> str:
+        """The table as Markdown: one row per role and kind of record, one column per action.
+
+        Rows come in the order of `Role` and `RecordKind`; ``—`` is scope ``none``.
+        """
+        header = "| role | record | " + " | ".join(a.value for a in _ACTIONS) + " |"
+        rule = "| --- | --- | " + " | ".join("---" for _ in _ACTIONS) + " |"
+        lines = [header, rule]
+        for role in Role:
+            for kind in RecordKind:
+                scopes = [self.scope(role, kind, action) for action in _ACTIONS]
+                shown = ["—" if s is Scope.NONE else s.value for s in scopes]
+                lines.append(f"| {role.value} | {_label(kind)} | " + " | ".join(shown) + " |")
+        return "\n".join(lines) + "\n"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, TablePolicy):
+            return NotImplemented
+        return self._cells == other._cells
+
+    def __hash__(self) -> int:
+        return hash(frozenset(self._cells.items()))
+
+    def __repr__(self) -> str:
+        return f"TablePolicy(<{len(self._cells)} cells>)"
+
+
+_R, _SM, _SA, _SVM, _AD = (
+    Role.SALES_REP,
+    Role.SALES_MANAGER,
+    Role.SERVICE_AGENT,
+    Role.SERVICE_MANAGER,
+    Role.ADMIN,
+)
+_CU, _OP, _CO, _SC, _CM = (
+    RecordKind.CUSTOMER,
+    RecordKind.OPPORTUNITY,
+    RecordKind.CONTRACT,
+    RecordKind.SERVICE_CONTRACT,
+    RecordKind.COMPLAINT,
+)
+_N, _O, _T, _A = Scope.NONE, Scope.OWN, Scope.TEAM, Scope.ALL
+
+DEFAULT_ROWS: tuple[Row, ...] = (
+    # role  kind   create read update close reassign approve
+    (_R, _CU, _O, _O, _O, _O, _N, _N),
+    (_R, _OP, _O, _O, _O, _O, _N, _N),
+    (_R, _CO, _O, _O, _O, _O, _N, _N),
+    (_R, _SC, _N, _N, _N, _N, _N, _N),
+    (_R, _CM, _N, _N, _N, _N, _N, _N),
+    (_SM, _CU, _T, _T, _T, _T, _T, _N),
+    (_SM, _OP, _T, _T, _T, _T, _T, _T),
+    (_SM, _CO, _T, _T, _T, _T, _T, _N),
+    (_SM, _SC, _N, _N, _N, _N, _N, _N),
+    (_SM, _CM, _N, _N, _N, _N, _N, _N),
+    (_SA, _CU, _N, _T, _N, _N, _N, _N),
+    (_SA, _OP, _N, _N, _N, _N, _N, _N),
+    (_SA, _CO, _N, _N, _N, _N, _N, _N),
+    (_SA, _SC, _O, _O, _O, _O, _N, _N),
+    (_SA, _CM, _O, _O, _O, _O, _N, _N),
+    (_SVM, _CU, _N, _T, _N, _N, _N, _N),
+    (_SVM, _OP, _N, _N, _N, _N, _N, _N),
+    (_SVM, _CO, _N, _N, _N, _N, _N, _N),
+    (_SVM, _SC, _T, _T, _T, _T, _T, _N),
+    (_SVM, _CM, _T, _T, _T, _T, _T, _N),
+    (_AD, _CU, _A, _A, _A, _A, _A, _A),
+    (_AD, _OP, _A, _A, _A, _A, _A, _A),
+    (_AD, _CO, _A, _A, _A, _A, _A, _A),
+    (_AD, _SC, _A, _A, _A, _A, _A, _A),
+    (_AD, _CM, _A, _A, _A, _A, _A, _A),
+)
+"""The default table, one row per role and kind of record (see `TablePolicy.from_rows`)."""
+
+DEFAULT_POLICY = TablePolicy.from_rows(DEFAULT_ROWS)
+"""Sales reps work the sales records they own; sales managers every sales record
+of their teams, and approve; service agents and managers the same for service
+contracts and complaints, and read their teams' customers; admins everything."""

@@ -1,0 +1,776 @@
+"""Permissions in the services: for generated actors and record ownerships, every use
+case is allowed exactly when the policy allows every record it reads or changes;
+a denial raises PermissionDeniedError and leaves the store unchanged.
+
+Each scenario builds a small world through trusted calls, then states, in
+order, the steps the use case must pass: policy checks on records (as stored,
+or as they would be created) and the ownership rules for new records. The
+oracle evaluates the steps with `DEFAULT_POLICY.decide`; the first failing
+step names the error the call must raise.
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+import pendulum
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from crmcore import (
+    Actor,
+    LifecyclePhase,
+    Money,
+    PermissionDeniedError,
+    Pipeline,
+    Profile,
+    RecordKind,
+    Role,
+    Stage,
+    ValidationError,
+    services,
+)
+from crmcore.adapters.memory import InMemoryStore, InMemoryUnitOfWork
+from crmcore.domain.ownership import Owned
+from crmcore.policy import DEFAULT_POLICY, AccessPolicy, Action, Scope, TablePolicy
+from crmcore.testing import SequentialIds
+from crmcore.testing.strategies import actors
+from tests.records import record
+
+T0 = pendulum.datetime(2030, 1, 1, 9, tz="UTC")
+T1 = T0.add(days=1)
+T2 = T0.add(days=2)
+EUR = Money.of("100", "EUR")
+USERS = ["u1", "u2"]
+TEAMS = ["t1", "t2"]
+NAME = "Ada Lovelace"  # personal data: must never appear in an error message
+PIPELINE = Pipeline(
+    [
+        Stage("Qualify", "0.2"),
+        Stage("Propose", "0.5"),
+        Stage("Negotiate", "0.8", requires_approval=True),
+        Stage("Won", "1", kind="won"),
+        Stage("Lost", "0", kind="lost"),
+    ]
+)
+
+OWNERS = st.none() | st.sampled_from(USERS)
+TEAM_IDS = st.none() | st.sampled_from(TEAMS)
+ACTORS = actors(users=st.sampled_from(USERS), team_pool=st.sampled_from(TEAMS))
+
+Step = tuple[Any, ...]
+"""("check", action, record) | ("team required",) | ("self approval", requester) |
+("no change", record, owner, team)."""
+
+
+class World:
+    """A store, a trusted unit of work and helpers that build records through the services."""
+
+    def __init__(
+        self, draw: Callable[..., Any], policy: AccessPolicy = DEFAULT_POLICY, variant: str = ""
+    ) -> None:
+        self.draw = draw
+        self.policy = policy
+        self.variant = variant
+        self.store = InMemoryStore()
+        self.uow = InMemoryUnitOfWork(self.store, ids=SequentialIds())
+
+    def pick(self, options: list[str]) -> str:
+        """The scenario's variant (each variant is a test case of its own)."""
+        assert self.variant in options, (self.variant, options)
+        return self.variant
+
+    def ownership(self) -> dict[str, Any]:
+        return {"owner": self.draw(OWNERS), "team": self.draw(TEAM_IDS)}
+
+    def customer(self, *, lost: bool = False) -> str:
+        customer_id = services.register_prospect(
+            self.uow, name=NAME, at=T0, profile=Profile(email="ada@example.org"), **self.ownership()
+        )
+        if lost:
+            services.lose_customer(self.uow, customer_id, reason="quiet", at=T0)
+        return customer_id
+
+    def opportunity(self, customer_id: str, *, lost: bool = False) -> str:
+        opp = services.open_opportunity(
+            self.uow,
+            customer_id=customer_id,
+            title=f"Deal for {NAME}",
+            amount=EUR,
+            at=T0,
+            pipeline=PIPELINE,
+            **self.ownership(),
+        )
+        if lost:
+            services.lose_opportunity(self.uow, opp, reason="no budget", at=T0)
+        return opp
+
+    def contract(self, customer_id: str, *, delivered: bool = False, paid: bool = False) -> str:
+        contract_id = services.win_opportunity(self.uow, self.opportunity(customer_id), at=T0)
+        owner, team = self.draw(OWNERS), self.draw(TEAM_IDS)
+        with self.uow:
+            stored = self.uow.contracts.get(contract_id)
+            if (owner, team) != (stored.owner, stored.team):
+                self.uow.contracts.save(stored.reassign(owner=owner, team=team, at=T0))
+                self.uow.commit()
+        if delivered:
+            services.record_delivery(self.uow, contract_id, at=T0)
+        if paid:
+            services.record_payment(self.uow, contract_id, amount=EUR, at=T0)
+        return contract_id
+
+    def get(self, kind: RecordKind, record_id: str) -> Owned:
+        with self.uow:
+            found: Owned = getattr(self.uow, REPOSITORIES[kind]).get(record_id)
+        return found
+
+
+REPOSITORIES = {
+    RecordKind.CUSTOMER: "customers",
+    RecordKind.OPPORTUNITY: "opportunities",
+    RecordKind.CONTRACT: "contracts",
+    RecordKind.SERVICE_CONTRACT: "service_contracts",
+    RecordKind.COMPLAINT: "complaints",
+}
+
+
+def _check(action: Action, subject: Owned) -> Step:
+    return ("check", action, subject)
+
+
+def _new(kind: RecordKind, actor: Actor, owner: str | None, team: str | None) -> list[Step]:
+    """The steps for creating a record of ``kind`` with the given owner and team."""
+    if team is None and len(actor.teams) > 1:
+        return [("team required",)]
+    if team is None and actor.teams:
+        (team,) = actor.teams
+    resolved_owner = actor.user_id if owner is None else owner
+    return [_check(Action.CREATE, record(kind, owner=resolved_owner, team=team))]
+
+
+Scenario = Callable[[World, Actor], tuple[Callable[[], object], list[Step]]]
+
+
+def _customer_update(w: World, actor: Actor) -> tuple[Callable[[], object], list[Step]]:
+    c = w.customer()
+    call = w.pick(["profile", "interaction"])
+
+    def run() -> None:
+        if call == "profile":
+            services.update_profile(
+                w.uow,
+                c,
+                profile=Profile(region="North"),
+                at=T1,
+                actor=actor,
+                policy=w.policy,
+            )
+        else:
+            services.log_interaction(
+                w.uow,
+                c,
+                channel="e-mail",
+                direction="in",
+                subject="hello",
+                at=T1,
+                actor=actor,
+                policy=w.policy,
+            )
+
+    return run, [_check(Action.UPDATE, w.get(RecordKind.CUSTOMER, c))]
+
+
+def _customer_close(w: World, actor: Actor) -> tuple[Callable[[], object], list[Step]]:
+    lost = w.pick(["lose", "win back"]) == "win back"
+    c = w.customer(lost=lost)
+
+    def run() -> None:
+        if lost:
+            services.win_back_customer(w.uow, c, at=T1, actor=actor, policy=w.policy)
+        else:
+            services.lose_customer(
+                w.uow, c, reason="moved away", at=T1, actor=actor, policy=w.policy
+            )
+
+    return run, [_check(Action.CLOSE, w.get(RecordKind.CUSTOMER, c))]
+
+
+def _register(w: World, actor: Actor) -> tuple[Callable[[], object], list[Step]]:
+    owner, team = w.draw(OWNERS), w.draw(TEAM_IDS)
+
+    def run() -> str:
+        return services.register_prospect(
+            w.uow, name=NAME, at=T1, owner=owner, team=team, actor=actor, policy=w.policy
+        )
+
+    return run, _new(RecordKind.CUSTOMER, actor, owner, team)
+
+
+def _open(w: World, actor: Actor) -> tuple[Callable[[], object], list[Step]]:
+    c = w.customer()
+    owner, team = w.draw(OWNERS), w.draw(TEAM_IDS)
+
+    def run() -> str:
+        return services.open_opportunity(
+            w.uow,
+            customer_id=c,
+            title="Renewal",
+            amount=EUR,
+            at=T1,
+            pipeline=PIPELINE,
+            owner=owner,
+            team=team,
+            actor=actor,
+            policy=w.policy,
+        )
+
+    return run, [
+        _check(Action.READ, w.get(RecordKind.CUSTOMER, c)),
+        *_new(RecordKind.OPPORTUNITY, actor, owner, team),
+    ]
+
+
+def _opportunity_update(w: World, actor: Actor) -> tuple[Callable[[], object], list[Step]]:
+    o = w.opportunity(w.customer())
+    call = w.pick(["move", "request"])
+
+    def run() -> None:
+        if call == "move":
+            services.move_opportunity(
+                w.uow, o, stage="Propose", at=T1, actor=actor, policy=w.policy
+            )
+        else:
+            services.request_approval(
+                w.uow, o, stage="Negotiate", at=T1, actor=actor, policy=w.policy
+            )
+
+    return run, [_check(Action.UPDATE, w.get(RecordKind.OPPORTUNITY, o))]
+
+
+def _opportunity_close(w: World, actor: Actor) -> tuple[Callable[[], object], list[Step]]:
+    c = w.customer()
+    lost = w.pick(["lose", "reopen"]) == "reopen"
+    o = w.opportunity(c, lost=lost)
+
+    def run() -> None:
+        if lost:
+            services.reopen_opportunity(w.uow, o, at=T1, actor=actor, policy=w.policy)
+        else:
+            services.lose_opportunity(
+                w.uow, o, reason="too dear", at=T1, actor=actor, policy=w.policy
+            )
+
+    steps = [_check(Action.CLOSE, w.get(RecordKind.OPPORTUNITY, o))]
+    if lost:
+        steps.append(_check(Action.READ, w.get(RecordKind.CUSTOMER, c)))
+    return run, steps
+
+
+def _win(w: World, actor: Actor) -> tuple[Callable[[], object], list[Step]]:
+    c = w.customer()
+    o = w.opportunity(c)
+    opp = w.get(RecordKind.OPPORTUNITY, o)
+
+    def run() -> str:
+        return services.win_opportunity(w.uow, o, at=T1, actor=actor, policy=w.policy)
+
+    return run, [
+        _check(Action.CLOSE, opp),
+        _check(Action.UPDATE, w.get(RecordKind.CUSTOMER, c)),
+        _check(Action.CREATE, record(RecordKind.CONTRACT, owner=opp.owner, team=opp.team)),
+    ]
+
+
+def _contract_update(w: World, actor: Actor) -> tuple[Callable[[], object], list[Step]]:
+    c = w.customer()
+    before, call = w.pick(["new: pay", "new: deliver", "delivered: pay", "paid: deliver"]).split(
+        ": "
+    )
+    k = w.contract(c, delivered=before == "delivered", paid=before == "paid")
+    pay = call == "pay"  # on a new contract, neither call fulfils it alone
+
+    def run() -> None:
+        if pay:
+            services.record_payment(w.uow, k, amount=EUR, at=T1, actor=actor, policy=w.policy)
+        else:
+            services.record_delivery(w.uow, k, at=T1, actor=actor, policy=w.policy)
+
+    steps = [_check(Action.UPDATE, w.get(RecordKind.CONTRACT, k))]
+    if before != "new":  # the call fulfils the contract: the customer's phase changes
+        steps.append(_check(Action.UPDATE, w.get(RecordKind.CUSTOMER, c)))
+    return run, steps
+
+
+def _cancel(w: World, actor: Actor) -> tuple[Callable[[], object], list[Step]]:
+    c = w.customer()
+    k = w.contract(c)
+
+    def run() -> None:
+        services.cancel_contract(
+            w.uow, k, reason="changed plans", at=T1, actor=actor, policy=w.policy
+        )
+
+    return run, [
+        _check(Action.CLOSE, w.get(RecordKind.CONTRACT, k)),
+        _check(Action.UPDATE, w.get(RecordKind.CUSTOMER, c)),
+    ]
+
+
+def _service_contract(w: World, actor: Actor) -> tuple[Callable[[], object], list[Step]]:
+    c = w.customer()
+    renew = w.pick(["start", "renew"]) == "renew"
+    if renew:
+        s = services.start_service_contract(
+            w.uow,
+            customer_id=c,
+            starts=pendulum.date(2030, 1, 1),
+            term_months=12,
+            auto_renew=True,
+            notice_days=30,
+            price=EUR,
+            at=T0,
+            **w.ownership(),
+        )
+
+        def renew_it() -> None:
+            services.renew_service_contract(w.uow, s, at=T1, actor=actor, policy=w.policy)
+
+        return renew_it, [_check(Action.UPDATE, w.get(RecordKind.SERVICE_CONTRACT, s))]
+    owner, team = w.draw(OWNERS), w.draw(TEAM_IDS)
+
+    def start() -> str:
+        return services.start_service_contract(
+            w.uow,
+            customer_id=c,
+            starts=pendulum.date(2030, 1, 1),
+            term_months=12,
+            auto_renew=True,
+            notice_days=30,
+            price=EUR,
+            at=T1,
+            owner=owner,
+            team=team,
+            actor=actor,
+            policy=w.policy,
+        )
+
+    return start, [
+        _check(Action.READ, w.get(RecordKind.CUSTOMER, c)),
+        *_new(RecordKind.SERVICE_CONTRACT, actor, owner, team),
+    ]
+
+
+def _complaint(w: World, actor: Actor) -> tuple[Callable[[], object], list[Step]]:
+    c = w.customer()
+    call = w.pick(["file", "advance", "compensate", "close"])
+    if call == "file":
+        owner, team = w.draw(OWNERS), w.draw(TEAM_IDS)
+
+        def file() -> str:
+            return services.file_complaint(
+                w.uow,
+                customer_id=c,
+                channel="phone",
+                level="high",
+                complainant_type="rational",
+                subject=f"{NAME} is unhappy",
+                at=T1,
+                owner=owner,
+                team=team,
+                actor=actor,
+                policy=w.policy,
+            )
+
+        return file, [
+            _check(Action.READ, w.get(RecordKind.CUSTOMER, c)),
+            *_new(RecordKind.COMPLAINT, actor, owner, team),
+        ]
+    m = services.file_complaint(
+        w.uow,
+        customer_id=c,
+        channel="phone",
+        level="high",
+        complainant_type="rational",
+        subject="late delivery",
+        at=T0,
+        **w.ownership(),
+    )
+    if call == "close":
+        for step in ("calmed", "clarified", "solution proposed", "action taken"):
+            services.advance_complaint(w.uow, m, step=step, at=T0)
+
+    def run() -> None:
+        if call == "advance":
+            services.advance_complaint(w.uow, m, step="calmed", at=T1, actor=actor, policy=w.policy)
+        elif call == "compensate":
+            services.compensate_complaint(w.uow, m, amount=EUR, at=T1, actor=actor, policy=w.policy)
+        else:
+            services.close_complaint(w.uow, m, satisfaction=4, at=T1, actor=actor, policy=w.policy)
+
+    action = Action.CLOSE if call == "close" else Action.UPDATE
+    return run, [_check(action, w.get(RecordKind.COMPLAINT, m))]
+
+
+def _decide(w: World, actor: Actor) -> tuple[Callable[[], object], list[Step]]:
+    o = w.opportunity(w.customer())
+    requester = w.draw(st.sampled_from(USERS))
+    with w.uow:
+        stored = w.uow.opportunities.get(o)
+        w.uow.opportunities.save(stored.request_approval("Negotiate", by=requester, at=T0))
+        w.uow.commit()
+    approve = w.pick(["approve", "reject"]) == "approve"
+
+    def run() -> None:
+        if approve:
+            services.approve(w.uow, o, at=T1, actor=actor, policy=w.policy)
+        else:
+            services.reject(
+                w.uow, o, at=T1, actor=actor, policy=w.policy, reason="discount too deep"
+            )
+
+    return run, [
+        _check(Action.APPROVE, w.get(RecordKind.OPPORTUNITY, o)),
+        ("self approval", requester),
+    ]
+
+
+def _reassign(w: World, actor: Actor) -> tuple[Callable[[], object], list[Step]]:
+    kind = RecordKind(w.pick(["customer", "opportunity", "complaint"]))
+    c = w.customer()
+    if kind is RecordKind.CUSTOMER:
+        target = c
+    elif kind is RecordKind.OPPORTUNITY:
+        target = w.opportunity(c)
+    else:
+        target = services.file_complaint(
+            w.uow,
+            customer_id=c,
+            channel="e-mail",
+            level="low",
+            complainant_type="victim",
+            subject="noise",
+            at=T0,
+            **w.ownership(),
+        )
+    current = w.get(kind, target)
+    owner, team = w.draw(OWNERS), w.draw(TEAM_IDS)
+
+    def run() -> None:
+        services.reassign(
+            w.uow,
+            kind.value,
+            target,
+            owner=owner,
+            team=team,
+            at=T1,
+            actor=actor,
+            policy=w.policy,
+        )
+
+    return run, [
+        _check(Action.REASSIGN, current),
+        ("no change", current, owner, team),
+        _check(Action.REASSIGN, attrs.evolve(current, owner=owner, team=team)),
+    ]
+
+
+SCENARIOS: dict[str, tuple[Scenario, tuple[str, ...]]] = {
+    "register_prospect": (_register, ("",)),
+    "update_profile / log_interaction": (_customer_update, ("profile", "interaction")),
+    "lose_customer / win_back_customer": (_customer_close, ("lose", "win back")),
+    "open_opportunity": (_open, ("",)),
+    "move_opportunity / request_approval": (_opportunity_update, ("move", "request")),
+    "lose_opportunity / reopen_opportunity": (_opportunity_close, ("lose", "reopen")),
+    "win_opportunity": (_win, ("",)),
+    "record_payment / record_delivery": (
+        _contract_update,
+        ("new: pay", "new: deliver", "delivered: pay", "paid: deliver"),
+    ),
+    "cancel_contract": (_cancel, ("",)),
+    "start / renew service contract": (_service_contract, ("start", "renew")),
+    "file / advance / compensate / close complaint": (
+        _complaint,
+        ("file", "advance", "compensate", "close"),
+    ),
+    "approve / reject": (_decide, ("approve", "reject")),
+    "reassign": (_reassign, ("customer", "opportunity", "complaint")),
+}
+CASES = [(name, variant) for name, (_, variants) in SCENARIOS.items() for variant in variants]
+
+
+def _expected(
+    steps: list[Step], actor: Actor, policy: AccessPolicy
+) -> tuple[type[Exception] | None, str | None]:
+    """The error the call must raise (and the denied record's id), or (None, None)."""
+    for step in steps:
+        if step[0] == "check":
+            _, action, subject = step
+            if not policy.decide(actor, action, subject).allowed:
+                # a record being created gets its id from the store's generator
+                return PermissionDeniedError, None if action is Action.CREATE else subject.record_id
+        elif step[0] == "team required":
+            return ValidationError, None
+        elif step[0] == "self approval":
+            if step[1] == actor.user_id:
+                return PermissionDeniedError, None
+        else:  # "no change"
+            _, current, owner, team = step
+            if (current.owner, current.team) == (owner, team):
+                return ValidationError, None
+    return None, None
+
+
+CELLS = [(role, kind, action) for role in Role for kind in RecordKind for action in Action]
+RANDOM_TABLES = (
+    st.sampled_from([list(Scope), [Scope.NONE, Scope.ALL]])
+    .flatmap(
+        lambda scopes: st.fixed_dictionaries({cell: st.sampled_from(scopes) for cell in CELLS})
+    )
+    .map(TablePolicy)
+)
+"""Any table at all (and coin-flip tables of none/all, where every cell is independent of
+ownership): under them, each use case must ask for exactly the actions it needs."""
+
+
+@pytest.mark.parametrize(("name", "variant"), CASES)
+@settings(max_examples=100, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data(), actor=ACTORS, policy=st.just(DEFAULT_POLICY) | RANDOM_TABLES)
+def test_a_use_case_runs_exactly_when_the_policy_allows_every_record_it_touches(
+    name: str, variant: str, data: st.DataObject, actor: Actor, policy: AccessPolicy
+) -> None:
+    world = World(data.draw, policy, variant)
+    run, steps = SCENARIOS[name][0](world, actor)
+    error, denied_id = _expected(steps, actor, policy)
+    before = world.store.snapshot()
+    if error is None:
+        run()
+        assert world.store.snapshot() != before
+        return
+    with pytest.raises(error) as caught:
+        run()
+    assert world.store.snapshot() == before  # a rejected command changes nothing
+    assert NAME not in str(caught.value)
+    assert "ada@example.org" not in str(caught.value)
+    if isinstance(caught.value, PermissionDeniedError):
+        assert caught.value.user_id == actor.user_id
+        assert str(actor.user_id) in str(caught.value)
+        if denied_id is not None:
+            assert caught.value.record_id == denied_id
+
+
+def test_every_use_case_takes_an_actor_and_a_policy() -> None:
+    import inspect
+
+    for name in services.__all__:
+        parameters = inspect.signature(getattr(services, name)).parameters
+        assert "actor" in parameters, name
+        assert parameters["policy"].default is DEFAULT_POLICY, name
+        if not name.startswith(("list_", "approve", "reject", "request_approval")):
+            assert parameters["actor"].default is None, name
+
+
+# Queries ---------------------------------------------------------------------
+
+
+@st.composite
+def _populated(draw: st.DrawFn) -> InMemoryUnitOfWork:
+    world = World(draw)
+    for _ in range(draw(st.integers(min_value=0, max_value=4))):
+        c = world.customer(lost=draw(st.booleans()))
+        with world.uow:
+            lost = world.uow.customers.get(c).phase is LifecyclePhase.LOST
+        if not lost:
+            world.opportunity(c, lost=draw(st.booleans()))
+        services.file_complaint(
+            world.uow,
+            customer_id=c,
+            channel="phone",
+            level="low",
+            complainant_type="victim",
+            subject="noise",
+            at=T0,
+            **world.ownership(),
+        )
+    return world.uow
+
+
+@settings(max_examples=60)
+@given(uow=_populated(), actor=ACTORS, open_only=st.booleans())
+def test_queries_return_exactly_what_the_actor_may_read_ordered_by_id(
+    uow: InMemoryUnitOfWork, actor: Actor, open_only: bool
+) -> None:
+    with uow:
+        everything = {
+            "customers": uow.customers.list(),
+            "opportunities": uow.opportunities.open() if open_only else uow.opportunities.list(),
+            "complaints": uow.complaints.open() if open_only else uow.complaints.list(),
+        }
+    found = {
+        "customers": services.list_customers(uow, actor=actor),
+        "opportunities": services.list_opportunities(uow, actor=actor, open_only=open_only),
+        "complaints": services.list_complaints(uow, actor=actor, open_only=open_only),
+    }
+    for key, records in found.items():
+        readable = [
+            r for r in everything[key] if DEFAULT_POLICY.decide(actor, Action.READ, r).allowed
+        ]
+        assert list(records) == readable
+        ids = [r.record_id for r in records]
+        assert ids == sorted(ids)
+    trusted = services.list_customers(uow, actor=None)
+    assert trusted == everything["customers"]
+    customers = services.list_customers(uow, actor=actor)
+    for phase in LifecyclePhase:
+        in_phase = services.list_customers(uow, actor=actor, phase=phase.value)
+        assert list(in_phase) == [c for c in customers if c.phase is phase]
+
+
+def test_queries_reject_bad_arguments() -> None:
+    uow = InMemoryUnitOfWork(InMemoryStore())
+    with pytest.raises(ValidationError) as caught:
+        services.list_customers(uow, actor=None, phase="gone")
+    assert caught.value.field == "phase"
+    with pytest.raises(ValidationError) as caught:
+        services.list_opportunities(uow, actor=None, open_only="yes")  # type: ignore[arg-type]
+    assert caught.value.field == "open_only"
+    with pytest.raises(ValidationError) as caught:
+        services.list_complaints(uow, actor="u1")  # type: ignore[arg-type]
+    assert caught.value.field == "actor"
+
+
+# Ownership of new records, worked examples ------------------------------------
+
+
+@pytest.fixture
+def uow() -> InMemoryUnitOfWork:
+    return InMemoryUnitOfWork(InMemoryStore(), ids=SequentialIds())
+
+
+REP = Actor("rep-1", Role.SALES_REP, {"north"})
+REP2 = Actor("rep-2", Role.SALES_REP, {"north"})
+MANAGER = Actor("boss-1", Role.SALES_MANAGER, {"north", "south"})
+ADMIN = Actor("root", Role.ADMIN)
+
+
+def test_the_actor_owns_what_they_create_in_their_only_team(uow: InMemoryUnitOfWork) -> None:
+    c = services.register_prospect(uow, name=NAME, at=T0, actor=REP)
+    o = services.open_opportunity(uow, customer_id=c, title="Deal", amount=EUR, at=T0, actor=REP)
+    with uow:
+        assert (uow.customers.get(c).owner, uow.customers.get(c).team) == ("rep-1", "north")
+        assert (uow.opportunities.get(o).owner, uow.opportunities.get(o).team) == ("rep-1", "north")
+    k = services.win_opportunity(uow, o, at=T1, actor=REP)
+    with uow:
+        assert (uow.contracts.get(k).owner, uow.contracts.get(k).team) == ("rep-1", "north")
+
+
+def test_an_actor_in_several_teams_must_name_one(uow: InMemoryUnitOfWork) -> None:
+    with pytest.raises(ValidationError) as caught:
+        services.register_prospect(uow, name=NAME, at=T0, actor=MANAGER)
+    assert caught.value.field == "team"
+    assert caught.value.allowed == "north, south"
+    c = services.register_prospect(uow, name=NAME, at=T0, team="south", actor=MANAGER)
+    with uow:
+        assert uow.customers.get(c).team == "south"
+    with pytest.raises(PermissionDeniedError):
+        services.register_prospect(uow, name=NAME, at=T0, team="west", actor=MANAGER)
+    west = services.register_prospect(uow, name=NAME, at=T0, team="west", actor=ADMIN)
+    unassigned = services.register_prospect(uow, name=NAME, at=T0, actor=ADMIN)
+    with uow:
+        assert (uow.customers.get(west).owner, uow.customers.get(west).team) == ("root", "west")
+        assert (uow.customers.get(unassigned).team) is None
+    trusted = services.register_prospect(uow, name=NAME, at=T0)
+    with uow:
+        assert (uow.customers.get(trusted).owner, uow.customers.get(trusted).team) == (None, None)
+
+
+def test_a_rep_cannot_give_a_new_record_to_someone_else(uow: InMemoryUnitOfWork) -> None:
+    with pytest.raises(PermissionDeniedError) as caught:
+        services.register_prospect(uow, name=NAME, at=T0, owner="rep-2", actor=REP)
+    assert caught.value.action == "create"
+    c = services.register_prospect(
+        uow, name=NAME, at=T0, owner="rep-2", actor=MANAGER, team="north"
+    )
+    with uow:
+        assert uow.customers.get(c).owner == "rep-2"
+
+
+def test_managers_reassign_within_their_teams_only(uow: InMemoryUnitOfWork) -> None:
+    c = services.register_prospect(uow, name=NAME, at=T0, actor=REP)
+    with pytest.raises(PermissionDeniedError):
+        services.reassign(uow, "customer", c, owner="rep-2", team="north", at=T1, actor=REP)
+    services.reassign(
+        uow, RecordKind.CUSTOMER, c, owner="rep-2", team="north", at=T1, actor=MANAGER
+    )
+    with pytest.raises(PermissionDeniedError) as caught:
+        services.reassign(uow, "customer", c, owner="rep-2", team="west", at=T1, actor=MANAGER)
+    assert caught.value.action == "reassign"
+    services.reassign(uow, "customer", c, owner="rep-9", team="west", at=T1, actor=ADMIN)
+    with uow:
+        stored = uow.customers.get(c)
+    assert (stored.owner, stored.team) == ("rep-9", "west")
+    events = uow.collect_events()
+    assert [type(e).__name__ for e in events] == [
+        "CustomerProspected",
+        "RecordReassigned",
+        "RecordReassigned",
+    ]
+    with pytest.raises(ValidationError) as invalid:
+        services.reassign(uow, "invoice", c, owner=None, team=None, at=T1)
+    assert invalid.value.field == "kind"
+
+
+def test_a_gated_stage_through_the_services(uow: InMemoryUnitOfWork) -> None:
+    c = services.register_prospect(uow, name=NAME, at=T0, actor=REP)
+    o = services.open_opportunity(
+        uow, customer_id=c, title="Deal", amount=EUR, at=T0, pipeline=PIPELINE, actor=REP
+    )
+    services.request_approval(uow, o, stage="Negotiate", at=T1, actor=REP)
+    with pytest.raises(PermissionDeniedError):
+        services.approve(uow, o, at=T1, actor=REP2)  # reps do not approve
+    services.approve(uow, o, at=T1, actor=MANAGER)
+    services.move_opportunity(uow, o, stage="Negotiate", at=T2, actor=REP)
+    with uow:
+        assert uow.opportunities.get(o).stage_name == "Negotiate"
+    services.move_opportunity(uow, o, stage="Propose", at=T2, actor=REP)
+    services.request_approval(uow, o, stage="Negotiate", at=T2, actor=MANAGER)
+    with pytest.raises(PermissionDeniedError, match="they made"):
+        services.approve(uow, o, at=T2, actor=MANAGER)  # nobody approves their own request
+    services.reject(uow, o, at=T2, actor=ADMIN, reason="margin too thin")
+    with uow:
+        assert uow.opportunities.get(o).approval is None
+
+
+@pytest.mark.parametrize("use_case", ["request_approval", "approve", "reject"])
+def test_approvals_need_a_person(uow: InMemoryUnitOfWork, use_case: str) -> None:
+    c = services.register_prospect(uow, name=NAME, at=T0)
+    o = services.open_opportunity(
+        uow, customer_id=c, title="Deal", amount=EUR, at=T0, pipeline=PIPELINE
+    )
+    arguments: dict[str, Any] = {"at": T1, "actor": None}
+    if use_case == "request_approval":
+        arguments["stage"] = "Negotiate"
+    if use_case == "reject":
+        arguments["reason"] = "no"
+    with pytest.raises(ValidationError) as caught:
+        getattr(services, use_case)(uow, o, **arguments)
+    assert caught.value.field == "actor"
+
+
+def test_bad_actors_and_policies_are_rejected_before_anything_happens(
+    uow: InMemoryUnitOfWork,
+) -> None:
+    with pytest.raises(ValidationError) as caught:
+        services.register_prospect(uow, name=NAME, at=T0, actor="rep-1")  # type: ignore[arg-type]
+    assert caught.value.field == "actor"
+    with pytest.raises(ValidationError) as caught:
+        services.register_prospect(uow, name=NAME, at=T0, actor=REP, policy="open")  # type: ignore[arg-type]
+    assert caught.value.field == "policy"
+    assert uow.store.snapshot() == InMemoryStore().snapshot()
+
+
+def test_trusted_calls_are_not_checked(uow: InMemoryUnitOfWork) -> None:
+    c = services.register_prospect(uow, name=NAME, at=T0, owner="rep-1", team="north")
+    services.lose_customer(uow, c, reason="gone", at=T1)  # no actor: a batch job
+    with uow:
+        assert uow.customers.get(c).phase is LifecyclePhase.LOST
