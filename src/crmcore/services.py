@@ -15,7 +15,8 @@ all. Use it only for code that is not acting for a user.
 """
 
 import datetime as _dt
-from typing import Any, TypeVar
+from collections.abc import Callable
+from typing import Any, Protocol, TypeVar
 
 from crmcore.domain.complaints import ComplainantType, Complaint, ComplaintLevel, ComplaintStep
 from crmcore.domain.contracts import Contract, ServiceContract
@@ -66,6 +67,7 @@ __all__ = [
 ]
 
 R = TypeVar("R", bound=Owned)
+R_co = TypeVar("R_co", bound=Owned, covariant=True)
 
 
 class _Access:
@@ -748,6 +750,26 @@ def list_customers(
     return _readable(found, access)
 
 
+class _Listing(Protocol[R_co]):
+    def open(self) -> tuple[R_co, ...]: ...
+
+    def list(self) -> tuple[R_co, ...]: ...
+
+
+def _listed(
+    uow: UnitOfWork,
+    repository: Callable[[UnitOfWork], _Listing[R]],
+    actor: Actor | None,
+    open_only: bool,
+    policy: AccessPolicy,
+) -> tuple[R, ...]:
+    access = _Access(actor, policy)
+    only_open = check_bool(open_only, "open_only")
+    with uow:
+        found = repository(uow).open() if only_open else repository(uow).list()
+    return _readable(found, access)
+
+
 def list_opportunities(
     uow: UnitOfWork,
     *,
@@ -756,11 +778,7 @@ def list_opportunities(
     policy: AccessPolicy = DEFAULT_POLICY,
 ) -> tuple[Opportunity, ...]:
     """The opportunities the actor may read, perhaps only the open ones, ordered by id."""
-    access = _Access(actor, policy)
-    only_open = check_bool(open_only, "open_only")
-    with uow:
-        found = uow.opportunities.open() if only_open else uow.opportunities.list()
-    return _readable(found, access)
+    return _listed(uow, lambda u: u.opportunities, actor, open_only, policy)
 
 
 def list_complaints(
@@ -771,8 +789,4 @@ def list_complaints(
     policy: AccessPolicy = DEFAULT_POLICY,
 ) -> tuple[Complaint, ...]:
     """The complaints the actor may read, perhaps only the open ones, ordered by id."""
-    access = _Access(actor, policy)
-    only_open = check_bool(open_only, "open_only")
-    with uow:
-        found = uow.complaints.open() if only_open else uow.complaints.list()
-    return _readable(found, access)
+    return _listed(uow, lambda u: u.complaints, actor, open_only, policy)
