@@ -197,3 +197,36 @@ class PermissionDeniedError(CrmError):
         self.record_id = record_id
         self.reason = reason
         super().__init__(f"user {user_id!r} may not {action} {record_kind} {record_id!r}: {reason}")
+
+
+class ModelError(CrmError):
+    """A statistical model could not be fitted or evaluated."""
+
+
+class MissingExtraError(ModelError, ImportError):
+    """An optional dependency is not installed; the message says which extra to install.
+
+    Attributes:
+        extra: the extra that provides it (``"models"`` ...).
+    """
+
+    def __init__(self, message: str, *, extra: str) -> None:
+        self.extra = extra
+        super().__init__(message)
+
+
+class ConvergenceError(ModelError):
+    """The optimiser did not converge; no parameters were returned.
+
+    Attributes:
+        model: the model being fitted.
+        detail: what the optimiser reported.
+    """
+
+    def __init__(self, model: str, detail: str) -> None:
+        self.model = model
+        self.detail = detail
+        super().__init__(
+            f"fitting {model} did not converge ({detail}); check the data (enough repeat "
+            "customers, consistent units) before trusting any parameters"
+        )

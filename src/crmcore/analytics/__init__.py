@@ -4,6 +4,14 @@ Every function returns a value that explains itself (the counts and sums it
 used); money results are per currency.
 """
 
+from crmcore.analytics.clv import (
+    CashFlow,
+    ClvResult,
+    FlowValue,
+    HistoricalValue,
+    historical_value,
+    lifetime_value,
+)
 from crmcore.analytics.forecast import (
     Coverage,
     DurationStats,
@@ -57,12 +65,16 @@ __all__ = [
     "AbcClass",
     "AbcResult",
     "Bands",
+    "CashFlow",
     "Categories",
+    "ClvResult",
     "Combined",
     "Coverage",
     "Crossing",
     "DurationStats",
+    "FlowValue",
     "Forecast",
+    "HistoricalValue",
     "ParetoResult",
     "RfmResult",
     "RfmScore",
@@ -81,6 +93,8 @@ __all__ = [
     "coverage",
     "forecast",
     "gini",
+    "historical_value",
+    "lifetime_value",
     "lorenz_curve",
     "pareto",
     "rfm",

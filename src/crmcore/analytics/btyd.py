@@ -1,0 +1,665 @@
+"""Probabilistic CLV: the BG/NBD purchase model and the Gamma-Gamma spend model.
+
+Conventions, all stated and none silent:
+
+- `rfm_summary` turns transactions into the models' inputs. Purchases on one
+  calendar day are one purchase (amounts added). ``frequency`` is the number
+  of purchase days minus one (repeat purchases); ``recency`` is the time from
+  the first to the last purchase day; ``T`` the time from the first purchase
+  day to ``observation_end``; both in the summary's unit (``"day"``,
+  ``"week"`` = 7 days or ``"month"`` = 30 days), which every summary carries.
+  ``monetary_value`` is the mean amount of the repeat purchase days (zero
+  when there are none).
+- Predictions are pure Python (``math``), with the formulas of Fader, Hardie
+  and Lee (2005), "Counting your customers the easy way". Model parameters
+  and predictions are floats (they are estimates, not amounts of money); the
+  money-valued results (`GammaGamma.expected_spend`, `clv`) are `Money`
+  converted from those floats, which their documentation says.
+- Time arguments ``t``, ``t_x`` and ``T`` are in the unit of the summary the
+  model was fitted on.
+- Fitting (`BetaGeo.fit`, `GammaGamma.fit`) is maximum likelihood with scipy
+  (``pip install "crmcore[models]"``), in log space, and never returns NaN
+  parameters: it raises `ConvergenceError` instead.
+"""
+
+import datetime as _dt
+import itertools
+import math
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any, Self, overload
+
+import attrs
+import pendulum
+
+from crmcore.analytics._results import MappingResult
+from crmcore.analytics.transactions import Transaction
+from crmcore.domain.money import Money
+from crmcore.domain.numbers import to_fraction
+from crmcore.domain.times import to_date
+from crmcore.errors import (
+    ConvergenceError,
+    CurrencyMismatchError,
+    MissingExtraError,
+    ModelError,
+    ValidationError,
+)
+
+__all__ = [
+    "UNITS",
+    "BetaGeo",
+    "ClvPrediction",
+    "ClvPredictions",
+    "GammaGamma",
+    "RfmSummaries",
+    "RfmSummary",
+    "clv",
+    "rfm_summary",
+]
+
+UNITS: Mapping[str, int] = {"day": 1, "week": 7, "month": 30}
+"""Days per unit of time."""
+
+DAYS_PER_MONTH = 30
+
+Time = float | int | Fraction | Decimal
+"""A time in the model's unit: any real number of 0 or more (converted to float)."""
+MAX_SERIES_TERMS = 1_000_000
+
+
+# The summary -------------------------------------------------------------------------
+
+
+@attrs.frozen
+class RfmSummary:
+    """One customer's BTYD inputs, in the unit named by ``unit``.
+
+    Attributes:
+        frequency: repeat purchases (purchase days − 1).
+        recency: first to last purchase day, in units (exact).
+        T: first purchase day to the end of observation, in units (exact).
+        monetary_value: mean amount of the repeat purchase days (zero if none).
+    """
+
+    customer_id: str
+    frequency: int
+    recency: Fraction
+    T: Fraction
+    monetary_value: Money
+    unit: str
+    first_purchase: pendulum.Date
+    last_purchase: pendulum.Date
+
+
+class RfmSummaries(MappingResult[str, RfmSummary]):
+    """Customer id → `RfmSummary`, ordered by id; ``unit`` and ``observation_end`` stated."""
+
+    __slots__ = ("_by_id", "observation_end", "unit")
+
+    def __init__(
+        self, by_id: dict[str, RfmSummary], *, unit: str, observation_end: pendulum.Date
+    ) -> None:
+        self._by_id = by_id
+        self.unit = unit
+        self.observation_end = observation_end
+
+    def _mapped(self) -> Mapping[str, RfmSummary]:
+        return self._by_id
+
+    def __repr__(self) -> str:
+        return (
+            f"RfmSummaries({len(self)} customers, unit={self.unit!r}, "
+            f"observation_end={self.observation_end.isoformat()})"
+        )
+
+
+def _check_unit(unit: object) -> str:
+    if unit not in UNITS:
+        raise ValidationError("unit", "is not a known unit", allowed="'day', 'week' or 'month'")
+    return str(unit)
+
+
+def rfm_summary(
+    transactions: Iterable[Transaction], *, observation_end: _dt.date, unit: str = "week"
+) -> RfmSummaries:
+    """Summarise transactions for the BG/NBD and Gamma-Gamma models.
+
+    Only transactions on or before ``observation_end`` count. See the module
+    documentation for the conventions.
+
+    Raises:
+        ValidationError: not a Transaction, an unknown unit.
+        CurrencyMismatchError: amounts in more than one currency.
+    """
+    end = to_date(observation_end, "observation_end")
+    chosen = _check_unit(unit)
+    per_unit = UNITS[chosen]
+    days: dict[str, dict[pendulum.Date, Decimal]] = {}
+    currency: str | None = None
+    for transaction in transactions:
+        if not isinstance(transaction, Transaction):
+            raise ValidationError(
+                "transactions", "must contain only Transaction", allowed="Transaction values"
+            )
+        amount = transaction.amount
+        if currency is None:
+            currency = amount.currency
+        elif amount.currency != currency:
+            raise CurrencyMismatchError(currency, amount.currency, operation="summarise")
+        day = transaction.day
+        if day > end:
+            continue
+        spent = days.setdefault(transaction.customer_id, {})
+        spent[day] = spent.get(day, Decimal(0)) + amount.amount
+    summaries: dict[str, RfmSummary] = {}
+    for customer_id in sorted(days):
+        spent = days[customer_id]
+        ordered = sorted(spent)
+        first, last = ordered[0], ordered[-1]
+        repeats = [spent[d] for d in ordered[1:]]
+        mean = Fraction(sum(repeats, Decimal(0))) / len(repeats) if repeats else Fraction(0)
+        assert currency is not None
+        summaries[customer_id] = RfmSummary(
+            customer_id=customer_id,
+            frequency=len(ordered) - 1,
+            recency=Fraction((last - first).days, per_unit),
+            T=Fraction((end - first).days, per_unit),
+            monetary_value=Money.from_exact(mean, currency),
+            unit=chosen,
+            first_purchase=first,
+            last_purchase=last,
+        )
+    return RfmSummaries(summaries, unit=chosen, observation_end=end)
+
+
+# Numbers --------------------------------------------------------------------------------
+
+
+def _parameter(value: object, field: str) -> float:
+    if type(value) is bool or not isinstance(value, int | float | Decimal | Fraction):
+        raise ValidationError(
+            field, f"must be a number, not {type(value).__name__}", allowed="a positive float"
+        )
+    number = float(value)
+    if not math.isfinite(number) or number <= 0:
+        raise ValidationError(field, "must be finite and positive", allowed="a positive float")
+    return number
+
+
+def _time(value: object, field: str) -> float:
+    if type(value) is bool or not isinstance(value, int | float | Fraction | Decimal):
+        raise ValidationError(
+            field, f"must be a number, not {type(value).__name__}", allowed="a time of 0 or more"
+        )
+    number = float(value)
+    if not math.isfinite(number) or number < 0:
+        raise ValidationError(field, "must be finite and 0 or more", allowed="a time of 0 or more")
+    return number
+
+
+def _count(value: object, field: str) -> int:
+    if type(value) is not int or value < 0:
+        raise ValidationError(field, "must be a count", allowed="an int of 0 or more")
+    return value
+
+
+def _lbeta(x: float, y: float) -> float:
+    return math.lgamma(x) + math.lgamma(y) - math.lgamma(x + y)
+
+
+def _hyp2f1(a: float, b: float, c: float, z: float) -> float:
+    """Gauss's hypergeometric function by its series, for 0 <= z < 1 and c > 0."""
+    total = term = 1.0
+    k = 0
+    while True:
+        term *= (a + k) * (b + k) / ((c + k) * (k + 1)) * z
+        total += term
+        k += 1
+        if abs(term) <= 1e-17 * abs(total) or term == 0.0:
+            return total
+        if k >= MAX_SERIES_TERMS:
+            raise ModelError(
+                "the hypergeometric series did not converge; the time horizon is too long "
+                "for the model's parameters"
+            )
+
+
+# BG/NBD ---------------------------------------------------------------------------------
+
+
+def _positive(_instance: object, attribute: "attrs.Attribute[float]", value: object) -> None:
+    _parameter(value, attribute.name)
+
+
+def _as_floats(model: object, *names: str) -> None:
+    """Store validated parameters given as ints, Decimals or Fractions as floats."""
+    for name in names:
+        object.__setattr__(model, name, float(getattr(model, name)))
+
+
+@attrs.frozen
+class BetaGeo:
+    """The BG/NBD model (Fader, Hardie & Lee 2005) with parameters r, α, a, b.
+
+    Purchases follow a Poisson process with a gamma(r, α) distributed rate;
+    after each purchase the customer drops out with a beta(a, b) distributed
+    probability. Times are in the unit of the summary the model was fitted
+    on. ``log_likelihood``, ``customers`` and ``converged`` describe the fit
+    (``None`` for a model built from given parameters). Parameters are
+    positive floats (ints, Decimals and Fractions are converted).
+    """
+
+    r: float = attrs.field(validator=_positive)
+    alpha: float = attrs.field(validator=_positive)
+    a: float = attrs.field(validator=_positive)
+    b: float = attrs.field(validator=_positive)
+    log_likelihood: float | None = attrs.field(default=None, kw_only=True)
+    customers: int | None = attrs.field(default=None, kw_only=True)
+    converged: bool | None = attrs.field(default=None, kw_only=True)
+
+    def __attrs_post_init__(self) -> None:
+        _as_floats(self, "r", "alpha", "a", "b")
+
+    def _check(self, x: object, t_x: object, T: object) -> tuple[int, float, float]:
+        count = _count(x, "x")
+        recency = _time(t_x, "t_x")
+        age = _time(T, "T")
+        if recency > age:
+            raise ValidationError("t_x", "is after T", allowed="0 <= t_x <= T")
+        if count == 0 and recency != 0:
+            raise ValidationError("t_x", "must be 0 without repeat purchases", allowed="0")
+        return count, recency, age
+
+    def _log_odds_dead(self, x: int, t_x: float, T: float) -> float:
+        """log of (a/(b+x−1))·((α+T)/(α+t_x))^(r+x): P(alive) = 1/(1+exp(this))."""
+        return (
+            math.log(self.a)
+            - math.log(self.b + x - 1)
+            + (self.r + x) * (math.log(self.alpha + T) - math.log(self.alpha + t_x))
+        )
+
+    def probability_alive(self, x: int, t_x: Time, T: Time) -> float:
+        """P(the customer is still active | x repeat purchases, the last at t_x, observed for T)."""
+        count, recency, age = self._check(x, t_x, T)
+        if count == 0:
+            return 1.0
+        odds = self._log_odds_dead(count, recency, age)
+        if odds > 0:
+            return math.exp(-odds) / (1.0 + math.exp(-odds))
+        return 1.0 / (1.0 + math.exp(odds))
+
+    def _growth(self, x: int, T: float, t: float) -> float:
+        """(a+b+x−1)/(a−1) · [1 − (1−z)^(a−1)·2F1(a+b−1−r, a−1; a+b+x−1; z)], z = t/(α+T+t).
+
+        This is the hypergeometric part of the conditional expectation after
+        Euler's transformation, which keeps every term bounded however many
+        purchases the customer made.
+        """
+        if t == 0:
+            return 0.0
+        if self.a == 1.0:
+            raise ValidationError(
+                "a", "is exactly 1, where the closed form is undefined", allowed="a != 1"
+            )
+        c = self.a + self.b + x - 1
+        z = t / (self.alpha + T + t)
+        upper, lower = self.a + self.b - 1 - self.r, self.a - 1
+        shrink = math.exp((self.a - 1) * math.log1p(-z))
+        if c == 0:
+            # x = 0 and a + b = 1: c·2F1(…; c; z) tends to A·B·z·2F1(A+1, B+1; 2; z)
+            limit = upper * lower * z * _hyp2f1(upper + 1, lower + 1, 2.0, z)
+            return -shrink * limit / (self.a - 1)
+        series = _hyp2f1(upper, lower, c, z)
+        return c / (self.a - 1) * (1.0 - shrink * series)
+
+    def expected_purchases(self, t: Time, x: int, t_x: Time, T: Time) -> float:
+        """E[purchases in the next t units | x, t_x, T] (conditional expectation, eq. 10)."""
+        count, recency, age = self._check(x, t_x, T)
+        return self._growth(count, age, _time(t, "t")) * self.probability_alive(count, recency, age)
+
+    def expected_purchases_population(self, t: Time) -> float:
+        """E[purchases by a random new customer in t units] (eq. 9)."""
+        return self._growth(0, 0.0, _time(t, "t"))
+
+    def probability_of_purchases(self, n: int, t: Time) -> float:
+        """P(a random new customer makes exactly n purchases in t units) (eq. 8)."""
+        count = _count(n, "n")
+        span = _time(t, "t")
+        if span == 0:
+            return 1.0 if count == 0 else 0.0
+        r, alpha, a, b = self.r, self.alpha, self.a, self.b
+        log_p = math.log(alpha / (alpha + span))
+        log_q = math.log(span / (alpha + span))
+
+        def nbd(j: int) -> float:
+            return math.exp(
+                math.lgamma(r + j) - math.lgamma(r) - math.lgamma(j + 1) + r * log_p + j * log_q
+            )
+
+        first = math.exp(_lbeta(a, b + count) - _lbeta(a, b)) * nbd(count)
+        if count == 0:
+            return first
+        tail = 1.0 - math.fsum(nbd(j) for j in range(count))
+        return first + math.exp(_lbeta(a + 1, b + count - 1) - _lbeta(a, b)) * max(tail, 0.0)
+
+    def customer_log_likelihood(self, x: int, t_x: Time, T: Time) -> float:
+        """The log-likelihood of one customer's (x, t_x, T)."""
+        count, recency, age = self._check(x, t_x, T)
+        return _bgnbd_ll(self.r, self.alpha, self.a, self.b, count, recency, age)
+
+    def total_log_likelihood(self, summary: Mapping[str, RfmSummary]) -> float:
+        """The log-likelihood of a whole summary under these parameters."""
+        rows = _rows(summary)
+        return math.fsum(
+            _bgnbd_ll(self.r, self.alpha, self.a, self.b, x, t_x, T) for x, t_x, T in rows
+        )
+
+    @classmethod
+    def fit(cls, summary: Mapping[str, RfmSummary]) -> Self:
+        """Maximum-likelihood parameters for ``summary`` (needs scipy: the ``models`` extra).
+
+        Raises:
+            MissingExtraError: scipy is not installed.
+            ValidationError: an empty summary, or one without repeat purchases.
+            ConvergenceError: the optimiser did not converge.
+        """
+        rows = _rows(summary)
+        if not any(x > 0 for x, _, _ in rows):
+            raise ValidationError(
+                "summary", "has no repeat purchases", allowed="customers with repeat purchases"
+            )
+        np, optimize, special = _scipy()
+        counts = Counter(rows)
+        keys = list(counts)
+        x = np.array([k[0] for k in keys], dtype=float)
+        t_x = np.array([k[1] for k in keys], dtype=float)
+        age = np.array([k[2] for k in keys], dtype=float)
+        weights = np.array([counts[k] for k in keys], dtype=float)
+        repeat = x > 0
+
+        def negative_ll(log_params: Any) -> float:
+            r, alpha, a, b = np.exp(log_params)
+            part = (
+                special.gammaln(r + x)
+                - special.gammaln(r)
+                + r * np.log(alpha)
+                + special.betaln(a, b + x)
+                - special.betaln(a, b)
+            )
+            first = -(r + x) * np.log(alpha + age)
+            second = np.where(
+                repeat,
+                np.log(a)
+                - np.log(np.where(repeat, b + x - 1, 1.0))
+                - (r + x) * np.log(alpha + t_x),
+                -np.inf,
+            )
+            total = float(np.sum(weights * (part + np.logaddexp(first, second))))
+            return -total if math.isfinite(total) else math.inf
+
+        params = _minimise(optimize, negative_ll, 4, "BG/NBD")
+        model = cls(*params)
+        return attrs.evolve(
+            model,
+            log_likelihood=model.total_log_likelihood(summary),
+            customers=len(rows),
+            converged=True,
+        )
+
+
+def _bgnbd_ll(r: float, alpha: float, a: float, b: float, x: int, t_x: float, T: float) -> float:
+    part = (
+        math.lgamma(r + x) - math.lgamma(r) + r * math.log(alpha) + _lbeta(a, b + x) - _lbeta(a, b)
+    )
+    first = -(r + x) * math.log(alpha + T)
+    if x == 0:
+        return part + first
+    second = math.log(a) - math.log(b + x - 1) - (r + x) * math.log(alpha + t_x)
+    high = max(first, second)
+    return part + high + math.log(math.exp(first - high) + math.exp(second - high))
+
+
+def _rows(summary: Mapping[str, RfmSummary]) -> list[tuple[int, float, float]]:
+    if not isinstance(summary, Mapping) or not all(
+        isinstance(s, RfmSummary) for s in summary.values()
+    ):
+        raise ValidationError(
+            "summary", "must map customer ids to RfmSummary", allowed="the result of rfm_summary"
+        )
+    if not summary:
+        raise ValidationError("summary", "is empty", allowed="at least one customer")
+    return [(s.frequency, float(s.recency), float(s.T)) for s in summary.values()]
+
+
+def _scipy() -> tuple[Any, Any, Any]:
+    try:
+        import numpy
+        from scipy import optimize, special
+    except ImportError:
+        raise MissingExtraError(
+            'fitting a model needs scipy: pip install "crmcore[models]"', extra="models"
+        ) from None
+    return numpy, optimize, special
+
+
+def _minimise(
+    optimize: Any, negative_ll: Callable[[Any], float], size: int, model: str
+) -> tuple[float, ...]:
+    """Minimise over log-parameters (so they stay positive): Nelder-Mead, then a polish."""
+    start = [0.0] * size
+    first = optimize.minimize(
+        negative_ll,
+        start,
+        method="Nelder-Mead",
+        options={"maxiter": 20_000, "maxfev": 40_000, "xatol": 1e-10, "fatol": 1e-10},
+    )
+    polished = optimize.minimize(negative_ll, first.x, method="L-BFGS-B")
+    best = polished if polished.success and polished.fun <= first.fun else first
+    params = tuple(math.exp(float(v)) for v in best.x)
+    finite = all(math.isfinite(p) and p > 0 for p in params) and math.isfinite(float(best.fun))
+    if not (first.success or polished.success) or not finite:
+        raise ConvergenceError(model, str(best.message))
+    return params
+
+
+# Gamma-Gamma ----------------------------------------------------------------------------
+
+
+@attrs.frozen
+class GammaGamma:
+    """The Gamma-Gamma spend model (Fader, Hardie & Lee 2005, "RFM and CLV") with p, q, v.
+
+    A customer's transaction values are gamma(p, ν) around their own mean,
+    with ν gamma(q, v) across customers. The population mean spend is
+    p·v/(q−1), finite only for q > 1.
+    """
+
+    p: float = attrs.field(validator=_positive)
+    q: float = attrs.field(validator=_positive)
+    v: float = attrs.field(validator=_positive)
+    log_likelihood: float | None = attrs.field(default=None, kw_only=True)
+    customers: int | None = attrs.field(default=None, kw_only=True)
+    converged: bool | None = attrs.field(default=None, kw_only=True)
+
+    def __attrs_post_init__(self) -> None:
+        _as_floats(self, "p", "q", "v")
+
+    def _expected(self, x: int, mean: float) -> float:
+        if self.q <= 1:
+            raise ValidationError("q", "is 1 or less: the mean spend is infinite", allowed="q > 1")
+        return (self.p * self.v + self.p * x * mean) / (self.p * x + self.q - 1)
+
+    @overload
+    def expected_spend(self, x: int, mean_spend: Money) -> Money: ...
+
+    @overload
+    def expected_spend(self, x: int, mean_spend: float | Decimal | Fraction) -> float: ...
+
+    def expected_spend(
+        self, x: int, mean_spend: Money | float | Decimal | Fraction
+    ) -> Money | float:
+        """E[spend per transaction | x repeat purchases with mean ``mean_spend``].
+
+        Given Money (a summary's ``monetary_value``), the estimate is Money
+        converted from the model's float; given a plain number, a float.
+
+        Raises:
+            ValidationError: q ≤ 1 or a negative mean (for x = 0 the mean is not used).
+        """
+        count = _count(x, "x")
+        if isinstance(mean_spend, Money):
+            if mean_spend.is_negative():
+                raise ValidationError("mean_spend", "must not be negative", allowed="0 or more")
+            return _money(self._expected(count, float(mean_spend.amount)), mean_spend.currency)
+        return self._expected(count, _time(mean_spend, "mean_spend"))
+
+    @classmethod
+    def fit(cls, summary: Mapping[str, RfmSummary]) -> Self:
+        """Maximum-likelihood parameters from the customers with repeat purchases
+        and a positive mean spend (needs scipy: the ``models`` extra).
+
+        Raises:
+            MissingExtraError: scipy is not installed.
+            ValidationError: no customer with repeat purchases and positive spend.
+            ConvergenceError: the optimiser did not converge.
+        """
+        _rows(summary)
+        used = [
+            (s.frequency, float(s.monetary_value.amount))
+            for s in summary.values()
+            if s.frequency > 0 and s.monetary_value.amount > 0
+        ]
+        if not used:
+            raise ValidationError(
+                "summary",
+                "has no customer with repeat purchases and a positive mean spend",
+                allowed="customers with repeat purchases",
+            )
+        np, optimize, special = _scipy()
+        x = np.array([u[0] for u in used], dtype=float)
+        m = np.array([u[1] for u in used], dtype=float)
+
+        def negative_ll(log_params: Any) -> float:
+            p, q, v = np.exp(log_params)
+            total = float(
+                np.sum(
+                    special.gammaln(p * x + q)
+                    - special.gammaln(p * x)
+                    - special.gammaln(q)
+                    + q * np.log(v)
+                    + (p * x - 1) * np.log(m)
+                    + p * x * np.log(x)
+                    - (p * x + q) * np.log(x * m + v)
+                )
+            )
+            return -total if math.isfinite(total) else math.inf
+
+        params = _minimise(optimize, negative_ll, 3, "Gamma-Gamma")
+        return cls(
+            *params,
+            log_likelihood=-negative_ll(np.log(np.array(params))),
+            customers=len(used),
+            converged=True,
+        )
+
+
+def _money(value: float, currency: str) -> Money:
+    return Money.from_exact(Decimal(repr(value)), currency)
+
+
+# CLV ------------------------------------------------------------------------------------
+
+
+@attrs.frozen
+class ClvPrediction:
+    """One customer's predicted CLV and its parts.
+
+    ``value`` = margin × ``expected_spend`` × Σ_m ``purchases_by_month``[m] / (1 + d)^m.
+    """
+
+    customer_id: str
+    value: Money
+    expected_spend: Money
+    purchases_by_month: tuple[float, ...]
+    probability_alive: float
+
+
+class ClvPredictions(MappingResult[str, ClvPrediction]):
+    """Customer id → `ClvPrediction`; ``unit`` and ``units_per_month`` stated."""
+
+    __slots__ = ("_by_id", "months", "unit", "units_per_month")
+
+    def __init__(self, by_id: dict[str, ClvPrediction], *, unit: str, months: int) -> None:
+        self._by_id = by_id
+        self.unit = unit
+        self.months = months
+        self.units_per_month = Fraction(DAYS_PER_MONTH, UNITS[unit])
+
+    def _mapped(self) -> Mapping[str, ClvPrediction]:
+        return self._by_id
+
+    def __repr__(self) -> str:
+        return (
+            f"ClvPredictions({len(self)} customers, {self.months} months of 30 days "
+            f"= {self.units_per_month} {self.unit}s each)"
+        )
+
+
+def clv(
+    beta_geo: BetaGeo,
+    gamma_gamma: GammaGamma,
+    summary: Mapping[str, RfmSummary],
+    *,
+    months: int,
+    monthly_discount_rate: Decimal | int | str | Fraction,
+    margin: Decimal | int | str | Fraction = 1,
+) -> ClvPredictions:
+    """Each customer's discounted expected value over the next ``months`` months.
+
+    Σ_{m=1..months} margin × E[spend] × (E[X(m·30 days)] − E[X((m−1)·30 days)]) / (1 + d)^m,
+    with E[X] the BG/NBD conditional expectation and months of 30 days
+    converted into the summary's unit (stated in the result).
+
+    Raises:
+        ValidationError: months outside 1 to 1200, a float or negative rate or margin.
+    """
+    if not isinstance(beta_geo, BetaGeo) or not isinstance(gamma_gamma, GammaGamma):
+        raise ValidationError(
+            "beta_geo", "must be a BetaGeo and a GammaGamma", allowed="fitted models"
+        )
+    _rows(summary)
+    if type(months) is not int or not 1 <= months <= 1200:
+        raise ValidationError("months", "is out of range", allowed="an int from 1 to 1200")
+    rate = to_fraction(monthly_discount_rate, "monthly_discount_rate")
+    share = to_fraction(margin, "margin")
+    if rate < 0:
+        raise ValidationError("monthly_discount_rate", "must not be negative", allowed="0 or more")
+    if share < 0:
+        raise ValidationError("margin", "must not be negative", allowed="0 or more")
+    units = {s.unit for s in summary.values()}
+    unit = units.pop()
+    if units:
+        raise ValidationError("summary", "mixes units", allowed="one unit")
+    step = DAYS_PER_MONTH / UNITS[unit]
+    discounts = [1.0 / (1.0 + float(rate)) ** m for m in range(1, months + 1)]
+    predictions: dict[str, ClvPrediction] = {}
+    for customer_id, s in summary.items():
+        x, t_x, T = s.frequency, float(s.recency), float(s.T)
+        cumulative = [beta_geo.expected_purchases(m * step, x, t_x, T) for m in range(months + 1)]
+        by_month = tuple(b - a for a, b in itertools.pairwise(cumulative))
+        spend = gamma_gamma.expected_spend(x, s.monetary_value)
+        total = (
+            float(share)
+            * float(spend.amount)
+            * math.fsum(p * d for p, d in zip(by_month, discounts, strict=True))
+        )
+        predictions[customer_id] = ClvPrediction(
+            customer_id=customer_id,
+            value=_money(total, spend.currency),
+            expected_spend=spend,
+            purchases_by_month=by_month,
+            probability_alive=beta_geo.probability_alive(x, t_x, T),
+        )
+    return ClvPredictions(predictions, unit=unit, months=months)

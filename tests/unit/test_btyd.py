@@ -1,0 +1,419 @@
+"""BTYD: the summary, BG/NBD and Gamma-Gamma, validated on the CDNOW sample."""
+
+import csv
+import math
+import sys
+from decimal import Decimal
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import pendulum
+import pytest
+from scipy import special
+
+from crmcore import CurrencyMismatchError, Money, ValidationError
+from crmcore.analytics import Transaction, btyd
+from crmcore.analytics.btyd import BetaGeo, GammaGamma, RfmSummaries, clv, rfm_summary
+from crmcore.errors import ConvergenceError, MissingExtraError, ModelError
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+END = pendulum.date(1997, 9, 30)
+D = pendulum.date
+
+
+def _cdnow() -> list[Transaction]:
+    rows = []
+    for line in (DATA / "cdnow_sample.txt").read_text().splitlines():
+        fields = line.split()
+        day = fields[2]
+        rows.append(
+            Transaction(
+                fields[0],
+                pendulum.date(int(day[:4]), int(day[4:6]), int(day[6:])),
+                Money.of(fields[4], "USD"),
+            )
+        )
+    return rows
+
+
+@pytest.fixture(scope="module")
+def summary() -> RfmSummaries:
+    return rfm_summary(_cdnow(), observation_end=END, unit="week")
+
+
+@pytest.fixture(scope="module")
+def beta_geo(summary: RfmSummaries) -> BetaGeo:
+    return BetaGeo.fit(summary)
+
+
+@pytest.fixture(scope="module")
+def gamma_gamma(summary: RfmSummaries) -> GammaGamma:
+    return GammaGamma.fit(summary)
+
+
+# The summary ---------------------------------------------------------------------------
+
+
+def test_the_summary_conventions() -> None:
+    t = [
+        Transaction("a", D(2030, 1, 1), Money.of("10", "EUR")),
+        Transaction("a", D(2030, 1, 1), Money.of("5", "EUR")),  # same day: one purchase
+        Transaction("a", D(2030, 1, 8), Money.of("20", "EUR")),
+        Transaction("a", pendulum.datetime(2030, 1, 15, 23, tz="UTC"), Money.of("40", "EUR")),
+        Transaction("a", D(2030, 3, 1), Money.of("99", "EUR")),  # after the end: ignored
+        Transaction("b", D(2030, 1, 29), Money.of("7", "EUR")),
+    ]
+    weeks = rfm_summary(t, observation_end=D(2030, 1, 29))
+    a = weeks["a"]
+    assert (a.frequency, a.recency, a.T, a.unit) == (2, Fraction(2), Fraction(4), "week")
+    assert a.monetary_value == Money.of("30", "EUR")  # mean of the repeat days 20 and 40
+    assert (a.first_purchase, a.last_purchase) == (D(2030, 1, 1), D(2030, 1, 15))
+    b = weeks["b"]
+    assert (b.frequency, b.recency, b.T) == (0, Fraction(0), Fraction(0))
+    assert b.monetary_value == Money.of("0", "EUR")
+    assert list(weeks) == ["a", "b"]
+    assert weeks.unit == "week"
+    assert "unit='week'" in repr(weeks)
+    days = rfm_summary(t, observation_end=D(2030, 1, 29), unit="day")
+    assert (days["a"].recency, days["a"].T) == (Fraction(14), Fraction(28))
+    months = rfm_summary(t, observation_end=D(2030, 1, 31), unit="month")
+    assert Fraction(30, 30) == months["a"].T
+    assert rfm_summary([], observation_end=END) == {}
+
+
+def test_the_summary_rejects_bad_input() -> None:
+    with pytest.raises(ValidationError) as caught:
+        rfm_summary([], observation_end=END, unit="fortnight")
+    assert caught.value.field == "unit"
+    with pytest.raises(ValidationError) as caught:
+        rfm_summary(["a"], observation_end=END)  # type: ignore[list-item]
+    assert caught.value.field == "transactions"
+    with pytest.raises(CurrencyMismatchError):
+        rfm_summary(
+            [
+                Transaction("a", D(1997, 1, 1), Money.of("1", "USD")),
+                Transaction("a", D(1997, 1, 2), Money.of("1", "EUR")),
+            ],
+            observation_end=END,
+        )
+
+
+def test_the_cdnow_summary_matches_the_published_one(summary: RfmSummaries) -> None:
+    with (DATA / "cdnow_customers_summary_with_transactions.csv").open() as handle:
+        published = list(csv.DictReader(handle))
+    # the published rows are in the order of the sample's second column, the sample id
+    sample_id = {}
+    for line in (DATA / "cdnow_sample.txt").read_text().splitlines():
+        master, sample, *_ = line.split()
+        sample_id[master] = int(sample)
+    ordered = sorted(summary.values(), key=lambda s: sample_id[s.customer_id])
+    assert len(summary) == len(published) == 2357
+    for ours, theirs in zip(ordered, published, strict=True):
+        assert ours.frequency == int(theirs["x"])
+        assert abs(float(ours.recency) - float(theirs["t_x"])) <= 0.005 + 1e-9
+        assert abs(float(ours.T) - float(theirs["T"])) <= 0.005 + 1e-9
+        assert abs(float(ours.monetary_value.amount) - float(theirs["zbar"])) <= 0.005 + 1e-9
+
+
+# Fitting: the published values -----------------------------------------------------------
+
+
+def _close(value: float, expected: float) -> bool:
+    return math.isclose(value, expected, rel_tol=1e-3)
+
+
+def test_bgnbd_fit_on_cdnow(beta_geo: BetaGeo) -> None:
+    assert _close(beta_geo.r, 0.24259)
+    assert _close(beta_geo.alpha, 4.41360)
+    assert _close(beta_geo.a, 0.79292)
+    assert _close(beta_geo.b, 2.42589)
+    assert beta_geo.log_likelihood is not None
+    assert _close(beta_geo.log_likelihood, -9582.429)
+    assert (beta_geo.customers, beta_geo.converged) == (2357, True)
+    # and within rounding of the published table (Fader, Hardie & Lee 2005)
+    assert (round(beta_geo.r, 3), round(beta_geo.alpha, 3)) == (0.243, 4.414)
+    assert (round(beta_geo.a, 3), round(beta_geo.b, 3)) == (0.793, 2.426)
+
+
+def test_gamma_gamma_fit_on_cdnow(gamma_gamma: GammaGamma) -> None:
+    assert _close(gamma_gamma.p, 6.24957)
+    assert _close(gamma_gamma.q, 3.74422)
+    assert _close(gamma_gamma.v, 15.44352)
+    assert gamma_gamma.log_likelihood is not None
+    assert _close(gamma_gamma.log_likelihood, -4055.918)
+    assert gamma_gamma.customers == 946
+    assert (round(gamma_gamma.p, 2), round(gamma_gamma.q, 2)) == (6.25, 3.74)
+
+
+def test_the_log_likelihood_is_the_sum_over_customers(
+    beta_geo: BetaGeo, summary: RfmSummaries
+) -> None:
+    total = math.fsum(
+        beta_geo.customer_log_likelihood(s.frequency, float(s.recency), float(s.T))
+        for s in summary.values()
+    )
+    assert math.isclose(total, beta_geo.total_log_likelihood(summary), rel_tol=1e-12)
+
+
+# Predictions: cross-checked with the textbook formulas and scipy's hyp2f1 ----------------
+
+
+def _textbook_expected(model: BetaGeo, t: float, x: int, t_x: float, T: float) -> float:
+    r, alpha, a, b = model.r, model.alpha, model.a, model.b
+    hyp = special.hyp2f1(r + x, b + x, a + b + x - 1, t / (alpha + T + t))
+    first = (a + b + x - 1) / (a - 1) * (1 - ((alpha + T) / (alpha + T + t)) ** (r + x) * hyp)
+    odds = (x > 0) * a / (b + max(x, 1) - 1) * ((alpha + T) / (alpha + t_x)) ** (r + x)
+    return float(first / (1 + odds))
+
+
+def test_predictions_match_the_textbook_formulas(beta_geo: BetaGeo, summary: RfmSummaries) -> None:
+    for s in list(summary.values())[:300]:
+        x, t_x, T = s.frequency, float(s.recency), float(s.T)
+        for t in (1.0, 39.0, 52.0):
+            ours = beta_geo.expected_purchases(t, x, t_x, T)
+            assert math.isclose(ours, _textbook_expected(beta_geo, t, x, t_x, T), rel_tol=1e-9)
+    population = _textbook_expected(beta_geo, 39.0, 0, 0.0, 0.0)
+    assert math.isclose(beta_geo.expected_purchases_population(39.0), population, rel_tol=1e-9)
+    # the customer of the published example: 2 repeat purchases, last at 30.43, T 38.86
+    assert math.isclose(beta_geo.probability_alive(2, 30.43, 38.86), 0.7266, abs_tol=1e-3)
+    assert beta_geo.expected_purchases(0, 2, 30.43, 38.86) == 0
+    assert beta_geo.probability_alive(0, 0, 38.86) == 1
+
+
+def test_hundreds_of_purchases_do_not_overflow() -> None:
+    model = BetaGeo(0.243, 4.414, 0.793, 2.426)
+    assert 0 <= model.probability_alive(900, 10.0, 500.0) < 1e-30
+    assert 0 < model.probability_alive(900, 499.0, 500.0) <= 1
+    assert math.isfinite(model.expected_purchases(52, 900, 499.0, 500.0))
+    assert model.expected_purchases(52, 900, 499.0, 500.0) > 50
+    assert 0 <= model.probability_of_purchases(400, 1000) <= 1
+
+
+def test_the_purchase_distribution_of_a_new_customer() -> None:
+    model = BetaGeo(0.243, 4.414, 0.793, 2.426)
+    assert model.probability_of_purchases(0, 0) == 1
+    assert model.probability_of_purchases(3, 0) == 0
+    total = math.fsum(model.probability_of_purchases(n, 39) for n in range(400))
+    assert math.isclose(total, 1, abs_tol=1e-6)
+    mean = math.fsum(n * model.probability_of_purchases(n, 39) for n in range(400))
+    assert math.isclose(mean, model.expected_purchases_population(39), rel_tol=1e-4)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "field"),
+    [
+        ((0, 4.4, 0.79, 2.4), "r"),
+        ((-1.0, 4.4, 0.79, 2.4), "r"),
+        ((0.2, math.nan, 0.79, 2.4), "alpha"),
+        ((0.2, 4.4, math.inf, 2.4), "a"),
+        ((0.2, 4.4, 0.79, True), "b"),
+        ((0.2, 4.4, 0.79, "2.4"), "b"),
+    ],
+)
+def test_model_parameters_are_validated(arguments: tuple[Any, ...], field: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        BetaGeo(*arguments)
+    assert caught.value.field == field
+    bad = arguments[("r", "alpha", "a", "b").index(field)]
+    with pytest.raises(ValidationError):
+        GammaGamma(1.0, 2.0, bad)
+
+
+def test_parameters_may_be_given_exactly_and_are_kept_as_floats() -> None:
+    model = BetaGeo(Decimal("0.243"), 4, Fraction(793, 1000), 2.426)  # type: ignore[arg-type]
+    assert model == BetaGeo(0.243, 4.0, 0.793, 2.426)
+    assert all(type(v) is float for v in (model.r, model.alpha, model.a, model.b))
+    assert type(GammaGamma(6, Decimal("3.74"), 15.44).q) is float  # type: ignore[arg-type]
+
+
+def test_prediction_arguments_are_validated() -> None:
+    model = BetaGeo(0.243, 4.414, 0.793, 2.426)
+    with pytest.raises(ValidationError) as caught:
+        model.probability_alive(2, 40.0, 38.0)
+    assert caught.value.field == "t_x"
+    with pytest.raises(ValidationError) as caught:
+        model.probability_alive(0, 1.0, 38.0)
+    assert caught.value.field == "t_x"
+    with pytest.raises(ValidationError) as caught:
+        model.probability_alive(-1, 0, 38.0)
+    assert caught.value.field == "x"
+    with pytest.raises(ValidationError) as caught:
+        model.expected_purchases(-1.0, 1, 1.0, 2.0)
+    assert caught.value.field == "t"
+    with pytest.raises(ValidationError) as caught:
+        model.expected_purchases("1", 1, 1.0, 2.0)  # type: ignore[arg-type]
+    assert caught.value.field == "t"
+    with pytest.raises(ValidationError) as caught:
+        model.probability_of_purchases(True, 1.0)
+    assert caught.value.field == "n"
+    with pytest.raises(ValidationError) as caught:
+        BetaGeo(0.2, 4.0, 1.0, 2.0).expected_purchases(5.0, 1, 1.0, 2.0)
+    assert caught.value.field == "a"
+    assert model.expected_purchases(Fraction(1, 2), 1, Decimal(1), 2) > 0
+
+
+def test_a_horizon_too_long_for_the_series_is_a_clear_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(btyd, "MAX_SERIES_TERMS", 5)
+    with pytest.raises(ModelError, match="did not converge"):
+        BetaGeo(0.243, 4.414, 0.793, 2.426).expected_purchases_population(10_000)
+
+
+# Gamma-Gamma ---------------------------------------------------------------------------
+
+
+def test_expected_spend_shrinks_towards_the_population_mean() -> None:
+    model = GammaGamma(6.25, 3.74, 15.44)
+    population = model.expected_spend(0, Money.of("0", "USD"))
+    assert math.isclose(float(population.amount), 6.25 * 15.44 / 2.74, rel_tol=1e-12)
+    own = model.expected_spend(2, Money.of("22.35", "USD"))
+    expected = (6.25 * 15.44 + 6.25 * 2 * 22.35) / (6.25 * 2 + 3.74 - 1)
+    assert math.isclose(float(own.amount), expected, rel_tol=1e-12)
+    assert own.currency == "USD"
+    with pytest.raises(ValidationError) as caught:
+        GammaGamma(6.25, 1.0, 15.44).expected_spend(2, Money.of("22.35", "USD"))
+    assert caught.value.field == "q"
+    with pytest.raises(ValidationError) as caught:
+        model.expected_spend(2, Money.of("-1", "USD"))
+    assert caught.value.field == "mean_spend"
+    assert math.isclose(model.expected_spend(2, 22.35), expected, rel_tol=1e-12)
+    assert model.expected_spend(2, Decimal("22.35")) == model.expected_spend(2, 22.35)
+    with pytest.raises(ValidationError) as caught:
+        model.expected_spend(2, -1.0)
+    assert caught.value.field == "mean_spend"
+    with pytest.raises(ValidationError) as caught:
+        model.expected_spend(2, "22.35")  # type: ignore[call-overload]
+    assert caught.value.field == "mean_spend"
+
+
+# CLV --------------------------------------------------------------------------------------
+
+
+def test_clv_follows_its_formula(
+    beta_geo: BetaGeo, gamma_gamma: GammaGamma, summary: RfmSummaries
+) -> None:
+    some = {k: summary[k] for k in list(summary)[:25]}
+    result = clv(beta_geo, gamma_gamma, some, months=12, monthly_discount_rate="0.01", margin="0.3")
+    assert result.unit == "week"
+    assert result.units_per_month == Fraction(30, 7)
+    assert "30 days" in repr(result)
+    for customer_id, s in some.items():
+        x, t_x, T = s.frequency, float(s.recency), float(s.T)
+        spend = float(gamma_gamma.expected_spend(x, s.monetary_value).amount)
+        expected = (
+            0.3
+            * spend
+            * math.fsum(
+                (
+                    beta_geo.expected_purchases(m * 30 / 7, x, t_x, T)
+                    - beta_geo.expected_purchases((m - 1) * 30 / 7, x, t_x, T)
+                )
+                / 1.01**m
+                for m in range(1, 13)
+            )
+        )
+        prediction = result[customer_id]
+        assert math.isclose(float(prediction.value.amount), expected, rel_tol=1e-9)
+        assert len(prediction.purchases_by_month) == 12
+        assert prediction.probability_alive == beta_geo.probability_alive(x, t_x, T)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "field"),
+    [
+        ({"months": 0}, "months"),
+        ({"months": 1201}, "months"),
+        ({"monthly_discount_rate": 0.01}, "monthly_discount_rate"),
+        ({"monthly_discount_rate": "-0.01"}, "monthly_discount_rate"),
+        ({"margin": "-1"}, "margin"),
+    ],
+)
+def test_clv_rejects_bad_arguments(
+    beta_geo: BetaGeo,
+    gamma_gamma: GammaGamma,
+    summary: RfmSummaries,
+    arguments: dict[str, Any],
+    field: str,
+) -> None:
+    values: dict[str, Any] = {"months": 12, "monthly_discount_rate": "0.01"}
+    values.update(arguments)
+    with pytest.raises(ValidationError) as caught:
+        clv(beta_geo, gamma_gamma, summary, **values)
+    assert caught.value.field == field
+
+
+def test_clv_needs_models_and_one_unit(beta_geo: BetaGeo, gamma_gamma: GammaGamma) -> None:
+    t = [Transaction("a", D(2030, 1, 1), Money.of("1", "EUR"))]
+    weeks = rfm_summary(t, observation_end=D(2030, 2, 1))
+    days = rfm_summary(t, observation_end=D(2030, 2, 1), unit="day")
+    with pytest.raises(ValidationError) as caught:
+        clv(gamma_gamma, gamma_gamma, weeks, months=1, monthly_discount_rate=0)  # type: ignore[arg-type]
+    assert caught.value.field == "beta_geo"
+    mixed = {"w": weeks["a"], "d": days["a"]}
+    with pytest.raises(ValidationError) as caught:
+        clv(beta_geo, gamma_gamma, mixed, months=1, monthly_discount_rate=0)
+    assert caught.value.field == "summary"
+    with pytest.raises(ValidationError) as caught:
+        clv(beta_geo, gamma_gamma, {}, months=1, monthly_discount_rate=0)
+    assert caught.value.field == "summary"
+    with pytest.raises(ValidationError) as caught:
+        clv(beta_geo, gamma_gamma, {"a": "x"}, months=1, monthly_discount_rate=0)  # type: ignore[dict-item]
+    assert caught.value.field == "summary"
+
+
+# Fitting failures -------------------------------------------------------------------------
+
+
+def test_fitting_needs_repeat_purchases() -> None:
+    t = [Transaction(c, D(2030, 1, 1), Money.of("1", "EUR")) for c in "abc"]
+    once = rfm_summary(t, observation_end=D(2030, 2, 1))
+    with pytest.raises(ValidationError, match="no repeat purchases"):
+        BetaGeo.fit(once)
+    with pytest.raises(ValidationError, match="no customer with repeat purchases"):
+        GammaGamma.fit(once)
+
+
+def test_fitting_without_scipy_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch, summary: RfmSummaries
+) -> None:
+    monkeypatch.setitem(sys.modules, "scipy", None)
+    with pytest.raises(MissingExtraError, match=r'pip install "crmcore\[models\]"') as caught:
+        BetaGeo.fit(summary)
+    assert caught.value.extra == "models"
+    assert isinstance(caught.value, ImportError)
+
+
+class _Failing:
+    """An optimiser that never converges."""
+
+    class Result:
+        success = False
+        fun = math.nan
+        message = "iteration limit reached"
+        x = (0.0, 0.0, 0.0)
+
+    @classmethod
+    def minimize(cls, *_args: object, **_kwargs: object) -> "_Failing.Result":
+        return cls.Result()
+
+
+def test_a_fit_that_does_not_converge_raises_instead_of_returning_nan() -> None:
+    with pytest.raises(ConvergenceError, match="did not converge") as caught:
+        btyd._minimise(_Failing, lambda _p: 0.0, 3, "Gamma-Gamma")
+    assert caught.value.model == "Gamma-Gamma"
+    assert "iteration limit" in caught.value.detail
+
+
+def test_the_pole_at_a_plus_b_equal_one_is_taken_as_its_limit() -> None:
+    # x = 0 and a + b = 1 make the series' third parameter zero; the formula's limit is finite
+    at_pole = BetaGeo(1.0, 1.0, 0.5, 0.5)
+    near = BetaGeo(1.0, 1.0, 0.5, 0.5 + 1e-9)
+    for t in (0.5, 1.0, 5.0, 40.0):
+        assert math.isclose(
+            at_pole.expected_purchases_population(t),
+            near.expected_purchases_population(t),
+            rel_tol=1e-6,
+        )
+    assert at_pole.expected_purchases(3.0, 0, 0, 2.0) > 0
