@@ -7,15 +7,20 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 export HYPOTHESIS_PROFILE ?= ci
 
-.PHONY: test lint typecheck imports unit wheel-check clean help
+.PHONY: tour test lint typecheck imports unit docs wheel-check clean help
 
 help:
-	@echo "make test   - every check: lint, format, types, import contracts, tests with coverage, wheel"
+	@echo "make tour   - the deterministic walkthrough of crmcore (start here)"
+	@echo "make test   - every check: lint, format, types, import contracts, tests with coverage, docs, wheel"
+	@echo "make docs   - build the documentation site (strict) into build/site"
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
 	touch $(STAMP)
+
+tour: $(STAMP)
+	$(BIN)/crmcore tour
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests examples conftest.py
@@ -32,6 +37,9 @@ unit: $(STAMP)
 	$(BIN)/coverage run -m pytest
 	$(BIN)/coverage report
 
+docs: $(STAMP)
+	$(BIN)/mkdocs build --strict --quiet --site-dir build/site
+
 wheel-check: $(STAMP)
 	rm -rf build/wheel build/wheel-venv
 	$(BIN)/python -m pip wheel --quiet --disable-pip-version-check --no-deps --wheel-dir build/wheel .
@@ -40,8 +48,9 @@ wheel-check: $(STAMP)
 		--disable-pip-version-check build/wheel/crmcore-*.whl
 	cd build && wheel-venv/bin/python -c \
 		"import crmcore, crmcore.analytics, crmcore.adapters; print('wheel ok:', crmcore.__version__, crmcore.__file__)"
+	build/wheel-venv/bin/crmcore tour > /dev/null
 
-test: lint typecheck imports unit wheel-check
+test: lint typecheck imports unit docs wheel-check
 
 clean:
 	rm -rf $(VENV) build dist .coverage .hypothesis .mypy_cache .ruff_cache .pytest_cache

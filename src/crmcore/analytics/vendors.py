@@ -221,6 +221,10 @@ class LeaveOneOut:
     winner_changed: bool | None
 
 
+def _pts(n: int) -> str:
+    return f"{n} point" if n == 1 else f"{n} points"
+
+
 def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
 
@@ -405,7 +409,7 @@ class VendorRanking(MappingResult[str, VendorScore]):
             )
         table = _table(("vendor", *codes, "total", "fit", "rank"), rows)
         legend = "\n".join(
-            f"{code}: {r.name} ({r.priority.value}, {self.scale.priorities[r.priority]} points"
+            f"{code}: {r.name} ({r.priority.value}, {_pts(self.scale.priorities[r.priority])}"
             + (", must have" if r.must_have else "")
             + ")"
             for code, r in zip(codes, self.requirements, strict=True)

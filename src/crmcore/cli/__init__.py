@@ -1,0 +1,388 @@
+"""The command line: ``crmcore`` and ``python -m crmcore``.
+
+The only code in the package that touches files or the terminal. Exit
+status 0 on success, 2 for bad input (one line on stderr naming the file,
+line and column, never a traceback), 1 only for a bug.
+"""
+
+import argparse
+import sys
+from collections.abc import Sequence
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any, NoReturn
+
+from crmcore.analytics import Transaction, abc_classes, lifetime_value, pareto, rfm
+from crmcore.analytics.vendors import Ability, Priority, Requirement, score_vendors
+from crmcore.cli import inputs
+from crmcore.cli.output import CliError, Report, Table, write, write_file
+from crmcore.cli.svg import pareto_svg
+from crmcore.domain.customers import lifecycle_mermaid
+from crmcore.domain.money import Money
+from crmcore.domain.numbers import percent
+from crmcore.domain.pipeline import DEFAULT_PIPELINE
+from crmcore.errors import CrmError, ValidationError
+
+__all__ = ["main"]
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        command = self.prog.removeprefix("crmcore").strip()
+        where = f"{command}: " if command else ""
+        raise CliError(f"{where}{message} (see {self.prog} --help)")
+
+
+def _formats(parser: argparse.ArgumentParser, *, table: bool) -> None:
+    choices = ["table", "json", "csv"] if table else ["table", "json"]
+    parser.add_argument("--format", choices=choices, default="table", help="output format")
+    parser.add_argument(
+        "--output", metavar="FILE", help="write to FILE (all at once) instead of stdout"
+    )
+
+
+def _parser() -> _Parser:
+    parser = _Parser(prog="crmcore", description="crmcore: CRM analytics and the tour.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    tour = commands.add_parser("tour", help="the deterministic walkthrough (start here)")
+    _formats(tour, table=False)
+
+    for name, text in (("abc", "ABC classes"), ("pareto", "the 20/80 split")):
+        command = commands.add_parser(name, help=f"{text} of a CSV of customer values")
+        command.add_argument("file", metavar="FILE.csv")
+        command.add_argument("--id", required=True, metavar="COLUMN", help="the customer id column")
+        command.add_argument("--value", required=True, metavar="COLUMN", help="the value column")
+        command.add_argument("--currency", metavar="CODE", help="values are money in CODE")
+        if name == "abc":
+            command.add_argument("--thresholds", default="0.8,0.95", help="cumulative shares")
+            command.add_argument(
+                "--boundary", choices=["covering", "inclusive"], default="covering"
+            )
+        else:
+            command.add_argument("--share", default="0.8", help="the vital few's share of value")
+            command.add_argument("--chart", metavar="OUT.svg", help="draw the Pareto chart")
+        _formats(command, table=True)
+
+    vendors = commands.add_parser("vendors", help="score CRM packages from a TOML file")
+    vendors.add_argument("file", metavar="FILE.toml")
+    _formats(vendors, table=True)
+
+    clv = commands.add_parser("clv", help="retention-based customer lifetime value")
+    clv.add_argument("--margin", required=True)
+    clv.add_argument("--currency", required=True, metavar="CODE")
+    clv.add_argument("--retention", required=True)
+    clv.add_argument("--discount", required=True)
+    clv.add_argument("--periods", type=int)
+    clv.add_argument("--timing", choices=["end", "start"], default="end")
+    _formats(clv, table=True)
+
+    rfm_command = commands.add_parser("rfm", help="RFM scores from a CSV of transactions")
+    rfm_command.add_argument("file", metavar="FILE.csv")
+    rfm_command.add_argument("--customer", required=True, metavar="COLUMN")
+    rfm_command.add_argument("--date", required=True, metavar="COLUMN")
+    rfm_command.add_argument("--amount", required=True, metavar="COLUMN")
+    rfm_command.add_argument("--currency", required=True, metavar="CODE")
+    rfm_command.add_argument("--as-of", required=True, metavar="DATE")
+    _formats(rfm_command, table=True)
+
+    diagram = commands.add_parser("diagram", help="Mermaid diagrams")
+    diagram.add_argument("which", choices=["pipeline", "lifecycle"])
+    _formats(diagram, table=False)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    try:
+        arguments = _parser().parse_args(argv)
+        report, files = _run(arguments)
+        write(report.render(arguments.format), arguments.output, inputs=files)
+    except CliError as error:
+        print(f"crmcore: {error}", file=sys.stderr)
+        return 2
+    except CrmError as error:
+        print(f"crmcore: {' '.join(str(error).split())}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # pragma: no cover - the reader went away
+        return 0
+    return 0
+
+
+def _run(arguments: argparse.Namespace) -> tuple[Report, list[str]]:
+    command = arguments.command
+    if command == "tour":
+        from crmcore.cli.tour import run
+
+        return run(), []
+    if command == "diagram":
+        text = (
+            DEFAULT_PIPELINE.to_mermaid() if arguments.which == "pipeline" else lifecycle_mermaid()
+        )
+        return Report((text.rstrip(),), {"diagram": arguments.which, "mermaid": text}), []
+    if command == "clv":
+        return _clv(arguments), []
+    if command == "vendors":
+        return _vendors(arguments.file), [arguments.file]
+    if command == "rfm":
+        return _rfm(arguments), [arguments.file]
+    return _segments(arguments), [arguments.file]
+
+
+def _fraction(text: str, option: str) -> Fraction:
+    try:
+        value = Decimal(text)
+    except ArithmeticError:
+        value = None
+    if value is None or not value.is_finite():
+        raise CliError(f"{option}: expected a number like 0.8, got {text!r}")
+    return Fraction(value)
+
+
+def _values(arguments: argparse.Namespace) -> tuple[dict[str, Any], list[tuple[str, Decimal]]]:
+    code = inputs.currency(arguments.currency)
+    rows = inputs.Rows(arguments.file, [arguments.id, arguments.value])
+    values: dict[str, Any] = {}
+    seen: dict[str, int] = {}
+    for line, row in rows:
+        key = row[arguments.id]
+        if not key:
+            raise rows.fail(line, arguments.id, "expected a customer id, got an empty cell")
+        if key in seen:
+            raise rows.fail(line, arguments.id, f"duplicate id {key!r} (first on line {seen[key]})")
+        seen[key] = line
+        number = rows.number(line, arguments.value, row[arguments.value])
+        try:
+            values[key] = number if code is None else Money.of(number, code)
+        except CrmError as error:
+            raise rows.fail(line, arguments.value, str(error)) from None
+    if not values:
+        raise CliError(f"{arguments.file}: no data rows after the header")
+    ordered = sorted(
+        ((k, v.amount if isinstance(v, Money) else v) for k, v in values.items()),
+        key=lambda kv: (-kv[1], kv[0]),
+    )
+    return values, ordered
+
+
+def _segments(arguments: argparse.Namespace) -> Report:
+    values, ordered = _values(arguments)
+    if arguments.command == "abc":
+        thresholds = tuple(
+            _fraction(t.strip(), "--thresholds") for t in arguments.thresholds.split(",")
+        )
+        result = abc_classes(values, thresholds=thresholds, boundary=arguments.boundary)
+        classes = Table(
+            f"ABC classes ({arguments.boundary})",
+            ("class", "customers", "share", "value", "of value"),
+            tuple(
+                (
+                    c.label,
+                    str(c.count),
+                    percent(c.customer_share),
+                    str(c.value),
+                    percent(c.value_share),
+                )
+                for c in result.classes.values()
+            ),
+            frozenset({1, 2, 3, 4}),
+        )
+        customers = Table(
+            "Customers by value",
+            ("customer", "value", "class"),
+            tuple((k, str(values[k]), result[k]) for k, _ in ordered),
+            frozenset({1}),
+        )
+        data = {
+            "boundary": arguments.boundary,
+            "thresholds": [str(t) for t in thresholds],
+            "classes": {
+                c.label: {"customers": c.count, "value": str(c.value)}
+                for c in result.classes.values()
+            },
+            "customers": {k: result[k] for k, _ in ordered},
+        }
+        return Report((classes, customers), data, main=customers)
+    share = _fraction(arguments.share, "--share")
+    result_p = pareto(values, share=share)
+    if arguments.chart:
+        write_file(
+            arguments.chart,
+            pareto_svg(ordered, share=share, title=f"Pareto: {result_p.summary}"),
+            inputs=[arguments.file],
+        )
+    table = Table(
+        "Customers by value",
+        ("customer", "value", "group"),
+        tuple(
+            (k, str(values[k]), "vital few" if k in result_p.vital_few else "trivial many")
+            for k, _ in ordered
+        ),
+        frozenset({1}),
+    )
+    data = {
+        "summary": result_p.summary,
+        "share": str(share),
+        "vital_few": sorted(str(k) for k in result_p.vital_few),
+        "trivial_many": sorted(str(k) for k in result_p.trivial_many),
+    }
+    return Report((f"20/80: {result_p.summary}.", table), data, main=table)
+
+
+def _clv(arguments: argparse.Namespace) -> Report:
+    code = inputs.currency(arguments.currency)
+    assert code is not None
+    margin = _fraction(arguments.margin, "--margin")
+    result = lifetime_value(
+        margin=Money.from_exact(margin, code),
+        retention=_fraction(arguments.retention, "--retention"),
+        discount_rate=_fraction(arguments.discount, "--discount"),
+        periods=arguments.periods,
+        timing=arguments.timing,
+    )
+    rows = tuple((str(t), str(term.rounded())) for t, term in enumerate(result.terms, start=1))
+    table = Table("Discounted margin per period", ("period", "value"), rows, frozenset({0, 1}))
+    sections: list[Table | str] = [
+        f"Customer lifetime value: {result.value.rounded()}\n{result.formula}"
+    ]
+    if rows:
+        sections.append(table)
+    data = {
+        "value": str(result.value),
+        "rounded": str(result.value.rounded()),
+        "formula": result.formula,
+        "timing": result.timing,
+        "periods": result.periods,
+        "terms": [str(t) for t in result.terms],
+    }
+    return Report(tuple(sections), data, main=table if rows else None)
+
+
+def _vendors(path: str) -> Report:
+    document, text = inputs.read_toml(path)
+    raw = document.get("requirement")
+    if not isinstance(raw, list) or not raw:
+        raise CliError(f"{path}, line 1: expected [[requirement]] tables with name and priority")
+    requirements = []
+    for entry in raw:
+        name = entry.get("name") if isinstance(entry, dict) else None
+        if not isinstance(name, str):
+            line, column = inputs.locate(text, "[[requirement]]")
+            raise CliError(f"{path}, line {line}, column {column}: a requirement needs a name")
+        priority = entry.get("priority")
+        if priority not in {p.value for p in Priority}:
+            line, column = inputs.locate(text, f"{priority}" if priority else name)
+            raise CliError(
+                f"{path}, line {line}, column {column}: unknown priority {priority!r} for "
+                f"{name!r}; expected high, medium or low"
+            )
+        must = entry.get("must_have", False)
+        try:
+            requirements.append(Requirement(name, Priority(priority), must_have=must))
+        except CrmError as error:
+            line, column = inputs.locate(text, name)
+            raise CliError(f"{path}, line {line}, column {column}: {error}") from None
+    vendors = document.get("vendors")
+    if not isinstance(vendors, dict) or not vendors:
+        raise CliError(f"{path}, line 1: expected a [vendors.NAME] table per vendor")
+    abilities = {a.value for a in Ability}
+    ratings: dict[str, dict[str, str]] = {}
+    for vendor, rated in vendors.items():
+        if not isinstance(rated, dict):
+            line, column = inputs.locate(text, vendor)
+            raise CliError(f"{path}, line {line}, column {column}: {vendor!r} must be a table")
+        for ability in rated.values():
+            if ability not in abilities:
+                line, column = inputs.locate(text, f"{ability}")
+                raise CliError(
+                    f"{path}, line {line}, column {column}: unknown ability {ability!r} for "
+                    f"{vendor!r}; expected {', '.join(sorted(abilities))}"
+                )
+        ratings[vendor] = dict(rated)
+    try:
+        ranking = score_vendors(requirements, ratings)
+    except ValidationError as error:
+        problem = error.problems[0] if error.problems else error.problem
+        quoted = problem.split("'")
+        line, column = inputs.locate(text, f'"{quoted[1]}"' if len(quoted) > 2 else problem)
+        raise CliError(f"{path}, line {line}, column {column}: {problem}") from None
+    table = Table(
+        "Vendor ranking",
+        ("vendor", "total", "maximum", "fit", "rank"),
+        tuple(
+            (
+                s.vendor,
+                str(s.total),
+                str(s.maximum),
+                percent(s.fit),
+                "out" if s.rank is None else str(s.rank),
+            )
+            for s in ranking.values()
+        ),
+        frozenset({1, 2, 3, 4}),
+    )
+    data = {
+        s.vendor: {
+            "total": s.total,
+            "maximum": s.maximum,
+            "fit": percent(s.fit),
+            "rank": s.rank,
+            "knocked_out_by": list(s.knocked_out_by),
+        }
+        for s in ranking.values()
+    }
+    return Report((ranking.to_table().rstrip(),), data, main=table)
+
+
+def _rfm(arguments: argparse.Namespace) -> Report:
+    code = inputs.currency(arguments.currency)
+    assert code is not None
+    as_of = inputs.iso_date(arguments.as_of)
+    if as_of is None:
+        raise CliError(f"--as-of: expected a date like 2030-01-31, got {arguments.as_of!r}")
+    rows = inputs.Rows(arguments.file, [arguments.customer, arguments.date, arguments.amount])
+    transactions = []
+    for line, row in rows:
+        customer = row[arguments.customer]
+        if not customer:
+            raise rows.fail(line, arguments.customer, "expected a customer id, got an empty cell")
+        day = rows.date(line, arguments.date, row[arguments.date])
+        amount = rows.number(line, arguments.amount, row[arguments.amount])
+        try:
+            transactions.append(Transaction(customer, day, Money.of(amount, code)))
+        except CrmError as error:
+            raise rows.fail(line, arguments.customer, str(error)) from None
+    if not transactions:
+        raise CliError(f"{arguments.file}: no data rows after the header")
+    result = rfm(transactions, as_of=as_of)
+    table = Table(
+        f"RFM scores as of {as_of.isoformat()}",
+        ("customer", "recency", "frequency", "monetary", "R", "F", "M", "segment"),
+        tuple(
+            (
+                s.customer_id,
+                str(s.recency_days),
+                str(s.frequency),
+                str(s.monetary),
+                str(s.r),
+                str(s.f),
+                str(s.m),
+                s.segment or "",
+            )
+            for s in result.values()
+        ),
+        frozenset({1, 2, 3, 4, 5, 6}),
+    )
+    data = {
+        s.customer_id: {
+            "recency_days": s.recency_days,
+            "frequency": s.frequency,
+            "monetary": str(s.monetary),
+            "r": s.r,
+            "f": s.f,
+            "m": s.m,
+            "segment": s.segment,
+        }
+        for s in result.values()
+    }
+    return Report((table,), data, main=table)

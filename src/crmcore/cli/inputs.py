@@ -1,0 +1,147 @@
+"""Reading CSV and TOML inputs; every problem names the file, the line and the column."""
+
+import csv
+import datetime as _dt
+import sys
+import tomllib
+from collections.abc import Iterator, Sequence
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import pendulum
+
+from crmcore.cli.output import CliError
+from crmcore.domain.currencies import MINOR_UNITS
+
+PROGRESS_EVERY = 100_000
+
+
+def _where(path: str, line: int, column: str | None = None) -> str:
+    place = f"{path}, line {line}"
+    return place + (f", column {column!r}" if column is not None else "")
+
+
+def read_text(path: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise CliError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise CliError(f"{path}: is a directory, expected a file") from None
+    except UnicodeDecodeError:
+        raise CliError(f"{path}: is not UTF-8 text") from None
+    except OSError as error:
+        raise CliError(f"{path}: cannot be read ({error.strerror})") from None
+
+
+class Rows:
+    """The rows of a CSV file with a header, as (line number, column → text)."""
+
+    def __init__(self, path: str, columns: Sequence[str]) -> None:
+        self.path = path
+        text = read_text(path)
+        if not text.strip():
+            raise CliError(
+                f"{_where(path, 1)}: the file is empty; expected a header row with the "
+                f"columns {', '.join(columns)}"
+            )
+        self._reader = csv.reader(text.splitlines())
+        header = [h.strip() for h in next(self._reader)]
+        for column in columns:
+            if column not in header:
+                raise CliError(
+                    f"{_where(path, 1)}: missing column {column!r}; the header has "
+                    f"{', '.join(repr(h) for h in header)}"
+                )
+        self.header = header
+        self._positions = {c: header.index(c) for c in columns}
+
+    def __iter__(self) -> Iterator[tuple[int, dict[str, str]]]:
+        show_progress = sys.stderr.isatty()
+        count = 0
+        for fields in self._reader:
+            line = self._reader.line_num
+            if not any(f.strip() for f in fields):
+                continue
+            if len(fields) != len(self.header):
+                raise CliError(
+                    f"{_where(self.path, line)}: expected {len(self.header)} columns, "
+                    f"found {len(fields)}"
+                )
+            count += 1
+            if show_progress and count % PROGRESS_EVERY == 0:
+                print(f"crmcore: {self.path}: {count:,} rows read", file=sys.stderr)
+            yield line, {c: fields[i].strip() for c, i in self._positions.items()}
+
+    def number(self, line: int, column: str, text: str) -> Decimal:
+        """A finite number of 0 or more."""
+        try:
+            value = Decimal(text)
+        except InvalidOperation:
+            value = None
+        if value is None or not value.is_finite():
+            raise CliError(f"{_where(self.path, line, column)}: expected a number, got {text!r}")
+        if value < 0:
+            raise CliError(
+                f"{_where(self.path, line, column)}: expected a number of 0 or more, got {text!r}"
+            )
+        return value
+
+    def date(self, line: int, column: str, text: str) -> pendulum.Date:
+        day = iso_date(text)
+        if day is None:
+            raise CliError(
+                f"{_where(self.path, line, column)}: expected a date like 2030-01-31, got {text!r}"
+            )
+        return day
+
+    def fail(self, line: int, column: str, problem: str) -> CliError:
+        return CliError(f"{_where(self.path, line, column)}: {problem}")
+
+
+def iso_date(text: str) -> pendulum.Date | None:
+    """A calendar date written YYYY-MM-DD, or ``None``."""
+    try:
+        day = _dt.date.fromisoformat(text)
+    except ValueError:
+        return None
+    return pendulum.Date(day.year, day.month, day.day)
+
+
+def currency(code: str | None) -> str | None:
+    """A currency code given on the command line."""
+    if code is not None and code not in MINOR_UNITS:
+        raise CliError(f"--currency: unknown currency {code!r}; expected an ISO 4217 code like USD")
+    return code
+
+
+def read_toml(path: str) -> tuple[dict[str, Any], str]:
+    text = read_text(path)
+    if not text.strip():
+        raise CliError(f"{_where(path, 1)}: the file is empty; expected TOML")
+    try:
+        return tomllib.loads(text), text
+    except tomllib.TOMLDecodeError as error:
+        message = str(error)
+        detail = message.split(" (at line")[0]
+        line, column = _toml_position(message)
+        return_line = f"{path}, line {line}, column {column}" if line else path
+        raise CliError(f"{return_line}: malformed TOML: {detail}") from None
+
+
+def _toml_position(message: str) -> tuple[int, int]:
+    if "(at line " not in message:
+        return 0, 0
+    tail = message.split("(at line ", 1)[1].rstrip(")")
+    line_text, _, column_text = tail.partition(", column ")
+    return int(line_text), int(column_text)
+
+
+def locate(text: str, needle: str) -> tuple[int, int]:
+    """Line and column (1-based) of the first occurrence of ``needle`` (1, 1 if absent)."""
+    for number, line in enumerate(text.splitlines(), start=1):
+        column = line.find(needle)
+        if column >= 0:
+            return number, column + 1
+    return 1, 1

@@ -1,0 +1,107 @@
+"""Rendering reports as aligned tables, CSV or JSON, and writing them safely."""
+
+import csv
+import io
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+WIDTH = 80
+"""The tour and the default outputs fit an 80-column terminal."""
+
+
+class CliError(Exception):
+    """Bad input: printed as one line on stderr, exit status 2."""
+
+
+@attrs.frozen
+class Table:
+    """A titled table; ``numeric`` marks the right-aligned columns."""
+
+    title: str
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    numeric: frozenset[int] = frozenset()
+
+    def render(self) -> str:
+        widths = [
+            max(len(h), *(len(r[i]) for r in self.rows)) if self.rows else len(h)
+            for i, h in enumerate(self.header)
+        ]
+
+        def line(cells: Sequence[str]) -> str:
+            parts = [
+                c.rjust(w) if i in self.numeric else c.ljust(w)
+                for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+            ]
+            return "  ".join(parts).rstrip()
+
+        rule = "  ".join("-" * w for w in widths)
+        body = [line(self.header), rule, *(line(r) for r in self.rows)]
+        return "\n".join([self.title, *body]) if self.title else "\n".join(body)
+
+    def csv(self) -> str:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(self.header)
+        writer.writerows(self.rows)
+        return buffer.getvalue()
+
+
+@attrs.frozen
+class Report:
+    """What a command prints: sections (tables and paragraphs) and the same facts as data.
+
+    ``main`` is the table written for ``--format csv`` (``None``: csv is not offered).
+    """
+
+    sections: tuple[Table | str, ...]
+    data: dict[str, Any]
+    main: Table | None = None
+
+    def render(self, form: str) -> str:
+        if form == "json":
+            return json.dumps(self.data, indent=2, ensure_ascii=False) + "\n"
+        if form == "csv":
+            if self.main is None:
+                raise CliError(
+                    "--format csv: this command's output is not a table; use table or json"
+                )
+            return self.main.csv()
+        parts = [s.render() if isinstance(s, Table) else s for s in self.sections]
+        return "\n\n".join(parts) + "\n"
+
+
+def write(text: str, output: str | None, *, inputs: Sequence[str] = ()) -> None:
+    """Print ``text``, or write it to ``output`` all at once (temporary file, then rename).
+
+    An output that names an input file is refused, so an input is never overwritten.
+    """
+    if output is None:
+        sys.stdout.write(text)
+        return
+    write_file(output, text, inputs=inputs)
+
+
+def write_file(output: str, text: str, *, inputs: Sequence[str] = ()) -> None:
+    target = Path(output)
+    for name in inputs:
+        if Path(name).resolve() == target.resolve():
+            raise CliError(f"{output}: refusing to overwrite an input file; choose another name")
+    directory = target.parent if str(target.parent) else Path(".")
+    if not directory.is_dir():
+        raise CliError(f"{output}: the directory {str(directory)!r} does not exist")
+    handle, temporary = tempfile.mkstemp(dir=directory, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+            stream.write(text)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,289 @@
+"""`crmcore tour`: a deterministic walkthrough of the whole library on the embedded store.
+
+Everything is fixed: the sample, the times (from 2030-01-07 09:00 UTC), the
+ids (`SequentialIds`). The same bytes come out on every run.
+"""
+
+import collections
+from decimal import Decimal
+from typing import Any
+
+import pendulum
+
+from crmcore.adapters.ids import SequentialIds
+from crmcore.adapters.memory import InMemoryStore, InMemoryUnitOfWork
+from crmcore.analytics import abc_classes, forecast, lifetime_value, pareto, weighted_pipeline
+from crmcore.analytics.forecast import sales_velocity, win_rate
+from crmcore.analytics.vendors import Ability, Priority, Requirement, score_vendors
+from crmcore.cli.output import Report, Table
+from crmcore.domain.customers import LifecyclePhase
+from crmcore.domain.money import Money
+from crmcore.domain.numbers import percent
+from crmcore.domain.pipeline import DEFAULT_PIPELINE, ForecastCategory
+from crmcore.services import (
+    advance_complaint,
+    close_complaint,
+    compensate_complaint,
+    file_complaint,
+    lose_customer,
+    lose_opportunity,
+    move_opportunity,
+    open_opportunity,
+    record_delivery,
+    record_payment,
+    register_prospect,
+    start_service_contract,
+    win_back_customer,
+    win_opportunity,
+)
+
+T0 = pendulum.datetime(2030, 1, 7, 9, tz="UTC")
+CURRENCY = "USD"
+
+NAMES = (
+    "Acme Tools", "Bắc Hà Foods", "Cobalt Labs", "Delta Freight", "Elbe Optik",
+    "Fjord Fisheries", "Granite Bank", "Hanami Tea", "Iris Clinics", "Jade Motors",
+    "Kiwi Sports", "Lumen Energy", "Mosaic Media", "Nordic Wood", "Orchid Hotels",
+    "Pampas Wines", "Quartz Glass", "Rhine Chemicals", "Saffron Foods", "Tundra Gear",
+    "Umber Paints", "Vesta Homes", "Willow Care", "Xenon Lighting", "Yuzu Design",
+    "Zephyr Air", "Aurora Print", "Basalt Mining", "Cedar Schools", "Dune Logistics",
+)  # fmt: skip
+"""30 sample companies (fictional)."""
+
+OPEN_STAGES = [s.name for s in DEFAULT_PIPELINE.open_stages]
+
+
+def _amount(i: int) -> Money:
+    """A spread of deal sizes: a few large, many small (a 20/80 shape)."""
+    size = 400 + (i * 37) % 23 * 150 + (12000 if i % 11 == 0 else 0) + (4000 if i % 7 == 0 else 0)
+    return Money.of(size, CURRENCY)
+
+
+def run() -> Report:
+    """Run the story and report on it."""
+    uow = InMemoryUnitOfWork(InMemoryStore(), ids=SequentialIds())
+    customers = [
+        register_prospect(uow, name=name, at=T0.add(hours=i)) for i, name in enumerate(NAMES)
+    ]
+    opportunities = []
+    for i in range(60):
+        customer = customers[i % 30]
+        opened = T0.add(days=1 + i % 10, hours=i)
+        opp = open_opportunity(
+            uow,
+            customer_id=customer,
+            title=f"Deal {i + 1}",
+            amount=_amount(i),
+            at=opened,
+            expected_close=opened.add(days=60).date(),
+        )
+        opportunities.append(opp)
+        # outcome by position: 0-4 stay in an open stage, 5 is won, 6 is lost
+        outcome = i % 7
+        reached = min(outcome, len(OPEN_STAGES) - 1) if outcome < 5 else 2 + i % 3
+        at = opened
+        for stage in OPEN_STAGES[1 : reached + 1]:
+            at = at.add(days=4 + i % 5)
+            move_opportunity(uow, opp, stage=stage, at=at)
+        if outcome == 5:
+            contract = win_opportunity(uow, opp, at=at.add(days=6))
+            delivered = at.add(days=10)
+            record_delivery(uow, contract, at=delivered)
+            amount = _amount(i)
+            if i % 3 == 0:  # paid in two parts
+                half = amount.allocate([1, 1])
+                record_payment(uow, contract, amount=half[0], at=delivered.add(days=5))
+                record_payment(uow, contract, amount=half[1], at=delivered.add(days=35))
+            elif i % 3 == 1:  # paid in full
+                record_payment(uow, contract, amount=amount, at=delivered.add(days=20))
+            # i % 3 == 2: delivered, not paid yet
+        elif outcome == 6:
+            lose_opportunity(uow, opp, reason="chose a competitor", at=at.add(days=8))
+    end = T0.add(days=120)
+
+    # after-sales: a complaint through the six handling steps, a service contract
+    with uow:
+        after_sales = [c.customer_id for c in uow.customers.in_phase(LifecyclePhase.AFTER_SALES)]
+    complainant = after_sales[0]
+    complaint = file_complaint(
+        uow,
+        customer_id=complainant,
+        channel="phone",
+        level="high",
+        complainant_type="negotiator",
+        subject="late delivery",
+        at=end.subtract(days=20),
+    )
+    steps = ["calmed", "clarified", "solution proposed", "action taken"]
+    for hours, step in enumerate(steps, start=1):
+        advance_complaint(uow, complaint, step=step, at=end.subtract(days=20).add(hours=hours))
+    compensate_complaint(uow, complaint, amount=Money.of("150", CURRENCY), at=end.subtract(days=19))
+    close_complaint(uow, complaint, satisfaction=4, at=end.subtract(days=19))
+    start_service_contract(
+        uow,
+        customer_id=complainant,
+        starts=end.subtract(days=18).date(),
+        term_months=12,
+        auto_renew=True,
+        notice_days=30,
+        price=Money.of("1200", CURRENCY),
+        at=end.subtract(days=18),
+    )
+    # one customer churns and is won back
+    churned = after_sales[-1]
+    lose_customer(uow, churned, reason="moved to a rival", at=end.subtract(days=10))
+    win_back_customer(uow, churned, at=end.subtract(days=2))
+    uow.collect_events()
+
+    with uow:
+        all_customers = uow.customers.list()
+        all_opportunities = uow.opportunities.list()
+        contracts = uow.contracts.list()
+        closed_complaint = uow.complaints.get(complaint)
+    return _report(all_customers, all_opportunities, contracts, closed_complaint, end, churned)
+
+
+def _money(value: Money | None) -> str:
+    return "-" if value is None else str(value.rounded())
+
+
+def _report(
+    customers: Any, opportunities: Any, contracts: Any, complaint: Any, end: Any, churned: str
+) -> Report:
+    sections: list[Table | str] = [
+        "crmcore tour: 30 customers and 60 opportunities on the default pipeline;\n"
+        f"{len(contracts)} contracts signed, delivered and (mostly) paid; a complaint handled\n"
+        f"in six steps; one customer ({churned}) lost and won back.\n"
+        f"Figures as of {end.to_iso8601_string()}."
+    ]
+    data: dict[str, Any] = {"as_of": end.to_iso8601_string()}
+
+    phases = collections.Counter(c.phase for c in customers)
+    lifecycle = Table(
+        "1. Lifecycle phases",
+        ("phase", "customers"),
+        tuple((p.name.lower(), str(phases.get(p, 0))) for p in LifecyclePhase),
+        numeric=frozenset({1}),
+    )
+    sections.append(lifecycle)
+    data["lifecycle"] = {p.name.lower(): phases.get(p, 0) for p in LifecyclePhase}
+
+    weighted = weighted_pipeline(opportunities)
+    outlook = forecast(opportunities)
+    rows = [("weighted pipeline", _money(weighted.get(CURRENCY)))]
+    rows += [(name, _money(totals.get(CURRENCY))) for name, totals in outlook.rollups.items()]
+    sections.append(
+        Table("2. Pipeline and forecast (USD)", ("view", "amount"), tuple(rows), frozenset({1}))
+    )
+    data["pipeline"] = dict(rows)
+    data["forecast_counts"] = {c.value: outlook.counts.get(c, 0) for c in ForecastCategory}
+
+    rate = win_rate(opportunities)
+    velocity = sales_velocity(opportunities, as_of=end)
+    inputs = velocity.inputs[CURRENCY]
+    rows = [
+        ("won / lost", f"{rate.won} / {rate.lost}"),
+        ("win rate by count", percent(rate.by_count)),
+        ("open opportunities", str(inputs.open_opportunities)),
+        ("average won amount", _money(inputs.average_won_amount)),
+        ("average cycle (days)", f"{float(inputs.average_cycle_days or 0):.1f}"),
+        ("sales velocity per day", _money(velocity[CURRENCY])),
+    ]
+    sections.append(
+        Table("3. Win rate and sales velocity", ("measure", "value"), tuple(rows), frozenset({1}))
+    )
+    data["sales"] = dict(rows)
+
+    paid = {c.customer_id: Money.zero(CURRENCY) for c in customers}
+    for contract in contracts:
+        paid[contract.customer_id] = paid[contract.customer_id] + contract.paid
+    classes = abc_classes(paid)
+    split = pareto(paid)
+    abc_rows = [
+        (
+            c.label,
+            str(c.count),
+            percent(c.customer_share),
+            _money(c.value if isinstance(c.value, Money) else None),
+            percent(c.value_share),
+        )
+        for c in classes.classes.values()
+    ]
+    sections.append(
+        Table(
+            "4. ABC classes of customers by payments received",
+            ("class", "customers", "share", "paid", "of value"),
+            tuple(abc_rows),
+            frozenset({1, 2, 3, 4}),
+        )
+    )
+    sections.append(f"20/80: {split.summary}.")
+    data["abc"] = [
+        dict(zip(("class", "customers", "share", "paid", "of_value"), r, strict=True))
+        for r in abc_rows
+    ]
+    data["pareto"] = split.summary
+
+    requirements = [
+        Requirement("Contact management", Priority.HIGH, must_have=True),
+        Requirement("Opportunity pipeline", Priority.HIGH),
+        Requirement("Complaint handling", Priority.MEDIUM),
+        Requirement("Email marketing", Priority.MEDIUM),
+        Requirement("Mobile app", Priority.LOW),
+        Requirement("Vietnamese interface", Priority.LOW),
+    ]
+    o, mi, ma, na = (
+        Ability.OUT_OF_THE_BOX,
+        Ability.MINOR_CUSTOMIZATION,
+        Ability.MAJOR_CUSTOMIZATION,
+        Ability.NOT_AVAILABLE,
+    )
+    names = [r.name for r in requirements]
+    ratings = {
+        "Package A": dict(zip(names, [o, o, mi, ma, o, na], strict=True)),
+        "Package B": dict(zip(names, [o, mi, o, o, mi, mi], strict=True)),
+        "Package C": dict(zip(names, [mi, o, o, na, o, o], strict=True)),
+    }
+    ranking = score_vendors(requirements, ratings)
+    sections.append(
+        "5. Vendor scoring (priority points x ability points)\n" + ranking.to_table().rstrip()
+    )
+    data["vendors"] = {
+        name: {"total": s.total, "fit": percent(s.fit), "rank": s.rank}
+        for name, s in ranking.items()
+    }
+
+    margin = Money.of("100", CURRENCY)
+    clv_rows: list[tuple[str, ...]] = []
+    for retention in ("0.6", "0.7", "0.8", "0.9"):
+        end_value = lifetime_value(margin=margin, retention=retention, discount_rate=Decimal("0.1"))
+        start_value = lifetime_value(
+            margin=margin, retention=retention, discount_rate=Decimal("0.1"), timing="start"
+        )
+        five = lifetime_value(margin=margin, retention=retention, discount_rate="0.1", periods=5)
+        clv_rows.append(
+            (retention, _money(five.value), _money(end_value.value), _money(start_value.value))
+        )
+    sections.append(
+        Table(
+            "6. Customer lifetime value: margin 100 USD a year, discount rate 10 %",
+            ("retention", "5 years", "lifetime (end)", "lifetime (start)"),
+            tuple(clv_rows),
+            frozenset({0, 1, 2, 3}),
+        )
+    )
+    data["clv"] = [
+        dict(zip(("retention", "five_years", "lifetime_end", "lifetime_start"), r, strict=True))
+        for r in clv_rows
+    ]
+    sections.append(
+        f"Complaint {complaint.complaint_id}: {len(complaint.steps)} steps, satisfaction "
+        f"{complaint.satisfaction}/5, resolved in "
+        f"{complaint.time_to_resolution.total_seconds() / 3600:.0f} hours."
+    )
+    data["complaint"] = {
+        "id": complaint.complaint_id,
+        "steps": [s.step.value for s in complaint.steps],
+        "satisfaction": complaint.satisfaction,
+    }
+    return Report(tuple(sections), data)

@@ -1,0 +1,538 @@
+"""The command line, as a user runs it: output, formats, and every bad input."""
+
+import json
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from crmcore.cli import inputs, main
+from crmcore.cli.svg import MAX_BARS
+
+GOLDEN = Path(__file__).with_name("tour.golden.txt")
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    status = main(list(argv))
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+def _write(tmp_path: Path, name: str, text: str) -> str:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+# The tour --------------------------------------------------------------------------------
+
+
+def test_the_tour_matches_the_golden_file(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, err = run(capsys, "tour")
+    assert (status, err) == (0, "")
+    assert out == GOLDEN.read_text(encoding="utf-8")
+    assert all(len(line) <= 80 for line in out.splitlines())
+    for heading in (
+        "1. Lifecycle phases",
+        "2. Pipeline and forecast",
+        "3. Win rate and sales velocity",
+        "4. ABC classes",
+        "20/80:",
+        "5. Vendor scoring",
+        "6. Customer lifetime value",
+    ):
+        assert heading in out
+
+
+def test_the_tour_as_json(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(capsys, "tour", "--format", "json")
+    data = json.loads(out)
+    assert status == 0
+    assert sum(data["lifecycle"].values()) == 30
+    assert data["complaint"]["steps"] == [
+        "received",
+        "calmed",
+        "clarified",
+        "solution proposed",
+        "action taken",
+        "thanked",
+    ]
+    assert data["clv"][2]["lifetime_end"] == "266.67 USD"
+
+
+def test_python_dash_m_runs_the_command_line() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "crmcore", "diagram", "pipeline"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0
+    assert done.stdout.startswith("stateDiagram-v2")
+    bad = subprocess.run(
+        [sys.executable, "-m", "crmcore", "clv", "--margin", "x", "--currency", "USD",
+         "--retention", "0.8", "--discount", "0.1"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )  # fmt: skip
+    assert bad.returncode == 2
+    assert bad.stderr == "crmcore: --margin: expected a number like 0.8, got 'x'\n"
+    assert "Traceback" not in bad.stderr
+
+
+# abc and pareto ---------------------------------------------------------------------------
+
+VALUES = "customer,spend\nc1,500\nc2,300\nc3,100\nc4,60\nc5,40\n"
+
+
+def test_abc_table_json_and_csv(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _write(tmp_path, "values.csv", VALUES)
+    status, out, _ = run(capsys, "abc", path, "--id", "customer", "--value", "spend")
+    assert status == 0
+    assert "ABC classes (covering)" in out
+    assert "c1          500  A" in out
+    status, out, _ = run(
+        capsys, "abc", path, "--id", "customer", "--value", "spend", "--format", "json",
+        "--currency", "EUR", "--thresholds", "0.5,0.9", "--boundary", "inclusive",
+    )  # fmt: skip
+    data = json.loads(out)
+    # inclusive: a customer is in A while the cumulative share stays within 50 %
+    assert data["customers"] == {"c1": "A", "c2": "B", "c3": "B", "c4": "C", "c5": "C"}
+    assert data["classes"]["B"] == {"customers": 2, "value": "400 EUR"}
+    status, out, _ = run(
+        capsys, "abc", path, "--id", "customer", "--value", "spend", "--format", "csv"
+    )
+    assert out.splitlines()[:2] == ["customer,value,class", "c1,500,A"]
+
+
+def test_pareto_with_a_chart(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rows = "".join(f"c{i:03d},{1000 // (i + 1)}\n" for i in range(250))
+    path = _write(tmp_path, "many.csv", "id,value\n" + rows)
+    chart = tmp_path / "chart.svg"
+    status, out, _ = run(
+        capsys, "pareto", path, "--id", "id", "--value", "value", "--chart", str(chart)
+    )
+    assert status == 0
+    assert out.startswith("20/80: ")
+    tree = ET.parse(chart)
+    svg = "{http://www.w3.org/2000/svg}"
+    bars = [e for e in tree.iter(f"{svg}rect") if e.get("class") == "bar"]
+    assert len(bars) == MAX_BARS  # one bar per customer, up to the cap
+    assert len([e for e in tree.iter(f"{svg}line") if e.get("class") == "threshold"]) == 1
+    assert len([e for e in tree.iter(f"{svg}polyline") if e.get("class") == "cumulative"]) == 1
+    small = _write(tmp_path, "small.csv", "id,value\n" + VALUES.split("\n", 1)[1])
+    run(
+        capsys,
+        "pareto",
+        small,
+        "--id",
+        "id",
+        "--value",
+        "value",
+        "--chart",
+        str(chart),
+        "--share",
+        "0.5",
+    )
+    bars = [e for e in ET.parse(chart).iter(f"{svg}rect") if e.get("class") == "bar"]
+    assert len(bars) == 5
+    status, out, _ = run(
+        capsys, "pareto", small, "--id", "id", "--value", "value", "--format", "json"
+    )
+    assert json.loads(out)["vital_few"] == ["c1", "c2"]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "values.csv, line 1: the file is empty; expected a header row with the columns customer, spend"),
+        ("customer,amount\nc1,5\n", "values.csv, line 1: missing column 'spend'; the header has 'customer', 'amount'"),
+        ("customer,spend\nc1,5\nc2,abc\n", "values.csv, line 3, column 'spend': expected a number, got 'abc'"),
+        ("customer,spend\nc1,-5\n", "values.csv, line 2, column 'spend': expected a number of 0 or more, got '-5'"),
+        ("customer,spend\nc1,5\nc2,6\nc1,7\n", "values.csv, line 4, column 'customer': duplicate id 'c1' (first on line 2)"),
+        ("customer,spend\nc1,5,9\n", "values.csv, line 2: expected 2 columns, found 3"),
+        ("customer,spend\n,5\n", "values.csv, line 2, column 'customer': expected a customer id, got an empty cell"),
+        ("customer,spend\n", "values.csv: no data rows after the header"),
+        ("customer,spend\nc1,NaN\n", "values.csv, line 2, column 'spend': expected a number, got 'NaN'"),
+    ],
+)  # fmt: skip
+def test_bad_csv_input_is_one_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, message: str
+) -> None:
+    path = _write(tmp_path, "values.csv", text)
+    out_file = tmp_path / "out.csv"
+    status, out, err = run(
+        capsys, "abc", path, "--id", "customer", "--value", "spend", "--output", str(out_file)
+    )
+    assert status == 2
+    assert out == ""
+    assert err == f"crmcore: {tmp_path!s}/{message}\n"
+    assert not out_file.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["values.csv"]  # no temporary left
+
+
+def test_unknown_currency_and_missing_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _write(tmp_path, "values.csv", VALUES)
+    status, _, err = run(
+        capsys, "abc", path, "--id", "customer", "--value", "spend", "--currency", "XYZ"
+    )
+    assert (status, err) == (
+        2,
+        "crmcore: --currency: unknown currency 'XYZ'; expected an ISO 4217 code like USD\n",
+    )
+    status, _, err = run(capsys, "abc", str(tmp_path / "gone.csv"), "--id", "a", "--value", "b")
+    assert (status, err) == (2, f"crmcore: {tmp_path}/gone.csv: no such file\n")
+    status, _, err = run(capsys, "abc", str(tmp_path), "--id", "a", "--value", "b")
+    assert err == f"crmcore: {tmp_path}: is a directory, expected a file\n"
+    (tmp_path / "latin.csv").write_bytes("id,value\nJos\xe9,1\n".encode("latin-1"))
+    status, _, err = run(
+        capsys, "abc", str(tmp_path / "latin.csv"), "--id", "id", "--value", "value"
+    )
+    assert err == f"crmcore: {tmp_path}/latin.csv: is not UTF-8 text\n"
+    too_big = _write(tmp_path, "big.csv", "id,value\nc1,1" + "0" * 30 + "\n")
+    status, _, err = run(
+        capsys, "abc", too_big, "--id", "id", "--value", "value", "--currency", "EUR"
+    )
+    assert status == 2
+    assert err.startswith(f"crmcore: {too_big}, line 2, column 'value': amount")
+
+
+def test_output_files_are_written_whole_and_never_over_an_input(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _write(tmp_path, "values.csv", VALUES)
+    target = tmp_path / "classes.json"
+    status, out, _ = run(
+        capsys, "abc", path, "--id", "customer", "--value", "spend", "--format", "json",
+        "--output", str(target),
+    )  # fmt: skip
+    assert (status, out) == (0, "")
+    assert json.loads(target.read_text())["customers"]["c1"] == "A"
+    status, _, err = run(
+        capsys, "abc", path, "--id", "customer", "--value", "spend", "--output", path
+    )
+    assert status == 2
+    assert "refusing to overwrite an input file" in err
+    assert Path(path).read_text() == VALUES
+    status, _, err = run(
+        capsys, "pareto", path, "--id", "customer", "--value", "spend", "--chart", path
+    )
+    assert "refusing to overwrite an input file" in err
+    status, _, err = run(
+        capsys, "abc", path, "--id", "customer", "--value", "spend",
+        "--output", str(tmp_path / "no" / "such" / "dir.txt"),
+    )  # fmt: skip
+    assert status == 2
+    assert "does not exist" in err
+
+
+def test_a_failed_write_leaves_no_temporary_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _write(tmp_path, "values.csv", VALUES)
+
+    def broken(*_args: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr("crmcore.cli.output.os.replace", broken)
+    with pytest.raises(OSError, match="disk full"):
+        main(
+            [
+                "abc",
+                path,
+                "--id",
+                "customer",
+                "--value",
+                "spend",
+                "--output",
+                str(tmp_path / "o.txt"),
+            ]
+        )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["values.csv"]
+
+
+def test_csv_format_only_where_the_output_is_a_table(capsys: pytest.CaptureFixture[str]) -> None:
+    status, _, err = run(
+        capsys,
+        "clv",
+        "--margin",
+        "100",
+        "--currency",
+        "USD",
+        "--retention",
+        "0.8",
+        "--discount",
+        "0.1",
+        "--format",
+        "csv",
+    )
+    assert status == 2
+    assert err == "crmcore: --format csv: this command's output is not a table; use table or json\n"
+    status, _, err = run(capsys, "tour", "--format", "csv")
+    assert status == 2
+    assert "invalid choice: 'csv'" in err
+
+
+def test_progress_is_shown_on_a_terminal_for_large_inputs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _write(tmp_path, "values.csv", "id,value\n" + "".join(f"c{i},{i}\n" for i in range(25)))
+    monkeypatch.setattr(inputs, "PROGRESS_EVERY", 10)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    status, _, err = run(capsys, "abc", path, "--id", "id", "--value", "value")
+    assert status == 0
+    assert err == f"crmcore: {path}: 10 rows read\ncrmcore: {path}: 20 rows read\n"
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: False)
+    assert run(capsys, "abc", path, "--id", "id", "--value", "value")[2] == ""
+
+
+# vendors -----------------------------------------------------------------------------------
+
+VENDORS = """\
+[[requirement]]
+name = "Contact management"
+priority = "high"
+must_have = true
+
+[[requirement]]
+name = "Mobile app"
+priority = "low"
+
+[vendors."Package A"]
+"Contact management" = "out of the box"
+"Mobile app" = "not available"
+
+[vendors."Package B"]
+"Contact management" = "minor customization"
+"Mobile app" = "out of the box"
+"""
+
+
+def test_vendors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _write(tmp_path, "crm.toml", VENDORS)
+    status, out, _ = run(capsys, "vendors", path)
+    assert status == 0
+    assert "Package A  12   0     12  75.0 %     2" in out
+    data = json.loads(run(capsys, "vendors", path, "--format", "json")[1])
+    assert data["Package B"] == {
+        "total": 13,
+        "maximum": 16,
+        "fit": "81.2 %",
+        "rank": 1,
+        "knocked_out_by": [],
+    }
+    csv_out = run(capsys, "vendors", path, "--format", "csv")[1]
+    assert csv_out.splitlines()[0] == "vendor,total,maximum,fit,rank"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[[requirement]\nname = "x"\n', "crm.toml, line 1, column 14: malformed TOML: Expected ']]' at the end of an array declaration"),
+        ("", "crm.toml, line 1: the file is empty; expected TOML"),
+        (VENDORS.replace('"not available"', '"sort of"'), "crm.toml, line 12, column 17: unknown ability 'sort of' for 'Package A'; expected major customization, minor customization, not available, out of the box"),
+        (VENDORS.replace('"low"', '"urgent"'), "crm.toml, line 8, column 13: unknown priority 'urgent' for 'Mobile app'; expected high, medium or low"),
+        ('title = "x"\n', "crm.toml, line 1: expected [[requirement]] tables with name and priority"),
+        ('[[requirement]]\npriority = "high"\n', "crm.toml, line 1, column 1: a requirement needs a name"),
+        (VENDORS.split("[vendors")[0], "crm.toml, line 1: expected a [vendors.NAME] table per vendor"),
+        (VENDORS.replace('[vendors."Package B"]', '[vendors]\n"Package C" = 3\n[vendors."Package B"]'), "crm.toml, line 15, column 2: 'Package C' must be a table"),
+        (VENDORS.replace('"Mobile app" = "not available"\n', ""), "crm.toml, line 10, column 10: vendor 'Package A' has no rating for 'Mobile app' (not rated is not 0)"),
+        (VENDORS.replace('"Mobile app" = "not available"', '"Mobile app" = "not available"\n"Fax" = "not available"'), "crm.toml, line 10, column 10: vendor 'Package A' rates unknown requirement 'Fax'"),
+        (VENDORS.replace("must_have = true", 'must_have = "yes"'), "crm.toml, line 2, column 9: must_have: must be True or False (accepted: a bool)"),
+    ],
+)  # fmt: skip
+def test_bad_vendor_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, message: str
+) -> None:
+    path = _write(tmp_path, "crm.toml", text)
+    status, out, err = run(capsys, "vendors", path)
+    assert (status, out) == (2, "")
+    assert err == f"crmcore: {tmp_path}/{message}\n"
+
+
+# clv, rfm, diagram ----------------------------------------------------------------------------
+
+
+def test_clv(capsys: pytest.CaptureFixture[str]) -> None:
+    arguments = [
+        "clv",
+        "--margin",
+        "100",
+        "--currency",
+        "USD",
+        "--retention",
+        "0.8",
+        "--discount",
+        "0.1",
+    ]
+    status, out, _ = run(capsys, *arguments)
+    assert status == 0
+    assert out.startswith("Customer lifetime value: 266.67 USD\n")
+    data = json.loads(run(capsys, *arguments, "--timing", "start", "--format", "json")[1])
+    assert data["rounded"] == "366.67 USD"
+    csv_out = run(capsys, *arguments, "--periods", "2", "--format", "csv")[1]
+    assert csv_out == "period,value\n1,72.73 USD\n2,52.89 USD\n"
+    status, _, err = run(capsys, *arguments[:-1], "-0.1")
+    assert (status, err) == (
+        2,
+        "crmcore: discount_rate: must not be negative (accepted: 0 or more)\n",
+    )
+    status, _, err = run(capsys, *arguments, "--periods", "0")
+    assert err == "crmcore: periods: is out of range (accepted: an int from 1 to 10000)\n"
+
+
+TRANSACTIONS = "who,when,paid\na,2030-01-05,10\na,2030-02-01,20\nb,2030-01-20,5\n"
+
+
+def test_rfm(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _write(tmp_path, "t.csv", TRANSACTIONS)
+    arguments = [
+        "rfm",
+        path,
+        "--customer",
+        "who",
+        "--date",
+        "when",
+        "--amount",
+        "paid",
+        "--currency",
+        "EUR",
+        "--as-of",
+        "2030-03-01",
+    ]
+    status, out, _ = run(capsys, *arguments)
+    assert status == 0
+    assert "RFM scores as of 2030-03-01" in out
+    data = json.loads(run(capsys, *arguments, "--format", "json")[1])
+    assert data["a"]["frequency"] == 2
+    assert data["a"]["monetary"] == "30 EUR"
+    bad_date = _write(tmp_path, "t.csv", TRANSACTIONS.replace("2030-02-01", "1 Feb"))
+    status, _, err = run(capsys, *arguments)
+    assert (status, err) == (
+        2,
+        f"crmcore: {bad_date}, line 3, column 'when': expected a date like 2030-01-31, got '1 Feb'\n",
+    )
+    status, _, err = run(capsys, *arguments[:-1], "March")
+    assert err == "crmcore: --as-of: expected a date like 2030-01-31, got 'March'\n"
+    _write(tmp_path, "t.csv", "who,when,paid\n,2030-01-05,10\n")
+    assert (
+        run(capsys, *arguments)[2]
+        == f"crmcore: {path}, line 2, column 'who': expected a customer id, got an empty cell\n"
+    )
+    _write(tmp_path, "t.csv", "who,when,paid\n")
+    assert run(capsys, *arguments)[2] == f"crmcore: {path}: no data rows after the header\n"
+    _write(tmp_path, "t.csv", "who,when,paid\nhas space,2030-01-05,10\n")
+    assert run(capsys, *arguments)[2].startswith(
+        f"crmcore: {path}, line 2, column 'who': customer_id:"
+    )
+
+
+def test_diagrams(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(capsys, "diagram", "lifecycle")
+    assert status == 0
+    assert "lost --> acquisition : win_back" in out
+    data = json.loads(run(capsys, "diagram", "pipeline", "--format", "json")[1])
+    assert data["mermaid"].startswith("stateDiagram-v2")
+
+
+def test_usage_errors_are_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    status, _, err = run(capsys, "nope")
+    assert status == 2
+    assert err.count("\n") == 1
+    assert err.startswith("crmcore: argument command: invalid choice: 'nope'")
+    status, _, err = run(capsys, "abc")
+    assert err == (
+        "crmcore: abc: the following arguments are required: FILE.csv, --id, --value "
+        "(see crmcore abc --help)\n"
+    )
+    status, _, err = run(
+        capsys, "abc", "x.csv", "--id", "a", "--value", "b", "--thresholds", "0.8,x"
+    )
+    assert err.startswith("crmcore: ")
+
+
+# Odds and ends ---------------------------------------------------------------------------------
+
+
+def test_python_dash_m_in_process(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import runpy
+
+    monkeypatch.setattr(sys, "argv", ["crmcore", "diagram", "lifecycle"])
+    with pytest.raises(SystemExit) as caught:
+        runpy.run_module("crmcore", run_name="__main__", alter_sys=True)
+    assert caught.value.code == 0
+    assert "stateDiagram-v2" in capsys.readouterr().out
+
+
+def test_bad_numbers_in_options(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _write(tmp_path, "values.csv", VALUES)
+    status, _, err = run(
+        capsys, "abc", path, "--id", "customer", "--value", "spend", "--thresholds", "0.8,x"
+    )
+    assert (status, err) == (2, "crmcore: --thresholds: expected a number like 0.8, got 'x'\n")
+    status, _, err = run(
+        capsys, "pareto", path, "--id", "customer", "--value", "spend", "--share", "inf"
+    )
+    assert (status, err) == (2, "crmcore: --share: expected a number like 0.8, got 'inf'\n")
+    status, _, err = run(
+        capsys, "abc", path, "--id", "customer", "--value", "spend", "--thresholds", "0.9,0.8"
+    )
+    assert status == 2
+    assert err.startswith("crmcore: thresholds:")
+
+
+def test_blank_lines_are_skipped_and_unreadable_files_reported(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _write(tmp_path, "values.csv", "customer,spend\n\nc1,5\n , \nc2,6\n")
+    status, out, _ = run(
+        capsys, "abc", path, "--id", "customer", "--value", "spend", "--format", "json"
+    )
+    assert status == 0
+    assert list(json.loads(out)["customers"]) == ["c2", "c1"]
+
+    def denied(*_args: object, **_kwargs: object) -> str:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(Path, "read_text", denied)
+    status, _, err = run(capsys, "abc", path, "--id", "customer", "--value", "spend")
+    assert (status, err) == (2, f"crmcore: {path}: cannot be read (Permission denied)\n")
+
+
+def test_toml_positions_and_locations() -> None:
+    assert inputs._toml_position("Invalid value (at line 3, column 7)") == (3, 7)
+    assert inputs._toml_position("Invalid value") == (0, 0)
+    assert inputs.locate("a = 1\nb = 'x'\n", "'x'") == (2, 5)
+    assert inputs.locate("a = 1\n", "missing") == (1, 1)
+
+
+def test_a_toml_error_without_a_position_names_the_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tomllib
+
+    def broken(_text: str) -> object:
+        raise tomllib.TOMLDecodeError("Unexpected end of input")
+
+    monkeypatch.setattr(tomllib, "loads", broken)
+    path = _write(tmp_path, "crm.toml", VENDORS)
+    status, _, err = run(capsys, "vendors", path)
+    assert (status, err) == (2, f"crmcore: {path}: malformed TOML: Unexpected end of input\n")
+
+
+def test_an_empty_chart_still_draws_its_axes() -> None:
+    from fractions import Fraction
+
+    from crmcore.cli.svg import pareto_svg
+
+    tree = ET.fromstring(pareto_svg([], share=Fraction(4, 5), title="nothing"))
+    svg = "{http://www.w3.org/2000/svg}"
+    assert [e for e in tree.iter(f"{svg}rect") if e.get("class") == "bar"] == []
+    assert [e for e in tree.iter(f"{svg}line") if e.get("class") == "threshold"] != []

@@ -1,0 +1,56 @@
+"""The documentation: complete, building strictly, and honest about the public names."""
+
+import importlib
+import pkgutil
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import crmcore
+
+ROOT = Path(__file__).resolve().parents[2]
+API = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
+
+
+def _public_modules() -> list[str]:
+    names = ["crmcore"]
+    for info in pkgutil.walk_packages(crmcore.__path__, "crmcore."):
+        if "._" not in info.name and not info.name.endswith("__main__"):
+            names.append(info.name)
+    return names
+
+
+def test_every_public_name_is_in_the_api_reference() -> None:
+    listed = set(re.findall(r"^\| `([A-Za-z_][A-Za-z0-9_]*)` \|", API, re.MULTILINE))
+    missing = []
+    for module_name in _public_modules():
+        module = importlib.import_module(module_name)
+        for name in getattr(module, "__all__", ()):
+            if name not in listed:
+                missing.append(f"{module_name}.{name}")
+    assert missing == []
+
+
+def test_the_api_reference_lists_only_names_that_exist() -> None:
+    sections = re.split(r"^## `([a-z_.]+)`$", API, flags=re.MULTILINE)
+    for module_name, body in zip(sections[1::2], sections[2::2], strict=True):
+        module = importlib.import_module(module_name)
+        for name in re.findall(r"^\| `([A-Za-z_][A-Za-z0-9_]*)` \|", body, re.MULTILINE):
+            assert hasattr(module, name), f"{module_name}.{name}"
+
+
+def test_the_site_builds_strictly(tmp_path: Path) -> None:
+    mkdocs = Path(sys.executable).parent / "mkdocs"
+    command = str(mkdocs) if mkdocs.exists() else shutil.which("mkdocs")
+    assert command is not None, "mkdocs is not installed"
+    done = subprocess.run(
+        [command, "build", "--strict", "--quiet", "--site-dir", str(tmp_path / "site")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (tmp_path / "site" / "api" / "index.html").exists()
