@@ -7,24 +7,34 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 export HYPOTHESIS_PROFILE ?= ci
 
-.PHONY: tour test lint typecheck imports unit docs wheel-check clean help
+.PHONY: tour test bench lint typecheck imports unit docs wheel-check clean help
 
 help:
 	@echo "make tour   - the deterministic walkthrough of crmcore (start here)"
 	@echo "make test   - every check: lint, format, types, import contracts, tests with coverage, docs, wheel"
 	@echo "make docs   - build the documentation site (strict) into build/site"
+	@echo "make bench  - benchmarks: crmcore against pandas and plain Python, as ratios"
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
 	touch $(STAMP)
 
+BENCH_STAMP := $(VENV)/.installed-bench
+
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev,bench]"
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
+	$(BIN)/python benchmarks/run.py
+
 tour: $(STAMP)
 	$(BIN)/crmcore tour
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests examples conftest.py
-	$(BIN)/ruff format --check src tests examples conftest.py
+	$(BIN)/ruff check src tests examples benchmarks conftest.py
+	$(BIN)/ruff format --check src tests examples benchmarks conftest.py
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

@@ -1,101 +1,205 @@
 """crmcore: a pure-domain, exact and typed customer relationship management kernel.
 
 This module re-exports the public names; code inside the package never
-imports it.
-"""
+imports it. The names load on first use (PEP 562), so ``import crmcore`` is
+cheap and a program pays only for the parts it touches."""
 
-from crmcore.domain.complaints import (
-    RESPONSE_TARGETS,
-    ComplainantType,
-    Complaint,
-    ComplaintAdvanced,
-    ComplaintClosed,
-    ComplaintCompensated,
-    ComplaintLevel,
-    ComplaintReceived,
-    ComplaintStep,
-)
-from crmcore.domain.contracts import (
-    Contract,
-    ContractCancelled,
-    ContractDelivered,
-    ContractFulfilled,
-    ContractSigned,
-    Payment,
-    PaymentReceived,
-    ServiceContract,
-    ServiceContractRenewed,
-    ServiceContractStarted,
-)
-from crmcore.domain.customers import (
-    LIFECYCLE_TRANSITIONS,
-    Channel,
-    ChurnRisk,
-    Customer,
-    CustomerContractEnded,
-    CustomerContractEntered,
-    CustomerPhaseChanged,
-    CustomerProfileUpdated,
-    CustomerProspected,
-    CustomerRenamed,
-    CustomerType,
-    Direction,
-    Industry,
-    Interaction,
-    InteractionLogged,
-    LifecyclePhase,
-    Occupation,
-    PhaseChange,
-    Profile,
-    Transition,
-    lifecycle_mermaid,
-)
-from crmcore.domain.events import DomainEvent
-from crmcore.domain.money import Money
-from crmcore.domain.opportunities import (
-    ApprovalGranted,
-    ApprovalRejected,
-    ApprovalRequest,
-    ApprovalRequested,
-    ApprovalStatus,
-    Opportunity,
-    OpportunityAmountChanged,
-    OpportunityCloseDateChanged,
-    OpportunityLost,
-    OpportunityOpened,
-    OpportunityProbabilityOverridden,
-    OpportunityReopened,
-    OpportunityStageChanged,
-    OpportunityWon,
-    StageVisit,
-)
-from crmcore.domain.ownership import Actor, RecordKind, RecordReassigned, Role
-from crmcore.domain.pipeline import (
-    DEFAULT_PIPELINE,
-    HUBSPOT_PIPELINE,
-    SALESFORCE_PIPELINE,
-    ForecastCategory,
-    Pipeline,
-    Stage,
-    StageKind,
-)
-from crmcore.errors import (
-    AlreadyExistsError,
-    ConcurrencyError,
-    ConvergenceError,
-    CrmError,
-    CurrencyMismatchError,
-    DomainError,
-    InvalidTransitionError,
-    MissingExtraError,
-    ModelError,
-    NotFoundError,
-    PermissionDeniedError,
-    RepositoryError,
-    ValidationError,
-)
+import importlib as _importlib
+import typing as _typing
+
+if _typing.TYPE_CHECKING:
+    from crmcore.domain.complaints import (
+        RESPONSE_TARGETS,
+        ComplainantType,
+        Complaint,
+        ComplaintAdvanced,
+        ComplaintClosed,
+        ComplaintCompensated,
+        ComplaintLevel,
+        ComplaintReceived,
+        ComplaintStep,
+    )
+    from crmcore.domain.contracts import (
+        Contract,
+        ContractCancelled,
+        ContractDelivered,
+        ContractFulfilled,
+        ContractSigned,
+        Payment,
+        PaymentReceived,
+        ServiceContract,
+        ServiceContractRenewed,
+        ServiceContractStarted,
+    )
+    from crmcore.domain.customers import (
+        LIFECYCLE_TRANSITIONS,
+        Channel,
+        ChurnRisk,
+        Customer,
+        CustomerContractEnded,
+        CustomerContractEntered,
+        CustomerPhaseChanged,
+        CustomerProfileUpdated,
+        CustomerProspected,
+        CustomerRenamed,
+        CustomerType,
+        Direction,
+        Industry,
+        Interaction,
+        InteractionLogged,
+        LifecyclePhase,
+        Occupation,
+        PhaseChange,
+        Profile,
+        Transition,
+        lifecycle_mermaid,
+    )
+    from crmcore.domain.events import DomainEvent
+    from crmcore.domain.money import Money
+    from crmcore.domain.opportunities import (
+        ApprovalGranted,
+        ApprovalRejected,
+        ApprovalRequest,
+        ApprovalRequested,
+        ApprovalStatus,
+        Opportunity,
+        OpportunityAmountChanged,
+        OpportunityCloseDateChanged,
+        OpportunityLost,
+        OpportunityOpened,
+        OpportunityProbabilityOverridden,
+        OpportunityReopened,
+        OpportunityStageChanged,
+        OpportunityWon,
+        StageVisit,
+    )
+    from crmcore.domain.ownership import Actor, RecordKind, RecordReassigned, Role
+    from crmcore.domain.pipeline import (
+        DEFAULT_PIPELINE,
+        HUBSPOT_PIPELINE,
+        SALESFORCE_PIPELINE,
+        ForecastCategory,
+        Pipeline,
+        Stage,
+        StageKind,
+    )
+    from crmcore.errors import (
+        AlreadyExistsError,
+        ConcurrencyError,
+        ConvergenceError,
+        CrmError,
+        CurrencyMismatchError,
+        DomainError,
+        InvalidTransitionError,
+        MissingExtraError,
+        ModelError,
+        NotFoundError,
+        PermissionDeniedError,
+        RepositoryError,
+        ValidationError,
+    )
 
 __version__ = "0.1.0"
+
+_MODULES: dict[str, str] = {
+    "Actor": "crmcore.domain.ownership",
+    "AlreadyExistsError": "crmcore.errors",
+    "ApprovalGranted": "crmcore.domain.opportunities",
+    "ApprovalRejected": "crmcore.domain.opportunities",
+    "ApprovalRequest": "crmcore.domain.opportunities",
+    "ApprovalRequested": "crmcore.domain.opportunities",
+    "ApprovalStatus": "crmcore.domain.opportunities",
+    "Channel": "crmcore.domain.customers",
+    "ChurnRisk": "crmcore.domain.customers",
+    "ComplainantType": "crmcore.domain.complaints",
+    "Complaint": "crmcore.domain.complaints",
+    "ComplaintAdvanced": "crmcore.domain.complaints",
+    "ComplaintClosed": "crmcore.domain.complaints",
+    "ComplaintCompensated": "crmcore.domain.complaints",
+    "ComplaintLevel": "crmcore.domain.complaints",
+    "ComplaintReceived": "crmcore.domain.complaints",
+    "ComplaintStep": "crmcore.domain.complaints",
+    "ConcurrencyError": "crmcore.errors",
+    "Contract": "crmcore.domain.contracts",
+    "ContractCancelled": "crmcore.domain.contracts",
+    "ContractDelivered": "crmcore.domain.contracts",
+    "ContractFulfilled": "crmcore.domain.contracts",
+    "ContractSigned": "crmcore.domain.contracts",
+    "ConvergenceError": "crmcore.errors",
+    "CrmError": "crmcore.errors",
+    "CurrencyMismatchError": "crmcore.errors",
+    "Customer": "crmcore.domain.customers",
+    "CustomerContractEnded": "crmcore.domain.customers",
+    "CustomerContractEntered": "crmcore.domain.customers",
+    "CustomerPhaseChanged": "crmcore.domain.customers",
+    "CustomerProfileUpdated": "crmcore.domain.customers",
+    "CustomerProspected": "crmcore.domain.customers",
+    "CustomerRenamed": "crmcore.domain.customers",
+    "CustomerType": "crmcore.domain.customers",
+    "DEFAULT_PIPELINE": "crmcore.domain.pipeline",
+    "Direction": "crmcore.domain.customers",
+    "DomainError": "crmcore.errors",
+    "DomainEvent": "crmcore.domain.events",
+    "ForecastCategory": "crmcore.domain.pipeline",
+    "HUBSPOT_PIPELINE": "crmcore.domain.pipeline",
+    "Industry": "crmcore.domain.customers",
+    "Interaction": "crmcore.domain.customers",
+    "InteractionLogged": "crmcore.domain.customers",
+    "InvalidTransitionError": "crmcore.errors",
+    "LIFECYCLE_TRANSITIONS": "crmcore.domain.customers",
+    "LifecyclePhase": "crmcore.domain.customers",
+    "MissingExtraError": "crmcore.errors",
+    "ModelError": "crmcore.errors",
+    "Money": "crmcore.domain.money",
+    "NotFoundError": "crmcore.errors",
+    "Occupation": "crmcore.domain.customers",
+    "Opportunity": "crmcore.domain.opportunities",
+    "OpportunityAmountChanged": "crmcore.domain.opportunities",
+    "OpportunityCloseDateChanged": "crmcore.domain.opportunities",
+    "OpportunityLost": "crmcore.domain.opportunities",
+    "OpportunityOpened": "crmcore.domain.opportunities",
+    "OpportunityProbabilityOverridden": "crmcore.domain.opportunities",
+    "OpportunityReopened": "crmcore.domain.opportunities",
+    "OpportunityStageChanged": "crmcore.domain.opportunities",
+    "OpportunityWon": "crmcore.domain.opportunities",
+    "Payment": "crmcore.domain.contracts",
+    "PaymentReceived": "crmcore.domain.contracts",
+    "PermissionDeniedError": "crmcore.errors",
+    "PhaseChange": "crmcore.domain.customers",
+    "Pipeline": "crmcore.domain.pipeline",
+    "Profile": "crmcore.domain.customers",
+    "RESPONSE_TARGETS": "crmcore.domain.complaints",
+    "RecordKind": "crmcore.domain.ownership",
+    "RecordReassigned": "crmcore.domain.ownership",
+    "RepositoryError": "crmcore.errors",
+    "Role": "crmcore.domain.ownership",
+    "SALESFORCE_PIPELINE": "crmcore.domain.pipeline",
+    "ServiceContract": "crmcore.domain.contracts",
+    "ServiceContractRenewed": "crmcore.domain.contracts",
+    "ServiceContractStarted": "crmcore.domain.contracts",
+    "Stage": "crmcore.domain.pipeline",
+    "StageKind": "crmcore.domain.pipeline",
+    "StageVisit": "crmcore.domain.opportunities",
+    "Transition": "crmcore.domain.customers",
+    "ValidationError": "crmcore.errors",
+    "lifecycle_mermaid": "crmcore.domain.customers",
+}
+"""Public name → the module that defines it."""
+
+
+def __getattr__(name: str) -> _typing.Any:
+    """Load a public name on first use, then keep it in the module."""
+    module = _MODULES.get(name)
+    if module is None:
+        raise AttributeError(f"module 'crmcore' has no attribute {name!r}")
+    value = getattr(_importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_MODULES})
+
 
 __all__ = [
     "DEFAULT_PIPELINE",

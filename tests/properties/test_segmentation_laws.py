@@ -63,6 +63,9 @@ def test_pareto_is_class_a_of_the_covering_rule(v: dict[str, int], share: Fracti
     result = pareto(v, share=share)
     classes = abc_classes(v, thresholds=(share,), boundary="covering")
     assert result.vital_few == {x for x, label in classes.items() if label == "A"}
+    assert result.trivial_many == {x for x, label in classes.items() if label != "A"}
+    assert result.customer_share == classes.classes["A"].customer_share
+    assert result.value_share == classes.classes["A"].value_share
 
 
 @given(values)

@@ -13,7 +13,8 @@ def _run(code: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_all_lists_exactly_the_public_names() -> None:
-    public = {name for name in vars(crmcore) if not name.startswith("_")}
+    # names load on first use: dir() lists them all, loaded or not
+    public = {name for name in dir(crmcore) if not name.startswith("_")}
     modules = {name for name in public if type(getattr(crmcore, name)).__name__ == "module"}
     assert set(crmcore.__all__) == public - modules
     assert crmcore.__version__ == "0.1.0"

@@ -1,7 +1,7 @@
 """The shared base of analytics results that read as mappings."""
 
 import abc
-from collections.abc import Iterator, Mapping
+from collections.abc import ItemsView, Iterator, KeysView, Mapping, ValuesView
 from typing import TypeVar
 
 K = TypeVar("K")
@@ -26,3 +26,18 @@ class MappingResult(Mapping[K, V]):
 
     def __len__(self) -> int:
         return len(self._mapped())
+
+    # The views of the underlying mapping: much faster than the generic ones,
+    # which look every key up again.
+
+    def keys(self) -> KeysView[K]:
+        return self._mapped().keys()
+
+    def items(self) -> ItemsView[K, V]:
+        return self._mapped().items()
+
+    def values(self) -> ValuesView[V]:
+        return self._mapped().values()
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._mapped()

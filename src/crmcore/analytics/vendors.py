@@ -6,6 +6,7 @@ medium 2, low ("nice to have") 1; ability out of the box 4, minor
 customisation 3, major customisation 1, not available 0.
 """
 
+import collections
 import enum
 from collections.abc import Iterable, Mapping
 from fractions import Fraction
@@ -423,17 +424,23 @@ def _score(
     scale: Scale,
 ) -> dict[str, VendorScore]:
     maximum = sum(scale.priorities[r.priority] for r in requirements) * scale.best_ability_points
+    # Lines are immutable: one per (requirement, ability), shared by every vendor.
+    tables = []
+    for requirement in requirements:
+        p = scale.priorities[requirement.priority]
+        tables.append(
+            {
+                ability: ScoreLine(requirement.name, p, points, p * points)
+                for ability, points in scale.abilities.items()
+            }
+        )
+    names = [r.name for r in requirements]
+    must = [(i, r.name) for i, r in enumerate(requirements) if r.must_have]
     raw = []
     for vendor, rated in ratings.items():
-        lines = []
-        knocked: list[str] = []
-        for requirement in requirements:
-            p = scale.priorities[requirement.priority]
-            a = scale.abilities[rated[requirement.name]]
-            lines.append(ScoreLine(requirement.name, p, a, p * a))
-            if requirement.must_have and a == 0:
-                knocked.append(requirement.name)
-        raw.append((vendor, sum(ln.value for ln in lines), tuple(lines), tuple(knocked)))
+        lines = tuple([table[rated[name]] for name, table in zip(names, tables, strict=True)])
+        knocked = tuple(name for i, name in must if lines[i].ability_points == 0)
+        raw.append((vendor, sum([ln.value for ln in lines]), lines, knocked))
     qualified = sorted((r for r in raw if not r[3]), key=lambda r: (-r[1], r[0]))
     unqualified = sorted((r for r in raw if r[3]), key=lambda r: (-r[1], r[0]))
     scores: dict[str, VendorScore] = {}
@@ -512,8 +519,9 @@ def score_vendors(
     if not listed and not problems:
         problems.append("there are no requirements")
     names = [r.name for r in listed]
-    for name in sorted({n for n in names if names.count(n) > 1}):
-        problems.append(f"requirement {name!r} is listed {names.count(name)} times")
+    counts = collections.Counter(names)
+    for name in sorted(n for n, count in counts.items() if count > 1):
+        problems.append(f"requirement {name!r} is listed {counts[name]} times")
     known = set(names)
     clean: dict[str, dict[str, Ability]] = {}
     if not isinstance(ratings, Mapping):

@@ -246,9 +246,13 @@ class Profile:
         return years if day >= birthday else years - 1
 
 
+_EMPTY_PROFILE = Profile()
+"""Shared by every customer without a profile (profiles are immutable)."""
+
+
 def _profile(value: object) -> Profile:
     if value is None:
-        return Profile()
+        return _EMPTY_PROFILE
     if not isinstance(value, Profile):
         raise ValidationError(
             "profile", f"must be a Profile, not {type(value).__name__}", allowed="a Profile or None"
@@ -481,7 +485,7 @@ class Customer(Owned):
             ValidationError: a bad id, a blank or over-long name, a bad profile or time.
         """
         instant = to_utc(at)
-        customer = cls(
+        return cls(
             owner=owner,
             team=team,
             customer_id=customer_id,
@@ -490,9 +494,8 @@ class Customer(Owned):
             phase=LifecyclePhase.ACQUISITION,
             phase_history=(PhaseChange(LifecyclePhase.ACQUISITION, instant, "prospected"),),
             changed_at=instant,
-        )
-        return customer._recorded(
-            CustomerProspected(occurred_at=instant, customer_id=customer.customer_id)
+            # the event is built before the checks; a rejected prospect discards it
+            pending_events=(CustomerProspected(occurred_at=instant, customer_id=customer_id),),
         )
 
     # Queries ----------------------------------------------------------------

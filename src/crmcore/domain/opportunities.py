@@ -346,8 +346,16 @@ class Opportunity(Owned):
             ValidationError: any argument is invalid.
         """
         instant = to_utc(at)
-        first = pipeline.first_open if isinstance(pipeline, Pipeline) else None
-        opportunity = cls(
+        first = pipeline.first_open.name if isinstance(pipeline, Pipeline) else ""
+        # the event is built before the checks; a rejected opportunity discards it
+        event = OpportunityOpened(
+            occurred_at=instant,
+            opportunity_id=opportunity_id,
+            customer_id=customer_id,
+            stage=first,
+            amount=amount,
+        )
+        return cls(
             owner=owner,
             team=team,
             opportunity_id=opportunity_id,
@@ -355,19 +363,12 @@ class Opportunity(Owned):
             title=title,
             amount=amount,
             pipeline=pipeline,
-            stage_name=first.name if first else "",
-            history=(StageVisit(first.name if first else "", instant),),
+            stage_name=first,
+            history=(StageVisit(first, instant),),
             changed_at=instant,
             expected_close=expected_close,
+            pending_events=(event,),
         )
-        event = OpportunityOpened(
-            occurred_at=instant,
-            opportunity_id=opportunity.opportunity_id,
-            customer_id=opportunity.customer_id,
-            stage=opportunity.stage_name,
-            amount=opportunity.amount,
-        )
-        return opportunity._recorded(event)
 
     # Queries --------------------------------------------------------------
 
