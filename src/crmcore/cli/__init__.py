@@ -130,11 +130,8 @@ def _run(arguments: argparse.Namespace) -> tuple[Report, list[str]]:
 
 
 def _fraction(text: str, option: str) -> Fraction:
-    try:
-        value = Decimal(text)
-    except ArithmeticError:
-        value = None
-    if value is None or not value.is_finite():
+    value = inputs.finite(text)
+    if value is None:
         raise CliError(f"{option}: expected a number like 0.8, got {text!r}")
     return Fraction(value)
 

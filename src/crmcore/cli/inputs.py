@@ -76,11 +76,8 @@ class Rows:
 
     def number(self, line: int, column: str, text: str) -> Decimal:
         """A finite number of 0 or more."""
-        try:
-            value = Decimal(text)
-        except InvalidOperation:
-            value = None
-        if value is None or not value.is_finite():
+        value = finite(text)
+        if value is None:
             raise CliError(f"{_where(self.path, line, column)}: expected a number, got {text!r}")
         if value < 0:
             raise CliError(
@@ -98,6 +95,15 @@ class Rows:
 
     def fail(self, line: int, column: str, problem: str) -> CliError:
         return CliError(f"{_where(self.path, line, column)}: {problem}")
+
+
+def finite(text: str) -> Decimal | None:
+    """A finite decimal number written in ``text``, or ``None``."""
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        return None
+    return value if value.is_finite() else None
 
 
 def iso_date(text: str) -> pendulum.Date | None:
