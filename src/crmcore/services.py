@@ -34,7 +34,7 @@ from crmcore.domain.opportunities import Opportunity
 from crmcore.domain.ownership import Actor, Owned, RecordKind
 from crmcore.domain.pipeline import DEFAULT_PIPELINE, Pipeline
 from crmcore.errors import PermissionDeniedError, ValidationError
-from crmcore.policy import DEFAULT_POLICY, AccessPolicy, Action
+from crmcore.policy import DEFAULT_POLICY, AccessPolicy, Action, Decision
 from crmcore.ports import Repository, UnitOfWork
 
 __all__ = [
@@ -87,10 +87,21 @@ class _Access:
         self.actor = actor
         self.policy = policy
 
+    def allows(self, actor: Actor, action: Action, record: Owned) -> Decision:
+        """The policy's decision, checked to be a `Decision`."""
+        decision = self.policy.decide(actor, action, record)
+        if not isinstance(decision, Decision):
+            raise ValidationError(
+                "policy",
+                f"decide() returned a {type(decision).__name__}, not a Decision",
+                allowed="an AccessPolicy whose decide() returns Decision(allowed, reason)",
+            )
+        return decision
+
     def check(self, action: Action, record: R) -> R:
         """``record`` if the actor may do ``action`` to it, else `PermissionDeniedError`."""
         if self.actor is not None:
-            decision = self.policy.decide(self.actor, action, record)
+            decision = self.allows(self.actor, action, record)
             if not decision.allowed:
                 raise PermissionDeniedError(
                     user_id=self.actor.user_id,
@@ -731,7 +742,7 @@ def _readable(records: tuple[R, ...], access: _Access) -> tuple[R, ...]:
     actor = access.actor
     if actor is None:
         return records
-    return tuple(r for r in records if access.policy.decide(actor, Action.READ, r).allowed)
+    return tuple(r for r in records if access.allows(actor, Action.READ, r).allowed)
 
 
 def list_customers(

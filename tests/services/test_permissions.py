@@ -774,3 +774,25 @@ def test_trusted_calls_are_not_checked(uow: InMemoryUnitOfWork) -> None:
     services.lose_customer(uow, c, reason="gone", at=T1)  # no actor: a batch job
     with uow:
         assert uow.customers.get(c).phase is LifecyclePhase.LOST
+
+
+def test_a_policy_that_does_not_answer_with_a_decision_is_refused(
+    uow: InMemoryUnitOfWork,
+) -> None:
+    class Sloppy:
+        def decide(self, actor: Actor, action: Action, record: Owned) -> bool:
+            return True
+
+    c = services.register_prospect(uow, name=NAME, at=T0, owner="rep-1", team="north")
+    with pytest.raises(ValidationError, match="returned a bool, not a Decision") as caught:
+        services.update_profile(
+            uow,
+            c,
+            profile=Profile(),
+            at=T1,
+            actor=REP,
+            policy=Sloppy(),  # type: ignore[arg-type]
+        )
+    assert caught.value.field == "policy"
+    with pytest.raises(ValidationError):
+        services.list_customers(uow, actor=REP, policy=Sloppy())  # type: ignore[arg-type]
