@@ -225,6 +225,35 @@ def _bare_opportunities(opportunities: list[Opportunity]) -> list[BareOpportunit
     ]
 
 
+def _bare_opportunity_list(n: int) -> list[BareOpportunity]:
+    """What `_opportunities` builds, as bare attrs objects with the same field values."""
+    pipeline = Opportunity.open(
+        opportunity_id="o", customer_id="c", title="deal", amount=Money.of(1, "USD"), at=T0
+    ).pipeline
+    return [
+        BareOpportunity(
+            opportunity_id=f"o{i}",
+            customer_id=f"c{i % 1000}",
+            title="deal",
+            amount=Money.of(100 + i % 9000, "USD"),
+            pipeline=pipeline,
+            stage_name="Research",
+            history=(("Research", T0, None),),
+            changed_at=T0,
+            expected_close=None,
+            probability_override=None,
+            lost_reason=None,
+            close_date_pushes=0,
+            approval=None,
+            owner=None,
+            team=None,
+            version=0,
+            pending_events=(("opened", T0),),
+        )
+        for i in range(n)
+    ]
+
+
 def _cdnow() -> list[Transaction]:
     rows = []
     for line in (ROOT / "tests" / "data" / "cdnow_sample.txt").read_text().splitlines():
@@ -480,7 +509,15 @@ def run(quick: bool) -> list[Record]:
         "report",
     )
     records[-1]["ratio"] = round(records[-1]["crmcore_s"] / records[-1]["baseline_s"], 2)
-    add("peak MiB: opportunities", n, _peak(lambda: _opportunities(n)), None, None, "report")
+    add(
+        "peak MiB: opportunities",
+        n,
+        _peak(lambda: _opportunities(n)),
+        _peak(lambda: _bare_opportunity_list(n)),
+        None,
+        "report",
+    )
+    records[-1]["ratio"] = round(records[-1]["crmcore_s"] / records[-1]["baseline_s"], 2)
     return records
 
 
