@@ -257,6 +257,12 @@ def _clv(arguments: argparse.Namespace) -> Report:
 
 def _vendors(path: str) -> Report:
     document, text = inputs.read_toml(path)
+
+    def at(needle: str, problem: str) -> CliError:
+        """The problem, at the first place in the file where ``needle`` is written."""
+        line, column = inputs.locate(text, needle)
+        return CliError(f"{path}, line {line}, column {column}: {problem}")
+
     raw = document.get("requirement")
     if not isinstance(raw, list) or not raw:
         raise CliError(f"{path}, line 1: expected [[requirement]] tables with name and priority")
@@ -264,21 +270,18 @@ def _vendors(path: str) -> Report:
     for entry in raw:
         name = entry.get("name") if isinstance(entry, dict) else None
         if not isinstance(name, str):
-            line, column = inputs.locate(text, "[[requirement]]")
-            raise CliError(f"{path}, line {line}, column {column}: a requirement needs a name")
+            raise at("[[requirement]]", "a requirement needs a name")
         priority = entry.get("priority")
         if priority not in {p.value for p in Priority}:
-            line, column = inputs.locate(text, f"{priority}" if priority else name)
-            raise CliError(
-                f"{path}, line {line}, column {column}: unknown priority {priority!r} for "
-                f"{name!r}; expected high, medium or low"
+            raise at(
+                f"{priority}" if priority else name,
+                f"unknown priority {priority!r} for {name!r}; expected high, medium or low",
             )
         must = entry.get("must_have", False)
         try:
             requirements.append(Requirement(name, Priority(priority), must_have=must))
         except CrmError as error:
-            line, column = inputs.locate(text, name)
-            raise CliError(f"{path}, line {line}, column {column}: {error}") from None
+            raise at(name, str(error)) from None
     vendors = document.get("vendors")
     if not isinstance(vendors, dict) or not vendors:
         raise CliError(f"{path}, line 1: expected a [vendors.NAME] table per vendor")
@@ -286,14 +289,13 @@ def _vendors(path: str) -> Report:
     ratings: dict[str, dict[str, str]] = {}
     for vendor, rated in vendors.items():
         if not isinstance(rated, dict):
-            line, column = inputs.locate(text, vendor)
-            raise CliError(f"{path}, line {line}, column {column}: {vendor!r} must be a table")
+            raise at(vendor, f"{vendor!r} must be a table")
         for ability in rated.values():
             if ability not in abilities:
-                line, column = inputs.locate(text, f"{ability}")
-                raise CliError(
-                    f"{path}, line {line}, column {column}: unknown ability {ability!r} for "
-                    f"{vendor!r}; expected {', '.join(sorted(abilities))}"
+                raise at(
+                    f"{ability}",
+                    f"unknown ability {ability!r} for {vendor!r}; "
+                    f"expected {', '.join(sorted(abilities))}",
                 )
         ratings[vendor] = dict(rated)
     try:
@@ -301,8 +303,7 @@ def _vendors(path: str) -> Report:
     except ValidationError as error:
         problem = error.problems[0] if error.problems else error.problem
         quoted = problem.split("'")
-        line, column = inputs.locate(text, f'"{quoted[1]}"' if len(quoted) > 2 else problem)
-        raise CliError(f"{path}, line {line}, column {column}: {problem}") from None
+        raise at(f'"{quoted[1]}"' if len(quoted) > 2 else problem, problem) from None
     table = Table(
         "Vendor ranking",
         ("vendor", "total", "maximum", "fit", "rank"),
