@@ -7,13 +7,16 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 export HYPOTHESIS_PROFILE ?= ci
 
-.PHONY: tour test bench lint typecheck imports unit docs wheel-check clean help
+.PHONY: tour test bench fuzz stress mutation lint typecheck imports unit docs wheel-check clean help
 
 help:
 	@echo "make tour   - the deterministic walkthrough of crmcore (start here)"
 	@echo "make test   - every check: lint, format, types, import contracts, tests with coverage, docs, wheel"
 	@echo "make docs   - build the documentation site (strict) into build/site"
 	@echo "make bench  - benchmarks: crmcore against pandas and plain Python, as ratios"
+	@echo "make fuzz   - the fuzz suite with many examples (Hypothesis profile deep)"
+	@echo "make stress - the large concurrency runs: threads on memory, processes on SQLite"
+	@echo "make mutation - mutation testing of domain and analytics with mutmut (long)"
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,12 +32,28 @@ $(BENCH_STAMP): $(STAMP)
 bench: $(BENCH_STAMP)
 	$(BIN)/python benchmarks/run.py
 
+MUTATION_STAMP := $(VENV)/.installed-mutation
+
+$(MUTATION_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev,mutation]"
+	touch $(MUTATION_STAMP)
+
+fuzz: $(STAMP)
+	HYPOTHESIS_PROFILE=deep $(BIN)/python -m pytest tests/fuzz -p no:randomly -q \
+		--hypothesis-show-statistics -o addopts="-p no:cacheprovider --strict-markers"
+
+stress: $(STAMP)
+	CRMCORE_STRESS=1 $(BIN)/python -m pytest tests/services/test_concurrency.py -q
+
+mutation: $(MUTATION_STAMP)
+	HYPOTHESIS_PROFILE=mutation $(BIN)/python tools/mutation.py run
+
 tour: $(STAMP)
 	$(BIN)/crmcore tour
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests examples benchmarks conftest.py
-	$(BIN)/ruff format --check src tests examples benchmarks conftest.py
+	$(BIN)/ruff check src tests examples benchmarks tools conftest.py
+	$(BIN)/ruff format --check src tests examples benchmarks tools conftest.py
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -63,4 +82,4 @@ wheel-check: $(STAMP)
 test: lint typecheck imports unit docs wheel-check
 
 clean:
-	rm -rf $(VENV) build dist .coverage .hypothesis .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) build dist mutants .coverage .hypothesis .mypy_cache .ruff_cache .pytest_cache

@@ -3,7 +3,9 @@
 Profiles, chosen by the HYPOTHESIS_PROFILE environment variable:
 - ``dev`` (default): quick, randomised;
 - ``ci`` (``make test``): derandomised, no deadline, sized for the 10-minute budget;
-- ``deep``: many examples, for long runs (``make fuzz``).
+- ``deep``: many examples, for long runs (``make fuzz``);
+- ``mutation``: few, derandomised examples, so that each of thousands of
+  mutants is tested in seconds (``make mutation``).
 """
 
 import os
@@ -28,6 +30,14 @@ settings.register_profile(
     max_examples=2_000,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile(
+    "mutation",
+    max_examples=25,
+    derandomize=True,
+    deadline=None,
+    database=None,
+    suppress_health_check=list(HealthCheck),
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 

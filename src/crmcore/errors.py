@@ -58,12 +58,12 @@ class ValidationError(CrmError, ValueError):
         self.problem = problem
         self.allowed = allowed
         self.value = value
-        self.problems = problems
+        self.problems = tuple(map(str, problems)) if isinstance(problems, tuple | list) else ()
         message = f"{field}: {problem}"
         if allowed is not None:
             message += f" (accepted: {allowed})"
-        if problems:
-            message += "".join(f"\n  - {p}" for p in problems)
+        if self.problems:
+            message += "".join(f"\n  - {p}" for p in self.problems)
         super().__init__(message)
 
 

@@ -12,14 +12,13 @@ function. Nobody reads another team's records except an admin, and only
 roles with the ``all`` scope see unassigned records (no owner or no team).
 """
 
-import enum
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 from typing import Protocol
 
 import attrs
 
-from crmcore.domain.fields import member
+from crmcore.domain.fields import Choice, items_of, member
 from crmcore.domain.ownership import Actor, Owned, RecordKind, Role
 from crmcore.errors import ValidationError
 
@@ -34,7 +33,7 @@ __all__ = [
 ]
 
 
-class Action(enum.Enum):
+class Action(Choice):
     """What an actor does to a record.
 
     ``close`` covers winning, losing, cancelling and closing, and undoing them
@@ -51,7 +50,7 @@ class Action(enum.Enum):
     APPROVE = "approve"
 
 
-class Scope(enum.Enum):
+class Scope(Choice):
     """Which records of a kind a role may act on.
 
     - ``none``: no record;
@@ -138,7 +137,7 @@ class TablePolicy:
             ValidationError: a malformed row, or a (role, kind) given twice.
         """
         cells: dict[Cell, Scope] = {}
-        for row in rows:
+        for row in items_of(rows, "rows", "tuples (Role, RecordKind, one Scope per Action)"):
             if not isinstance(row, tuple) or len(row) != 2 + len(_ACTIONS):
                 raise ValidationError(
                     "rows",
@@ -146,6 +145,8 @@ class TablePolicy:
                     allowed="(Role, RecordKind, then one Scope per Action)",
                 )
             role, kind, *scopes = row
+            role = member(Role, role, "role")
+            kind = member(RecordKind, kind, "kind")
             if any((role, kind, action) in cells for action in _ACTIONS):
                 raise ValidationError(
                     "rows", "gives one role and kind twice", allowed="one row per role and kind"
@@ -161,11 +162,21 @@ class TablePolicy:
 
     def scope(self, role: Role, kind: RecordKind, action: Action) -> Scope:
         """The scope of one cell (``none`` when the table does not have it)."""
-        return self._cells.get((role, kind, action), Scope.NONE)
+        cell = (
+            member(Role, role, "role"),
+            member(RecordKind, kind, "kind"),
+            member(Action, action, "action"),
+        )
+        return self._cells.get(cell, Scope.NONE)
 
     def replace(self, role: Role, kind: RecordKind, action: Action, scope: Scope) -> "TablePolicy":
-        """A copy of the table with one cell changed."""
-        return TablePolicy({**self._cells, (role, kind, action): scope})
+        """A copy of the table with one cell changed (members or their values)."""
+        cell = (
+            member(Role, role, "role"),
+            member(RecordKind, kind, "kind"),
+            member(Action, action, "action"),
+        )
+        return TablePolicy({**self._cells, cell: member(Scope, scope, "scope")})
 
     def decide(self, actor: Actor, action: Action, record: Owned) -> Decision:
         """Look the actor's role, the record's kind and the action up in the table.

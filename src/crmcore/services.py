@@ -71,9 +71,19 @@ R_co = TypeVar("R_co", bound=Owned, covariant=True)
 
 
 class _Access:
-    """The actor and the policy of one call; checks nothing for a trusted call."""
+    """The actor and the policy of one call; checks nothing for a trusted call.
 
-    def __init__(self, actor: Actor | None, policy: AccessPolicy) -> None:
+    Also checks that ``uow`` looks like a unit of work, so that a wrong
+    argument is a `ValidationError` rather than an AttributeError.
+    """
+
+    def __init__(self, uow: UnitOfWork, actor: Actor | None, policy: AccessPolicy) -> None:
+        if not (hasattr(type(uow), "__enter__") and callable(getattr(uow, "commit", None))):
+            raise ValidationError(
+                "uow",
+                f"must be a unit of work, not {type(uow).__name__}",
+                allowed="a UnitOfWork such as crmcore.adapters.memory.InMemoryUnitOfWork",
+            )
         if actor is not None and not isinstance(actor, Actor):
             raise ValidationError(
                 "actor",
@@ -164,7 +174,7 @@ def register_prospect(
     With an actor and no ``owner``, the actor owns the prospect (see the
     module's notes on permissions).
     """
-    access = _Access(actor, policy)
+    access = _Access(uow, actor, policy)
     with uow:
         customer = Customer.prospect(
             customer_id=uow.ids.new_id("cust"),
@@ -188,7 +198,7 @@ def update_profile(
     policy: AccessPolicy = DEFAULT_POLICY,
 ) -> None:
     """Replace a customer's profile."""
-    access = _Access(actor, policy)
+    access = _Access(uow, actor, policy)
     with uow:
         customer = access.get(uow.customers, customer_id, Action.UPDATE)
         uow.customers.save(customer.update_profile(profile, at=at))
@@ -207,7 +217,7 @@ def log_interaction(
     policy: AccessPolicy = DEFAULT_POLICY,
 ) -> None:
     """Record a contact with the customer (may be logged after the fact)."""
-    access = _Access(actor, policy)
+    access = _Access(uow, actor, policy)
     with uow:
         customer = access.get(uow.customers, customer_id, Action.UPDATE)
         interaction = Interaction(channel=channel, direction=direction, at=at, subject=subject)
@@ -225,7 +235,7 @@ def lose_customer(
     policy: AccessPolicy = DEFAULT_POLICY,
 ) -> None:
     """Disqualify a prospect or record a churned customer (phase LOST)."""
-    access = _Access(actor, policy)
+    access = _Access(uow, actor, policy)
     with uow:
         customer = access.get(uow.customers, customer_id, Action.CLOSE)
         uow.customers.save(customer.lose(at=at, reason=reason))
@@ -241,7 +251,7 @@ def win_back_customer(
     policy: AccessPolicy = DEFAULT_POLICY,
 ) -> None:
     """Work a lost customer again (back to ACQUISITION)."""
-    access = _Access(actor, policy)
+    access = _Access(uow, actor, policy)
     with uow:
         customer = access.get(uow.customers, customer_id, Action.CLOSE)
         uow.customers.save(customer.win_back(at=at))
@@ -286,7 +296,7 @@ def open_opportunity(
         NotFoundError: the customer does not exist.
         InvalidTransitionError: the customer is LOST (win it back first).
     """
-    access = _Access(actor, policy)
+    access = _Access(uow, actor, policy)
     with uow:
         _require_workable(uow, customer_id, access, Action.READ)
         opportunity = Opportunity.open(
@@ -319,7 +329,7 @@ def move_opportunity(
         InvalidTransitionError: the opportunity is closed, or the stage needs
             an approval that was not granted.
     """
-    access = _Access(actor, policy)
+    access = _Access(uow, actor, policy)
     with uow:
         opportunity = access.get(uow.opportunities, opportunity_id, Action.UPDATE)
         uow.opportunities.save(opportunity.move_to(stage, at=at))
@@ -346,7 +356,7 @@ def win_opportunity(
             LOST, or the won stage needs an approval that was not granted.
         ValidationError: the amount is zero (a contract needs a positive amount).
     """
-    access = _Access(actor, policy)
+    access = _Access(uow, actor, policy)
     with uow:
         opportunity = access.get(uow.opportunities, opportunity_id, Action.CLOSE)
         customer = _require_workable(uow, opportunity.customer_id, access, Action.UPDATE)
@@ -377,7 +387,7 @@ def lose_opportunity(
     policy: AccessPolicy = DEFAULT_POLICY,
 ) -> None:
     """Record a failed sale."""
-    access = _Access(actor, policy)
+    access = _Access(uow, actor, policy)
     with uow:
         opportunity = access.get(uow.opportunities, opportunity_id, Action.CLOSE)
         uow.opportunities.save(opportunity.lose(at=at, reason=reason))
@@ -397,7 +407,7 @@ def reopen_opportunity(
     Raises:
         InvalidTransitionError: the opportunity is not lost, or the customer is LOST.
     """
-    access = _Access(actor, policy)
+    access = _Access(uow, actor, policy)
     with uow:
         opportunity = access.get(uow.opportunities, opportunity_id, Action.CLOSE)
         _require_workable(uow, opportunity.customer_id, access, Action.READ)
@@ -426,7 +436,7 @@ def request_approval(
             opportunity is closed.
     """
     person = _approver(actor)
-    access = _Access(person, policy)
+    access = _Access(uow, person, policy)
     with uow:
         opportunity = access.get(uow.opportunities, opportunity_id, Action.UPDATE)
         uow.opportunities.save(opportunity.request_approval(stage, by=person.user_id, at=at))
@@ -449,7 +459,7 @@ def approve(
         InvalidTransitionError: no request is pending.
     """
     person = _approver(actor)
-    access = _Access(person, policy)
+    access = _Access(uow, person, policy)
     with uow:
         opportunity = access.get(uow.opportunities, opportunity_id, Action.APPROVE)
         uow.opportunities.save(opportunity.approve(by=person.user_id, at=at))
@@ -472,7 +482,7 @@ def reject(
         InvalidTransitionError: no request is pending.
     """
     person = _approver(actor)
-    access = _Access(person, policy)
+    access = _Access(uow, person, policy)
     with uow:
         opportunity = access.get(uow.opportunities, opportunity_id, Action.APPROVE)
         uow.opportunities.save(opportunity.reject(by=person.user_id, at=at, reason=reason))
@@ -502,7 +512,7 @@ def record_delivery(
 ) -> None:
     """Record a delivery; a contract it fulfils ends on the customer in the same
     commit (then the actor must be allowed to update the customer too)."""
-    access = _Access(actor, policy)
+    access = _Access(uow, actor, policy)
     with uow:
         contract = access.get(uow.contracts, contract_id, Action.UPDATE).deliver(at=at)
         uow.contracts.save(contract)
@@ -522,7 +532,7 @@ def record_payment(
 ) -> None:
     """Record a payment; a contract it fulfils ends on the customer in the same
     commit (then the actor must be allowed to update the customer too)."""
-    access = _Access(actor, policy)
+    access = _Access(uow, actor, policy)
     with uow:
         contract = access.get(uow.contracts, contract_id, Action.UPDATE).pay(amount, at=at)
         uow.contracts.save(contract)
@@ -541,7 +551,7 @@ def cancel_contract(
     policy: AccessPolicy = DEFAULT_POLICY,
 ) -> None:
     """Cancel a contract that is not fulfilled; it ends on the customer (not fulfilled)."""
-    access = _Access(actor, policy)
+    access = _Access(uow, actor, policy)
     with uow:
         contract = access.get(uow.contracts, contract_id, Action.CLOSE)
         cancelled = contract.cancel(at=at, reason=reason)
@@ -566,7 +576,7 @@ def start_service_contract(
     policy: AccessPolicy = DEFAULT_POLICY,
 ) -> str:
     """Start a service contract for an existing customer; returns its id."""
-    access = _Access(actor, policy)
+    access = _Access(uow, actor, policy)
     with uow:
         access.get(uow.customers, customer_id, Action.READ)
         contract = ServiceContract.start(
@@ -594,7 +604,7 @@ def renew_service_contract(
     policy: AccessPolicy = DEFAULT_POLICY,
 ) -> None:
     """Move a service contract to its next term (the customer's phase is unchanged)."""
-    access = _Access(actor, policy)
+    access = _Access(uow, actor, policy)
     with uow:
         contract = access.get(uow.service_contracts, service_contract_id, Action.UPDATE)
         uow.service_contracts.save(contract.renew(at=at))
@@ -624,7 +634,7 @@ def file_complaint(
     Raises:
         NotFoundError: the customer does not exist.
     """
-    access = _Access(actor, policy)
+    access = _Access(uow, actor, policy)
     with uow:
         access.get(uow.customers, customer_id, Action.READ)
         complaint = Complaint.receive(
@@ -654,7 +664,7 @@ def advance_complaint(
     policy: AccessPolicy = DEFAULT_POLICY,
 ) -> None:
     """Move a complaint to its next handling step."""
-    access = _Access(actor, policy)
+    access = _Access(uow, actor, policy)
     with uow:
         complaint = access.get(uow.complaints, complaint_id, Action.UPDATE)
         uow.complaints.save(complaint.advance(step, at=at, note=note))
@@ -671,7 +681,7 @@ def compensate_complaint(
     policy: AccessPolicy = DEFAULT_POLICY,
 ) -> None:
     """Grant compensation on an open complaint."""
-    access = _Access(actor, policy)
+    access = _Access(uow, actor, policy)
     with uow:
         complaint = access.get(uow.complaints, complaint_id, Action.UPDATE)
         uow.complaints.save(complaint.compensate(amount, at=at))
@@ -688,7 +698,7 @@ def close_complaint(
     policy: AccessPolicy = DEFAULT_POLICY,
 ) -> None:
     """Thank the customer and close the complaint."""
-    access = _Access(actor, policy)
+    access = _Access(uow, actor, policy)
     with uow:
         complaint = access.get(uow.complaints, complaint_id, Action.CLOSE)
         uow.complaints.save(complaint.close(at=at, satisfaction=satisfaction))
@@ -718,7 +728,7 @@ def reassign(
     Args:
         kind: the kind of record (`RecordKind` or its value, ``"customer"`` ...).
     """
-    access = _Access(actor, policy)
+    access = _Access(uow, actor, policy)
     record_kind = member(RecordKind, kind, "kind")
     with uow:
         repositories: dict[RecordKind, Repository[Any]] = {
@@ -754,7 +764,7 @@ def list_customers(
 ) -> tuple[Customer, ...]:
     """The customers the actor may read (all for ``actor=None``), perhaps only
     those in ``phase``, ordered by id."""
-    access = _Access(actor, policy)
+    access = _Access(uow, actor, policy)
     wanted = None if phase is None else member(LifecyclePhase, phase, "phase")
     with uow:
         found = uow.customers.list() if wanted is None else uow.customers.in_phase(wanted)
@@ -774,7 +784,7 @@ def _listed(
     open_only: bool,
     policy: AccessPolicy,
 ) -> tuple[R, ...]:
-    access = _Access(actor, policy)
+    access = _Access(uow, actor, policy)
     only_open = check_bool(open_only, "open_only")
     with uow:
         found = repository(uow).open() if only_open else repository(uow).list()

@@ -98,7 +98,7 @@ def test_fresh_converters_are_independent() -> None:
         (
             {"name": "Lead", "probability": "0.5", "kind": "open", "forecast_category": ["x"]},
             Stage,
-            "malformed",
+            "not a known value",
         ),
         ("not a dict", Stage, "malformed"),
     ],

@@ -1,20 +1,121 @@
-"""8 threads share one InMemoryStore: no lost update, and the committed history replays."""
+"""Concurrent service calls: no lost update, and the committed history replays.
 
+8 threads share one `InMemoryStore`; 4 processes share one SQLite database
+(the example adapter). Each worker makes a random mix of valid service calls:
+log an interaction, update a profile, open an opportunity, move one. A call
+either commits, or is rejected at commit with `ConcurrencyError` (someone
+else committed first), or is refused by a business rule before anything is
+written (moving an opportunity to the stage it is already in). The final
+state must equal a serial replay of the committed calls in commit order.
+
+`make test` runs them at a small size; `make stress` (``CRMCORE_STRESS=1``)
+runs 8 threads x 5,000 calls and 4 processes x 2,000 calls.
+"""
+
+import json
+import multiprocessing
+import os
 import random
+import sqlite3
 import sys
 import threading
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import pendulum
+from examples.sqlite_store import SqliteUnitOfWork
 
-from crmcore import ConcurrencyError, Profile, services
+from crmcore import ConcurrencyError, CrmError, Money, Profile, services
 from crmcore.adapters.memory import InMemoryStore, InMemoryUnitOfWork
-from crmcore.testing import SequentialIds
 
+STRESS = os.environ.get("CRMCORE_STRESS") == "1"
+THREADS = 8
+THREAD_CALLS = 5_000 if STRESS else 250
+PROCESSES = 4
+PROCESS_CALLS = 2_000 if STRESS else 60
 T0 = pendulum.datetime(2030, 1, 1, tz="UTC")
 T1 = T0.add(days=1)
-THREADS = 8
-CALLS = 250
+STAGES = ("Contact", "Proposal", "Negotiation")
+CUSTOMERS = 3
+OPPORTUNITIES = 3
+
+Call = tuple[str, str, int, str]  # kind, target id, serial number, argument
+# (workers, calls each, committed, rejected with ConcurrencyError), printed by `make stress`
+STATS: dict[str, tuple[int, int, int, int]] = {}
+
+
+class FixedIds:
+    """Hands out the id the call was given, so that a replay creates the same ids."""
+
+    def __init__(self) -> None:
+        self.next = ""
+
+    def new_id(self, prefix: str) -> str:
+        return f"{prefix}-{self.next}"
+
+
+def perform(uow: Any, call: Call) -> None:
+    """One service call. Every call is valid under the domain rules except a move
+    to the stage the opportunity is already in."""
+    kind, target, n, argument = call
+    uow.ids.next = f"w{n}"
+    if kind == "interaction":
+        services.log_interaction(
+            uow, target, channel="phone", direction="in", subject=f"call {n}", at=T1
+        )
+    elif kind == "profile":
+        services.update_profile(uow, target, profile=Profile(region=f"R{n}"), at=T1)
+    elif kind == "open":
+        services.open_opportunity(
+            uow, customer_id=target, title=f"deal {n}", amount=Money.of(n, "EUR"), at=T1
+        )
+    else:
+        services.move_opportunity(uow, target, stage=argument, at=T1)
+
+
+def random_call(rnd: random.Random, n: int, customers: list[str], deals: list[str]) -> Call:
+    kind = rnd.choice(["interaction", "profile", "open", "move"])
+    if kind == "move":
+        return (kind, rnd.choice(deals), n, rnd.choice(STAGES))
+    return (kind, rnd.choice(customers), n, "")
+
+
+def setup(uow: Any) -> tuple[list[str], list[str]]:
+    """The same customers and opportunities, with the same ids, on any store."""
+    customers, deals = [], []
+    for i in range(CUSTOMERS):
+        uow.ids.next = f"c{i}"
+        customers.append(services.register_prospect(uow, name=f"C{i}", at=T0))
+    for i in range(OPPORTUNITIES):
+        uow.ids.next = f"d{i}"
+        deals.append(
+            services.open_opportunity(
+                uow, customer_id=customers[0], title="deal", amount=Money.of(1, "EUR"), at=T0
+            )
+        )
+    return customers, deals
+
+
+def replay(committed: list[Call]) -> dict[str, Any]:
+    """A fresh in-memory store after the setup and then the committed calls, in order."""
+    uow = InMemoryUnitOfWork(InMemoryStore(), ids=FixedIds())
+    setup(uow)
+    for call in committed:
+        perform(uow, call)  # a committed call commits again in the same state
+    return contents(uow)
+
+
+def contents(uow: Any) -> dict[str, Any]:
+    with uow:
+        return {
+            "customers": uow.customers.list(),
+            "opportunities": uow.opportunities.list(),
+        }
+
+
+# Threads on one in-memory store ------------------------------------------------------
 
 
 class RecordingStore(InMemoryStore):
@@ -22,7 +123,7 @@ class RecordingStore(InMemoryStore):
 
     def __init__(self) -> None:
         super().__init__()
-        self.log: list[Any] = []
+        self.log: list[Call] = []
         self.current = threading.local()
 
     def apply(self, expected: Any, writes: Any) -> None:
@@ -31,86 +132,166 @@ class RecordingStore(InMemoryStore):
             self.log.append(self.current.call)
 
 
-def _call(uow: InMemoryUnitOfWork, call: tuple[str, str, int]) -> None:
-    # Every call is valid under the domain rules (one shared instant is
-    # allowed), so a rejection can only be a concurrency conflict.
-    kind, target, n = call
-    if kind == "interaction":
-        services.log_interaction(
-            uow, target, channel="phone", direction="in", subject=f"call {n}", at=T1
-        )
-    else:
-        services.update_profile(uow, target, profile=Profile(region=f"R{n}"), at=T1)
+def run_workers(
+    count: int, work: Callable[[int], tuple[list[Call], list[Call], list[str]]]
+) -> tuple[list[Call], list[Call], list[str]]:
+    rejected: list[Call] = []
+    refused: list[Call] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+
+    def run(worker: int) -> None:
+        r, f, e = work(worker)
+        with lock:
+            rejected.extend(r)
+            refused.extend(f)
+            errors.extend(e)
+
+    threads = [threading.Thread(target=run, args=(w,)) for w in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return rejected, refused, errors
 
 
-def _setup(store: InMemoryStore) -> list[str]:
-    uow = InMemoryUnitOfWork(store, ids=SequentialIds())
-    return [services.register_prospect(uow, name=f"C{i}", at=T0) for i in range(3)]
+def calls_of(uow: Any, worker: int, count: int, customers: list[str], deals: list[str]) -> Any:
+    """Make ``count`` random calls; returns (rejected, refused, unexpected errors)."""
+    rnd = random.Random(worker)
+    rejected: list[Call] = []
+    refused: list[Call] = []
+    errors: list[str] = []
+    for i in range(count):
+        call = random_call(rnd, worker * 1_000_000 + i, customers, deals)
+        uow.current = call
+        try:
+            perform(uow, call)
+        except ConcurrencyError:
+            rejected.append(call)
+        except CrmError as error:
+            if call[0] == "move" and "already" in str(error):
+                refused.append(call)
+            else:  # pragma: no cover - reported by the test
+                errors.append(f"{call}: {error!r}")
+        except BaseException as error:  # pragma: no cover - reported by the test
+            errors.append(f"{call}: {error!r}")
+    return rejected, refused, errors
+
+
+class ThreadUnitOfWork(InMemoryUnitOfWork):
+    """Tells the recording store which call is committing."""
+
+    current: Call
+
+    def apply(self, expected: Any, writes: Any) -> None:
+        assert isinstance(self.store, RecordingStore)
+        self.store.current.call = self.current
+        super().apply(expected, writes)
 
 
 def test_threads_lose_no_update_and_the_history_replays() -> None:
     store = RecordingStore()
-    store.current.call = ("setup", "", 0)
-    customers = _setup(store)
+    setup_uow = ThreadUnitOfWork(store, ids=FixedIds())
+    setup_uow.current = ("setup", "", 0, "")
+    customers, deals = setup(setup_uow)
     setup_commits = len(store.log)
-    rejected: list[tuple[str, str, int]] = []
-    other_errors: list[BaseException] = []
-    lock = threading.Lock()
     barrier = threading.Barrier(THREADS)
 
-    def work(worker: int) -> None:
-        rnd = random.Random(worker)
-        uow = InMemoryUnitOfWork(store, ids=SequentialIds())
+    def work(worker: int) -> tuple[list[Call], list[Call], list[str]]:
+        uow = ThreadUnitOfWork(store, ids=FixedIds())
         barrier.wait()
-        for i in range(CALLS):
-            n = worker * CALLS + i + 1
-            call = (
-                ("interaction", rnd.choice(customers), n)
-                if rnd.random() < 0.5
-                else ("profile", rnd.choice(customers), n)
-            )
-            store.current.call = call
-            try:
-                _call(uow, call)
-            except ConcurrencyError:
-                with lock:
-                    rejected.append(call)
-            except BaseException as error:  # pragma: no cover - reported below
-                with lock:
-                    other_errors.append(error)
+        result: tuple[list[Call], list[Call], list[str]] = calls_of(
+            uow, worker, THREAD_CALLS, customers, deals
+        )
+        return result
 
-    threads = [threading.Thread(target=work, args=(w,)) for w in range(THREADS)]
     interval = sys.getswitchinterval()
     sys.setswitchinterval(1e-6)  # switch threads often, so that commits really interleave
     try:
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        rejected, refused, errors = run_workers(THREADS, work)
     finally:
         sys.setswitchinterval(interval)
 
-    assert other_errors == []
+    assert errors == []
     committed = store.log[setup_commits:]
-    assert len(committed) + len(rejected) == THREADS * CALLS
+    assert len(committed) + len(rejected) + len(refused) == THREADS * THREAD_CALLS
     assert len(rejected) > 0, "the test produced no conflicts; it proves nothing"
+    assert not set(committed) & set(rejected)
 
+    final = contents(InMemoryUnitOfWork(store))
     # No lost update: every committed interaction is on its customer, and each
     # customer's region is the one of its last committed profile update.
-    with InMemoryUnitOfWork(store) as uow:
-        stored = {c: uow.customers.get(c) for c in customers}
-    for customer in customers:
-        mine = [(kind, n) for kind, target, n in committed if target == customer]
-        assert len(stored[customer].interactions) == sum(k == "interaction" for k, _ in mine)
-        updates = [n for k, n in mine if k == "profile"]
-        assert stored[customer].profile.region == (f"R{updates[-1]}" if updates else None)
+    for customer in final["customers"]:
+        mine = [c for c in committed if c[1] == customer.customer_id]
+        assert len(customer.interactions) == sum(c[0] == "interaction" for c in mine)
+        updates = [c[2] for c in mine if c[0] == "profile"]
+        assert customer.profile.region == (f"R{updates[-1]}" if updates else None)
+    opened = sum(c[0] == "open" for c in committed)
+    assert len(final["opportunities"]) == OPPORTUNITIES + opened
+    assert replay(committed) == final
+    STATS["threads"] = (THREADS, THREAD_CALLS, len(committed), len(rejected))
 
-    # The final state equals a serial replay of the committed calls in commit order.
-    replay = RecordingStore()
-    replay.current.call = ("setup", "", 0)
-    _setup(replay)
-    uow = InMemoryUnitOfWork(replay, ids=SequentialIds())
-    for call in committed:
-        replay.current.call = call
-        _call(uow, call)
-    assert replay.snapshot() == store.snapshot()
+
+# Processes on one SQLite database -------------------------------------------------------
+
+
+class LoggedConnection:
+    """Writes the committing call into ``commit_log`` inside the same transaction."""
+
+    def __init__(self, connection: sqlite3.Connection, uow: "LoggedSqliteUnitOfWork") -> None:
+        self.connection = connection
+        self.uow = uow
+
+    def execute(self, sql: str, parameters: Any = ()) -> sqlite3.Cursor:
+        if sql == "COMMIT":
+            self.connection.execute(
+                "INSERT INTO commit_log (call) VALUES (?)", (json.dumps(self.uow.current),)
+            )
+        return self.connection.execute(sql, parameters)
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+class LoggedSqliteUnitOfWork(SqliteUnitOfWork):
+    current: Call = ("setup", "", 0, "")
+
+    def begin(self) -> None:
+        super().begin()
+        self._connection = LoggedConnection(self._db, self)  # type: ignore[assignment]
+
+
+def sqlite_worker(path: str, worker: int, customers: list[str], deals: list[str]) -> Any:
+    """One process's calls (runs in a child process)."""
+    uow = LoggedSqliteUnitOfWork(path, ids=FixedIds())
+    return calls_of(uow, worker, PROCESS_CALLS, customers, deals)
+
+
+def test_processes_on_one_sqlite_database_lose_no_update(tmp_path: Path) -> None:
+    path = str(tmp_path / "crm.sqlite3")
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE commit_log (seq INTEGER PRIMARY KEY AUTOINCREMENT, call TEXT)")
+    db.close()
+    customers, deals = setup(LoggedSqliteUnitOfWork(path, ids=FixedIds()))
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(PROCESSES, mp_context=context) as pool:
+        futures = [pool.submit(sqlite_worker, path, w, customers, deals) for w in range(PROCESSES)]
+        results = [f.result() for f in futures]
+    rejected = [tuple(c) for r, _, _ in results for c in r]
+    refused = [tuple(c) for _, f, _ in results for c in f]
+    errors = [e for _, _, es in results for e in es]
+    assert errors == []
+    with sqlite3.connect(path) as db:
+        logged = [
+            tuple(json.loads(row[0]))
+            for row in db.execute("SELECT call FROM commit_log ORDER BY seq")
+        ]
+    db.close()
+    committed = [c for c in logged if c[0] != "setup"]
+    assert len(committed) + len(rejected) + len(refused) == PROCESSES * PROCESS_CALLS
+    if STRESS:
+        assert rejected, "the stress run produced no conflicts; it proves nothing"
+    STATS["processes"] = (PROCESSES, PROCESS_CALLS, len(committed), len(rejected))
+    assert not set(committed) & set(rejected)
+    final = contents(SqliteUnitOfWork(path))
+    assert replay(committed) == final

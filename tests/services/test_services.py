@@ -1,8 +1,13 @@
+import itertools
+import sqlite3
 from collections.abc import Callable
+from contextlib import closing
+from pathlib import Path
 from typing import Any
 
 import pendulum
 import pytest
+from examples.sqlite_store import SqliteUnitOfWork
 
 from crmcore import (
     Actor,
@@ -22,9 +27,11 @@ from crmcore import (
     services,
 )
 from crmcore.adapters.memory import InMemoryStore, InMemoryUnitOfWork
+from crmcore.adapters.tracking import KINDS
 from crmcore.testing import SequentialIds
 
 T0 = pendulum.datetime(2030, 1, 1, 9, tz="UTC")
+FAULTS_INJECTED: list[tuple[str, str, int]] = []  # (use case, store, k), for docs/quality.md
 
 
 def day(n: float) -> pendulum.DateTime:
@@ -217,23 +224,86 @@ GATED = Pipeline(
 BOSS = Actor("boss", Role.ADMIN)
 
 
-class FailingStore(InMemoryStore):
-    """Fails on the k-th record written (counting from 1), then works again."""
+class Faults:
+    """Counts the records written; the ``fail_at``-th write (from 1) fails."""
 
     def __init__(self) -> None:
-        super().__init__()
         self.fail_at: int | None = None
         self.writes = 0
 
-    def _write(self, key: Any, value: Any) -> None:
+    def write(self) -> None:
         self.writes += 1
         if self.writes == self.fail_at:
             raise OSError("disk full")
+
+
+class FailingStore(InMemoryStore):
+    """An in-memory store whose k-th record write fails."""
+
+    def __init__(self, faults: Faults) -> None:
+        super().__init__()
+        self.faults = faults
+
+    def _write(self, key: Any, value: Any) -> None:
+        self.faults.write()
         super()._write(key, value)
 
 
-def _prepared(store: FailingStore) -> dict[str, str]:
-    uow = InMemoryUnitOfWork(store, ids=SequentialIds())
+class FailingConnection:
+    """A sqlite3 connection whose k-th INSERT, UPDATE or DELETE fails."""
+
+    def __init__(self, connection: sqlite3.Connection, faults: Faults) -> None:
+        self.connection = connection
+        self.faults = faults
+
+    def execute(self, sql: str, parameters: Any = ()) -> sqlite3.Cursor:
+        if sql.startswith(("INSERT", "UPDATE", "DELETE")):
+            self.faults.write()
+        return self.connection.execute(sql, parameters)
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+class FailingSqliteUnitOfWork(SqliteUnitOfWork):
+    def __init__(self, path: Path, faults: Faults, ids: SequentialIds) -> None:
+        super().__init__(path, ids=ids)
+        self.faults = faults
+
+    def begin(self) -> None:
+        super().begin()
+        self._connection = FailingConnection(self._db, self.faults)  # type: ignore[assignment]
+
+
+class Backend:
+    """One store to break: a fresh in-memory store, or a fresh SQLite database file."""
+
+    def __init__(self, kind: str, folder: Path) -> None:
+        self.faults = Faults()
+        self.kind = kind
+        self.store = FailingStore(self.faults)
+        self.path = folder / f"crm-{next(_FILES)}.sqlite3"
+
+    def unit_of_work(self, ids: SequentialIds) -> Any:
+        if self.kind == "memory":
+            return InMemoryUnitOfWork(self.store, ids=ids)
+        return FailingSqliteUnitOfWork(self.path, self.faults, ids)
+
+    def snapshot(self) -> object:
+        if self.kind == "memory":
+            return self.store.snapshot()
+        with closing(sqlite3.connect(self.path)) as db:
+            return {
+                kind: db.execute(f"SELECT id, version, body FROM {kind} ORDER BY id").fetchall()
+                for kind in KINDS
+            }
+
+
+_FILES = itertools.count()
+
+
+def _prepared(backend: Backend) -> dict[str, str]:
+    uow = backend.unit_of_work(SequentialIds())
     c = services.register_prospect(uow, name="A", at=T0)
     lost = services.register_prospect(uow, name="B", at=T0)
     prospect = services.register_prospect(uow, name="C", at=T0)
@@ -269,6 +339,17 @@ def _prepared(store: FailingStore) -> dict[str, str]:
         subject="s",
         at=T0,
     )
+    done = services.file_complaint(
+        uow,
+        customer_id=c,
+        channel="web",
+        level="low",
+        complainant_type="victim",
+        subject="s",
+        at=T0,
+    )
+    for step in ("calmed", "clarified", "solution proposed", "action taken"):
+        services.advance_complaint(uow, done, step=step, at=T0)
     gated = [
         services.open_opportunity(
             uow, customer_id=c, title="t", amount=Money.of("10", "EUR"), at=T0, pipeline=GATED
@@ -292,6 +373,7 @@ def _prepared(store: FailingStore) -> dict[str, str]:
         "k2": k2,
         "svc": svc,
         "cmp": cmp,
+        "done": done,
     }
 
 
@@ -364,6 +446,10 @@ USE_CASES: list[tuple[str, Callable[[InMemoryUnitOfWork, dict[str, str]], object
             u, i["cmp"], amount=Money.of("1", "EUR"), at=day(1)
         ),
     ),
+    (
+        "close_complaint",
+        lambda u, i: services.close_complaint(u, i["done"], satisfaction=4, at=day(1)),
+    ),
     ("lose_customer", lambda u, i: services.lose_customer(u, i["p"], reason="r", at=day(1))),
     ("win_back_customer", lambda u, i: services.win_back_customer(u, i["lost"], at=day(1))),
     ("reopen_opportunity", lambda u, i: services.reopen_opportunity(u, i["o_lost"], at=day(1))),
@@ -380,22 +466,32 @@ USE_CASES: list[tuple[str, Callable[[InMemoryUnitOfWork, dict[str, str]], object
 ]
 
 
+def test_every_use_case_that_writes_is_fault_tested() -> None:
+    writers = {name for name in services.__all__ if not name.startswith("list_")}
+    assert {name for name, _ in USE_CASES} == writers
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
 @pytest.mark.parametrize(("name", "call"), USE_CASES, ids=[n for n, _ in USE_CASES])
 def test_a_failing_write_at_any_point_leaves_the_store_unchanged(
-    name: str, call: Callable[[InMemoryUnitOfWork, dict[str, str]], object]
+    name: str,
+    call: Callable[[InMemoryUnitOfWork, dict[str, str]], object],
+    kind: str,
+    tmp_path: Path,
 ) -> None:
     # How many writes does the use case make when nothing fails?
-    clean = FailingStore()
+    clean = Backend(kind, tmp_path)
     ids = _prepared(clean)
-    before = clean.writes
-    call(InMemoryUnitOfWork(clean, ids=SequentialIds(100)), ids)
-    total = clean.writes - before
+    before = clean.faults.writes
+    call(clean.unit_of_work(SequentialIds(100)), ids)
+    total = clean.faults.writes - before
     assert total > 0
     for k in range(1, total + 1):
-        store = FailingStore()
-        ids = _prepared(store)
-        snapshot = store.snapshot()
-        store.fail_at = store.writes + k
+        backend = Backend(kind, tmp_path)
+        ids = _prepared(backend)
+        snapshot = backend.snapshot()
+        backend.faults.fail_at = backend.faults.writes + k
         with pytest.raises(OSError, match="disk full"):
-            call(InMemoryUnitOfWork(store, ids=SequentialIds(100)), ids)
-        assert store.snapshot() == snapshot, (name, k)
+            call(backend.unit_of_work(SequentialIds(100)), ids)
+        assert backend.snapshot() == snapshot, (name, kind, k)
+        FAULTS_INJECTED.append((name, kind, k))

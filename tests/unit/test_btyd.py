@@ -417,3 +417,14 @@ def test_the_pole_at_a_plus_b_equal_one_is_taken_as_its_limit() -> None:
             rel_tol=1e-6,
         )
     assert at_pole.expected_purchases(3.0, 0, 0, 2.0) > 0
+
+
+def test_purchase_probabilities_survive_extreme_spans() -> None:
+    # t / (alpha + t) underflowed to 0 for a subnormal t, and log(0) raised.
+    model = BetaGeo(r=1, alpha=2, a=2, b=1)
+    tiny = model.probability_of_purchases(0, 5e-324)
+    assert tiny == 1.0
+    assert model.probability_of_purchases(1, 5e-324) == 0.0
+    huge = [model.probability_of_purchases(n, 1e300) for n in range(3)]
+    assert huge[0] < 1e-299
+    assert huge[1] == pytest.approx(2 / 3)

@@ -182,3 +182,19 @@ def test_cash_flows_are_checked() -> None:
         CashFlow("2020-01-01", Money.of("1", "EUR"), Money.of("1", "EUR"))
     assert caught.value.field == "on"
     assert _flow(D(2020, 1, 1), "10", "4").net == Money.of("6", "EUR")
+
+
+def test_horizons_whose_exact_terms_would_be_huge_are_refused_up_front() -> None:
+    many_digits = Decimal("0." + "7" * 99)
+    with pytest.raises(ValidationError, match="periods: is too many") as caught:
+        lifetime_value(
+            margin=Money.of("1", "EUR"),
+            retention=many_digits,
+            discount_rate=Decimal("0." + "1" * 99),
+            periods=10_000,
+        )
+    assert "at most 606 periods" in str(caught.value)
+    result = lifetime_value(
+        margin=Money.of("1", "EUR"), retention="0.8", discount_rate="0.1", periods=10_000
+    )
+    assert len(result.terms) == 10_000

@@ -17,7 +17,7 @@ from typing import Any
 
 import cattrs
 import pendulum
-from cattrs.errors import ForbiddenExtraKeysError
+from cattrs.errors import ForbiddenExtraKeysError, StructureHandlerNotFoundError
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from crmcore.domain.events import Aggregate
@@ -91,7 +91,13 @@ def _fraction(value: object, _: object) -> Fraction:
 
 
 class CrmConverter(cattrs.Converter):
-    """A cattrs converter whose ``structure`` raises only `CrmError`s on bad data."""
+    """A cattrs converter whose ``structure`` raises only `CrmError`s on bad data.
+
+    Build one with `make_converter`, which registers crmcore's types.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(forbid_extra_keys=True, detailed_validation=False)
 
     def structure(self, obj: Any, cl: Any) -> Any:
         """Rebuild a ``cl`` from primitives, validating it.
@@ -115,7 +121,11 @@ class CrmConverter(cattrs.Converter):
             raise ValidationError(
                 name, f"misses the key {error.args[0]!r}", allowed="every field"
             ) from None
-        except (TypeError, ValueError, AttributeError, IndexError):
+        except StructureHandlerNotFoundError:
+            raise ValidationError(
+                "cl", f"{name} cannot be structured", allowed="a crmcore value type"
+            ) from None
+        except (TypeError, ValueError, AttributeError, IndexError, ArithmeticError):
             raise ValidationError(
                 name,
                 "is malformed",
@@ -130,7 +140,7 @@ def make_converter() -> CrmConverter:
         A `CrmConverter` (a `cattrs.Converter`): ``unstructure(value)`` gives
         JSON-safe primitives; ``structure(data, Type)`` rebuilds and validates.
     """
-    converter = CrmConverter(forbid_extra_keys=True, detailed_validation=False)
+    converter = CrmConverter()
     converter.register_unstructure_hook(pendulum.DateTime, lambda d: d.isoformat())
     converter.register_structure_hook(pendulum.DateTime, _instant)
     converter.register_unstructure_hook(pendulum.Date, lambda d: d.isoformat())

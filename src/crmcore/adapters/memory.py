@@ -10,7 +10,16 @@ import threading
 from collections.abc import Mapping
 
 from crmcore.adapters.ids import UuidIds
-from crmcore.adapters.tracking import KINDS, Key, TrackingUnitOfWork, Versioned, check_versions
+from crmcore.adapters.tracking import (
+    KINDS,
+    Key,
+    TrackingUnitOfWork,
+    Versioned,
+    check_batch,
+    check_kind,
+    check_versions,
+)
+from crmcore.errors import ValidationError
 from crmcore.ports import IdGenerator
 
 Snapshot = dict[str, dict[str, Versioned]]
@@ -28,13 +37,19 @@ class InMemoryStore:
 
     def fetch(self, kind: str, record_id: str) -> Versioned | None:
         """The stored (version, aggregate), or ``None``."""
+        table = self._data[check_kind(kind)]
+        if not isinstance(record_id, str):
+            raise ValidationError(
+                "record_id", f"must be a string, not {type(record_id).__name__}", allowed="an id"
+            )
         with self._lock:
-            return self._data[kind].get(record_id)
+            return table.get(record_id)
 
     def fetch_all(self, kind: str) -> list[Versioned]:
         """Every stored (version, aggregate) of ``kind``."""
+        table = self._data[check_kind(kind)]
         with self._lock:
-            return list(self._data[kind].values())
+            return list(table.values())
 
     def apply(
         self, expected: Mapping[Key, int | None], writes: Mapping[Key, Versioned | None]
@@ -44,6 +59,7 @@ class InMemoryStore:
         If a write fails part-way, the writes already made are undone before
         the error propagates, so the store is never left half-written.
         """
+        expected, writes = check_batch(expected, writes)
         with self._lock:
             check_versions(expected, lambda key: self._version(key))
             undo: list[tuple[Key, Versioned | None]] = []
@@ -89,6 +105,12 @@ class InMemoryUnitOfWork(TrackingUnitOfWork):
         self, store: InMemoryStore | None = None, *, ids: IdGenerator | None = None
     ) -> None:
         super().__init__(ids if ids is not None else UuidIds())
+        if store is not None and not isinstance(store, InMemoryStore):
+            raise ValidationError(
+                "store",
+                f"must be an InMemoryStore, not {type(store).__name__}",
+                allowed="an InMemoryStore or None",
+            )
         self.store = store if store is not None else InMemoryStore()
 
     def fetch(self, kind: str, record_id: str) -> Versioned | None:

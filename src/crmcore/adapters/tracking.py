@@ -199,6 +199,10 @@ class TrackingUnitOfWork(abc.ABC):
     """
 
     def __init__(self, ids: IdGenerator) -> None:
+        if not callable(getattr(ids, "new_id", None)):
+            raise ValidationError(
+                "ids", f"has no new_id() method ({type(ids).__name__})", allowed="an IdGenerator"
+            )
         self.ids = ids
         self.customers = TrackingCustomerRepository(self, KINDS["customers"])
         self.opportunities = TrackingOpportunityRepository(self, KINDS["opportunities"])
@@ -325,6 +329,51 @@ class TrackingUnitOfWork(abc.ABC):
         """The events of committed changes, in commit order; drains them."""
         events, self._committed = self._committed, []
         return events
+
+
+def check_kind(kind: object) -> str:
+    """``kind`` if it is one of `KINDS`, else `ValidationError`."""
+    if not isinstance(kind, str) or kind not in KINDS:
+        raise ValidationError("kind", "is not a kind of record", allowed=", ".join(KINDS))
+    return kind
+
+
+def check_batch(
+    expected: object, writes: object
+) -> tuple[Mapping[Key, int | None], Mapping[Key, Versioned | None]]:
+    """Check the arguments of ``apply``: mappings keyed by (kind, record id).
+
+    Raises:
+        ValidationError: not mappings, or a key or value of the wrong shape.
+    """
+    for field, batch in (("expected", expected), ("writes", writes)):
+        if not isinstance(batch, Mapping):
+            raise ValidationError(
+                field,
+                f"must be a mapping, not {type(batch).__name__}",
+                allowed="(kind, id) → value",
+            )
+        for key, value in batch.items():
+            if not (isinstance(key, tuple) and len(key) == 2 and isinstance(key[1], str)):
+                raise ValidationError(
+                    field, "has a key that is not (kind, id)", allowed="(kind, id)"
+                )
+            check_kind(key[0])
+            ok = (
+                value is None or type(value) is int
+                if field == "expected"
+                else value is None
+                or (isinstance(value, tuple) and len(value) == 2 and type(value[0]) is int)
+            )
+            if not ok:
+                raise ValidationError(
+                    field,
+                    "has a value of the wrong shape",
+                    allowed="a version or None"
+                    if field == "expected"
+                    else "(version, record) or None",
+                )
+    return expected, writes  # type: ignore[return-value]
 
 
 def check_versions(expected: Mapping[Key, int | None], stored: Callable[[Key], int | None]) -> None:

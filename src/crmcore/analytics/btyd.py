@@ -36,6 +36,7 @@ import pendulum
 
 from crmcore.analytics._results import MappingResult
 from crmcore.analytics.transactions import Transaction
+from crmcore.domain.fields import items_of
 from crmcore.domain.money import Money
 from crmcore.domain.numbers import to_fraction
 from crmcore.domain.times import to_date
@@ -116,7 +117,7 @@ class RfmSummaries(MappingResult[str, RfmSummary]):
 
 
 def _check_unit(unit: object) -> str:
-    if unit not in UNITS:
+    if not isinstance(unit, str) or unit not in UNITS:
         raise ValidationError("unit", "is not a known unit", allowed="'day', 'week' or 'month'")
     return str(unit)
 
@@ -136,9 +137,9 @@ def rfm_summary(
     end = to_date(observation_end, "observation_end")
     chosen = _check_unit(unit)
     per_unit = UNITS[chosen]
-    days: dict[str, dict[pendulum.Date, Decimal]] = {}
+    days: dict[str, dict[pendulum.Date, Fraction]] = {}
     currency: str | None = None
-    for transaction in transactions:
+    for transaction in items_of(transactions, "transactions", "Transaction values"):
         if not isinstance(transaction, Transaction):
             raise ValidationError(
                 "transactions", "must contain only Transaction", allowed="Transaction values"
@@ -152,14 +153,14 @@ def rfm_summary(
         if day > end:
             continue
         spent = days.setdefault(transaction.customer_id, {})
-        spent[day] = spent.get(day, Decimal(0)) + amount.amount
+        spent[day] = spent.get(day, Fraction(0)) + Fraction(amount.amount)  # exact
     summaries: dict[str, RfmSummary] = {}
     for customer_id in sorted(days):
         spent = days[customer_id]
         ordered = sorted(spent)
         first, last = ordered[0], ordered[-1]
         repeats = [spent[d] for d in ordered[1:]]
-        mean = Fraction(sum(repeats, Decimal(0))) / len(repeats) if repeats else Fraction(0)
+        mean = sum(repeats, Fraction(0)) / len(repeats) if repeats else Fraction(0)
         assert currency is not None
         summaries[customer_id] = RfmSummary(
             customer_id=customer_id,
@@ -177,12 +178,20 @@ def rfm_summary(
 # Numbers --------------------------------------------------------------------------------
 
 
+def _float(value: int | float | Decimal | Fraction) -> float:
+    """The float nearest ``value``; NaN for what has none (too large, a signalling NaN)."""
+    try:
+        return float(value)
+    except (OverflowError, ValueError):
+        return math.nan
+
+
 def _parameter(value: object, field: str) -> float:
     if type(value) is bool or not isinstance(value, int | float | Decimal | Fraction):
         raise ValidationError(
             field, f"must be a number, not {type(value).__name__}", allowed="a positive float"
         )
-    number = float(value)
+    number = _float(value)
     if not math.isfinite(number) or number <= 0:
         raise ValidationError(field, "must be finite and positive", allowed="a positive float")
     return number
@@ -193,7 +202,7 @@ def _time(value: object, field: str) -> float:
         raise ValidationError(
             field, f"must be a number, not {type(value).__name__}", allowed="a time of 0 or more"
         )
-    number = float(value)
+    number = _float(value)
     if not math.isfinite(number) or number < 0:
         raise ValidationError(field, "must be finite and 0 or more", allowed="a time of 0 or more")
     return number
@@ -330,12 +339,15 @@ class BetaGeo:
         if span == 0:
             return 1.0 if count == 0 else 0.0
         r, alpha, a, b = self.r, self.alpha, self.a, self.b
-        log_p = math.log(alpha / (alpha + span))
-        log_q = math.log(span / (alpha + span))
+        # log(alpha / (alpha + t)) and log(t / (alpha + t)), without the ratio
+        # underflowing to 0 for a tiny t or a tiny alpha.
+        log_p = -math.log1p(span / alpha)
+        log_q = -math.log1p(alpha / span)
 
         def nbd(j: int) -> float:
+            purchases = j * log_q if j else 0.0  # 0 * -inf would be nan
             return math.exp(
-                math.lgamma(r + j) - math.lgamma(r) - math.lgamma(j + 1) + r * log_p + j * log_q
+                math.lgamma(r + j) - math.lgamma(r) - math.lgamma(j + 1) + r * log_p + purchases
             )
 
         first = math.exp(_lbeta(a, b + count) - _lbeta(a, b)) * nbd(count)
@@ -593,9 +605,9 @@ class ClvPredictions(MappingResult[str, ClvPrediction]):
 
     def __init__(self, by_id: dict[str, ClvPrediction], *, unit: str, months: int) -> None:
         self._by_id = by_id
-        self.unit = unit
+        self.unit = _check_unit(unit)
         self.months = months
-        self.units_per_month = Fraction(DAYS_PER_MONTH, UNITS[unit])
+        self.units_per_month = Fraction(DAYS_PER_MONTH, UNITS[self.unit])
 
     def _mapped(self) -> Mapping[str, ClvPrediction]:
         return self._by_id

@@ -40,6 +40,24 @@ __all__ = [
 ]
 
 MAX_PERIODS = 10_000
+MAX_TERM_BITS = 200_000
+"""The largest exact term a finite horizon may need, in bits of numerator or
+denominator: ``periods`` times the size of r/(1+d). Ordinary rates (0.8 and
+0.1: 4 bits) allow all 10,000 periods; rates with many digits allow fewer."""
+
+
+def _check_work(periods: int, q: Fraction) -> None:
+    """Refuse up front a horizon whose exact terms would take unbounded time."""
+    bits = max(q.numerator.bit_length(), q.denominator.bit_length(), 1)
+    if periods * bits > MAX_TERM_BITS:
+        raise ValidationError(
+            "periods",
+            "is too many for rates with this many digits (each term is computed exactly)",
+            allowed=f"at most {MAX_TERM_BITS // bits} periods with these rates, "
+            "or rates with fewer digits",
+        )
+
+
 _TIMINGS = ("end", "start")
 
 
@@ -127,6 +145,8 @@ def lifetime_value(
         raise CurrencyMismatchError(m.currency, cost.currency, operation="subtract")
     amount = Fraction(m.amount)
     q = r / (1 + d)
+    if periods is not None:
+        _check_work(periods, q)
     terms: tuple[Money, ...] = ()
     if periods is None:
         if r == 1 + d:

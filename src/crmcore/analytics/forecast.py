@@ -18,6 +18,7 @@ import attrs
 import pendulum
 
 from crmcore.analytics._results import MappingResult
+from crmcore.domain.fields import tuple_of
 from crmcore.domain.money import Money
 from crmcore.domain.numbers import EXACT
 from crmcore.domain.opportunities import Opportunity
@@ -289,9 +290,9 @@ def win_rate(
             _add(lost_value, opportunity.amount)
     by_value: dict[str, Fraction | None] = {}
     for currency in won_value.keys() | lost_value.keys():
-        w = won_value.get(currency, Money.zero(currency)).amount
-        total = w + lost_value.get(currency, Money.zero(currency)).amount
-        by_value[currency] = None if total == 0 else Fraction(w) / Fraction(total)
+        w = Fraction(won_value.get(currency, Money.zero(currency)).amount)
+        total = w + Fraction(lost_value.get(currency, Money.zero(currency)).amount)
+        by_value[currency] = None if total == 0 else w / total
     return WinRate(
         won=won,
         lost=lost,
@@ -391,6 +392,7 @@ class DurationStats:
     @classmethod
     def of(cls, durations: list[_dt.timedelta]) -> "DurationStats":
         """Summarise ``durations`` (exact to the microsecond)."""
+        durations = list(tuple_of(_dt.timedelta, durations, "durations"))
         if not durations:
             return cls(count=0, total=_dt.timedelta(), mean=None, median=None)
         micros = sorted(d // _dt.timedelta(microseconds=1) for d in durations)

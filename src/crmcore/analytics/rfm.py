@@ -32,7 +32,12 @@ __all__ = ["DEFAULT_SEGMENT_MAP", "RfmResult", "RfmScore", "SegmentMap", "rfm"]
 def _cells(value: object) -> Mapping[str, frozenset[tuple[int, int]]]:
     if not isinstance(value, Mapping) or not value:
         raise ValidationError("cells", "must map segment names to (R, F) cells", allowed="a dict")
-    return MappingProxyType({str(k): frozenset(v) for k, v in value.items()})
+    try:
+        return MappingProxyType({str(k): frozenset(v) for k, v in value.items()})
+    except TypeError:
+        raise ValidationError(
+            "cells", "must map segment names to sets of (R, F) cells", allowed="a dict"
+        ) from None
 
 
 @attrs.frozen

@@ -20,7 +20,8 @@ from typing import Any, Literal, TypeVar
 import attrs
 
 from crmcore.analytics._results import MappingResult
-from crmcore.domain.customers import CustomerType, Industry, Occupation
+from crmcore.domain.customers import Customer, CustomerType, Industry, Occupation
+from crmcore.domain.fields import items_of
 from crmcore.domain.money import Money
 from crmcore.domain.numbers import EXACT, percent, round_fraction, to_fraction
 from crmcore.domain.times import to_date
@@ -291,9 +292,7 @@ def abc_classes(
         CurrencyMismatchError: Money in several currencies.
     """
     if boundary not in ("covering", "inclusive"):
-        raise ValidationError(
-            "boundary", f"{boundary!r} is not a rule", allowed="'covering' or 'inclusive'"
-        )
+        raise ValidationError("boundary", "is not a rule", allowed="'covering' or 'inclusive'")
     cuts = _thresholds(thresholds)
     amounts = _amounts(values)
     total = sum(amounts.units.values())
@@ -414,6 +413,16 @@ def gini(values: Mapping[K, Value]) -> Fraction | None:
 Key = str | Callable[[Any], Any]
 
 
+def _check_key(value: object) -> Key:
+    if isinstance(value, str) or callable(value):
+        return value
+    raise ValidationError(
+        "key",
+        f"must be a name or a function, not {type(value).__name__}",
+        allowed="an attribute or mapping key name, or a function of the record",
+    )
+
+
 def _read(record: object, key: Key) -> Any:
     if callable(key):
         return key(record)
@@ -478,7 +487,7 @@ class Bands:
         labels: n + 1 labels; default "below e1", "e1-e2", ..., "en and above".
     """
 
-    key: Key = attrs.field(eq=False)
+    key: Key = attrs.field(eq=False, validator=lambda _i, _a, v: _check_key(v))
     edges: tuple[Fraction, ...] = attrs.field(converter=_edges)
     labels: tuple[str, ...] = attrs.field(
         default=None,
@@ -503,7 +512,12 @@ def _allowed(value: object) -> Mapping[Any, str]:
     elif isinstance(value, str | bytes) or not isinstance(value, Iterable):
         raise ValidationError("allowed", "must be values or a mapping to labels", allowed="values")
     else:
-        table = {v: str(v.value) if isinstance(v, enum.Enum) else str(v) for v in value}
+        try:
+            table = {v: str(v.value) if isinstance(v, enum.Enum) else str(v) for v in value}
+        except TypeError:
+            raise ValidationError(
+                "allowed", "must contain only hashable values", allowed="values"
+            ) from None
     if not table:
         raise ValidationError("allowed", "must not be empty", allowed="at least one value")
     return MappingProxyType(table)
@@ -519,7 +533,7 @@ class Categories:
             are labelled by their value.
     """
 
-    key: Key = attrs.field(eq=False)
+    key: Key = attrs.field(eq=False, validator=lambda _i, _a, v: _check_key(v))
     allowed: Mapping[Any, str] = attrs.field(converter=_allowed)
 
     def label(self, record_id: str, record: object) -> str:
@@ -535,11 +549,20 @@ class Categories:
             ) from None
 
 
+def _check_parts(value: object) -> tuple[Any, ...]:
+    parts = items_of(value, "parts", "Bands, Categories or Combined")
+    if not parts or not all(isinstance(s, Bands | Categories | Combined) for s in parts):
+        raise ValidationError(
+            "parts", "must be Bands, Categories or Combined", allowed="one or more"
+        )
+    return parts
+
+
 @attrs.frozen
 class Combined:
     """The cross product of several segmenters: a label is a tuple of labels."""
 
-    parts: tuple[Any, ...]
+    parts: tuple[Any, ...] = attrs.field(converter=_check_parts)
 
     def label(self, record_id: str, record: object) -> tuple[str, ...]:
         """The combined label of one record."""
@@ -552,7 +575,7 @@ def combine(*segmenters: Bands | Categories | Combined) -> Combined:
         raise ValidationError(
             "segmenters", "must be Bands, Categories or Combined", allowed="one or more"
         )
-    return Combined(tuple(segmenters))
+    return Combined(segmenters)
 
 
 @attrs.frozen
@@ -597,8 +620,16 @@ def age_bands(*, as_of: _dt.date) -> Bands:
     """The sources' age bands (22 and under, 23-35, 36-55, over 55), in whole
     years from each `Customer`'s profile birth date at ``as_of``."""
     day = to_date(as_of, "as_of")
+
+    def age(customer: object) -> int | None:
+        if not isinstance(customer, Customer):
+            raise ValidationError(
+                "records", "must be Customers for age bands", allowed="Customer values"
+            )
+        return customer.profile.age(on=day)
+
     return Bands(
-        lambda customer: customer.profile.age(on=day),
+        age,
         (23, 36, 56),
         labels=("22 and under", "23-35", "36-55", "over 55"),
     )

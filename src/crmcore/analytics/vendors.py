@@ -16,7 +16,7 @@ from typing import Any, cast
 import attrs
 
 from crmcore.analytics._results import MappingResult
-from crmcore.domain.fields import check_bool, check_text, member
+from crmcore.domain.fields import Choice, check_bool, check_text, member, tuple_of
 from crmcore.domain.numbers import percent
 from crmcore.errors import ValidationError
 
@@ -39,7 +39,7 @@ MAX_REQUIREMENTS = 10_000
 MAX_VENDORS = 10_000
 
 
-class Priority(enum.Enum):
+class Priority(Choice):
     """How much the company needs a requirement."""
 
     HIGH = "high"
@@ -52,7 +52,7 @@ class Priority(enum.Enum):
         return DEFAULT_SCALE.priorities[self]
 
 
-class Ability(enum.Enum):
+class Ability(Choice):
     """How well a vendor's package meets a requirement."""
 
     OUT_OF_THE_BOX = "out of the box"
@@ -251,7 +251,18 @@ class VendorRanking(MappingResult[str, VendorScore]):
         ratings: Mapping[str, Mapping[str, Ability]],
         scale: Scale,
     ) -> None:
-        self.requirements = requirements
+        self.requirements = tuple_of(Requirement, requirements, "requirements")
+        if not isinstance(scale, Scale) or not isinstance(ratings, Mapping):
+            raise ValidationError(
+                "ratings", "must come with a Scale", allowed="use score_vendors() to rank vendors"
+            )
+        for rated in ratings.values():
+            if not isinstance(rated, Mapping) or not all(
+                isinstance(a, Ability) for a in rated.values()
+            ):
+                raise ValidationError(
+                    "ratings", "must map each vendor to Ability ratings", allowed="Ability values"
+                )
         self.ratings = MappingProxyType({v: MappingProxyType(dict(r)) for v, r in ratings.items()})
         self.scale = scale
         self._scores = _score(requirements, self.ratings, scale)

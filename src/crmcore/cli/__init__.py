@@ -132,7 +132,7 @@ def _run(arguments: argparse.Namespace) -> tuple[Report, list[str]]:
 def _fraction(text: str, option: str) -> Fraction:
     value = inputs.finite(text)
     if value is None:
-        raise CliError(f"{option}: expected a number like 0.8, got {text!r}")
+        raise CliError(f"{option}: expected a number like 0.8")
     return Fraction(value)
 
 
@@ -337,7 +337,7 @@ def _rfm(arguments: argparse.Namespace) -> Report:
     assert code is not None
     as_of = inputs.iso_date(arguments.as_of)
     if as_of is None:
-        raise CliError(f"--as-of: expected a date like 2030-01-31, got {arguments.as_of!r}")
+        raise CliError("--as-of: expected a date like 2030-01-31")
     rows = inputs.Rows(arguments.file, [arguments.customer, arguments.date, arguments.amount])
     transactions = []
     for line, row in rows:

@@ -78,19 +78,15 @@ class Rows:
         """A finite number of 0 or more."""
         value = finite(text)
         if value is None:
-            raise CliError(f"{_where(self.path, line, column)}: expected a number, got {text!r}")
+            raise CliError(f"{_where(self.path, line, column)}: expected a number")
         if value < 0:
-            raise CliError(
-                f"{_where(self.path, line, column)}: expected a number of 0 or more, got {text!r}"
-            )
+            raise CliError(f"{_where(self.path, line, column)}: expected a number of 0 or more")
         return value
 
     def date(self, line: int, column: str, text: str) -> pendulum.Date:
         day = iso_date(text)
         if day is None:
-            raise CliError(
-                f"{_where(self.path, line, column)}: expected a date like 2030-01-31, got {text!r}"
-            )
+            raise CliError(f"{_where(self.path, line, column)}: expected a date like 2030-01-31")
         return day
 
     def fail(self, line: int, column: str, problem: str) -> CliError:
@@ -118,7 +114,7 @@ def iso_date(text: str) -> pendulum.Date | None:
 def currency(code: str | None) -> str | None:
     """A currency code given on the command line."""
     if code is not None and code not in MINOR_UNITS:
-        raise CliError(f"--currency: unknown currency {code!r}; expected an ISO 4217 code like USD")
+        raise CliError("--currency: unknown currency; expected an ISO 4217 code like USD")
     return code
 
 

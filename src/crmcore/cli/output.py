@@ -92,7 +92,8 @@ def write(text: str, output: str | None, *, inputs: Sequence[str] = ()) -> None:
 def write_file(output: str, text: str, *, inputs: Sequence[str] = ()) -> None:
     target = Path(output)
     for name in inputs:
-        if Path(name).resolve() == target.resolve():
+        same = target.exists() and Path(name).exists() and os.path.samefile(name, target)
+        if same or Path(name).resolve() == target.resolve():
             raise CliError(f"{output}: refusing to overwrite an input file; choose another name")
     directory = target.parent if str(target.parent) else Path(".")
     if not directory.is_dir():

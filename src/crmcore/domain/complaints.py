@@ -1,7 +1,6 @@
 """After-sales complaints: the sources' six handling steps, levels and compensation."""
 
 import datetime as _dt
-import enum
 from typing import ClassVar, Self
 
 import attrs
@@ -9,7 +8,7 @@ import pendulum
 
 from crmcore.domain.customers import Channel
 from crmcore.domain.events import DomainEvent
-from crmcore.domain.fields import bounded_int, check_text, member, tuple_of
+from crmcore.domain.fields import Choice, bounded_int, check_text, member, tuple_of
 from crmcore.domain.ids import check_id
 from crmcore.domain.money import Money
 from crmcore.domain.ownership import Owned, RecordKind
@@ -20,7 +19,7 @@ MAX_SUBJECT_LENGTH = 500
 MAX_NOTE_LENGTH = 2000
 
 
-class ComplaintLevel(enum.Enum):
+class ComplaintLevel(Choice):
     """Severity levels; each has a default response-time target."""
 
     LOW = "low"
@@ -38,7 +37,7 @@ RESPONSE_TARGETS: dict[ComplaintLevel, _dt.timedelta] = {
 """Default time to the first response (the "calmed" step), per level."""
 
 
-class ComplainantType(enum.Enum):
+class ComplainantType(Choice):
     """The sources' five types of complaining customer, with what each wants."""
 
     QUALITY_WATCHDOG = "quality watchdog"  # tells you what is bad: improve the product
@@ -48,7 +47,7 @@ class ComplainantType(enum.Enum):
     LOYAL_ADVOCATE = "loyal advocate"  # wants to spread their satisfaction
 
 
-class ComplaintStep(enum.Enum):
+class ComplaintStep(Choice):
     """The six handling steps from the sources, in order."""
 
     RECEIVED = "received"

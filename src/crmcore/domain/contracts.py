@@ -360,10 +360,23 @@ def _check_within_calendar(starts: pendulum.Date, months: int) -> None:
         )
 
 
-def add_months(day: pendulum.Date, months: int) -> pendulum.Date:
+MAX_TERMS = 120_000
+"""The most terms a service contract can run (renewals are counted)."""
+
+
+def add_months(day: pendulum.Date, months: int, field: str = "months") -> pendulum.Date:
     """``day`` plus ``months`` calendar months, clamped to the month's end
-    (31 January + 1 month = 28 or 29 February)."""
-    return day.add(months=months)
+    (31 January + 1 month = 28 or 29 February).
+
+    Raises:
+        ValidationError: the result would be outside the years 1 to 9999.
+    """
+    try:
+        return day.add(months=months)
+    except (OverflowError, ValueError):
+        raise ValidationError(
+            field, "takes the date outside the calendar", allowed="dates in the years 1 to 9999"
+        ) from None
 
 
 @attrs.frozen(kw_only=True)
@@ -391,7 +404,7 @@ class ServiceContract(Owned):
     )
     price: Money = attrs.field(validator=lambda _i, _a, v: _positive(v, "price"))
     term: int = attrs.field(
-        default=1, validator=lambda _i, _a, v: bounded_int(v, "term", 1, 120_000)
+        default=1, validator=lambda _i, _a, v: bounded_int(v, "term", 1, MAX_TERMS)
     )
     changed_at: pendulum.DateTime = attrs.field(converter=to_utc)
 
@@ -443,8 +456,9 @@ class ServiceContract(Owned):
         )
 
     def term_end(self, term: int) -> pendulum.Date:
-        """The exclusive end of term ``term`` (1-based)."""
-        return add_months(self.starts, term * self.term_months)
+        """The exclusive end of term ``term`` (1-based; 0 gives ``starts``)."""
+        count = bounded_int(term, "term", 0, MAX_TERMS)
+        return add_months(self.starts, count * self.term_months, "term")
 
     @property
     def ends(self) -> pendulum.Date:

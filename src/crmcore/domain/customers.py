@@ -16,7 +16,7 @@ import attrs
 import pendulum
 
 from crmcore.domain.events import DomainEvent
-from crmcore.domain.fields import check_text, member, optional_member, tuple_of
+from crmcore.domain.fields import Choice, check_text, member, optional_member, tuple_of
 from crmcore.domain.ids import check_id
 from crmcore.domain.ownership import Owned, RecordKind
 from crmcore.domain.times import elapsed, not_before, to_date, to_utc
@@ -27,7 +27,7 @@ MAX_REASON_LENGTH = 500
 MAX_SUBJECT_LENGTH = 500
 
 
-class LifecyclePhase(enum.Enum):
+class LifecyclePhase(Choice):
     """The sources' customer life cycle, plus LOST for churned or disqualified."""
 
     ACQUISITION = "acquisition"
@@ -100,7 +100,7 @@ def _state(phase: LifecyclePhase) -> str:
 # Profile ---------------------------------------------------------------------
 
 
-class Industry(enum.Enum):
+class Industry(Choice):
     """The sources' industry segments."""
 
     GOVERNMENT = "government"
@@ -110,7 +110,7 @@ class Industry(enum.Enum):
     OTHER = "other"
 
 
-class CustomerType(enum.Enum):
+class CustomerType(Choice):
     """The sources' customer types."""
 
     ORDINARY = "ordinary"
@@ -118,7 +118,7 @@ class CustomerType(enum.Enum):
     CORPORATE = "corporate"
 
 
-class Occupation(enum.Enum):
+class Occupation(Choice):
     """The sources' occupation segments."""
 
     OWNER = "owner"
@@ -128,7 +128,7 @@ class Occupation(enum.Enum):
     SALES = "sales"
 
 
-class Channel(enum.Enum):
+class Channel(Choice):
     """Contact channels the sources list (for interactions and complaints)."""
 
     PHONE = "phone"
@@ -141,7 +141,7 @@ class Channel(enum.Enum):
     CALL_CENTRE = "call centre"
 
 
-class Direction(enum.Enum):
+class Direction(Choice):
     """Who started an interaction."""
 
     INBOUND = "in"

@@ -1,7 +1,7 @@
 """Field validators and converters shared by the domain values."""
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import TypeVar
 
 from crmcore.errors import ValidationError
@@ -28,6 +28,19 @@ def check_text(value: object, field: str, *, max_length: int = 100) -> str:
     if value != value.strip():
         raise ValidationError(field, "has leading or trailing whitespace", allowed=allowed)
     return value
+
+
+class Choice(enum.Enum):
+    """An enum whose lookup by an unknown value raises `ValidationError`.
+
+    ``Channel("fax")`` names the enum and lists the accepted values, instead
+    of the bare ``ValueError`` of `enum.Enum`.
+    """
+
+    @classmethod
+    def _missing_(cls, value: object) -> None:
+        allowed = ", ".join(repr(m.value) for m in cls)
+        raise ValidationError(cls.__name__, "is not a known value", allowed=f"one of {allowed}")
 
 
 E = TypeVar("E", bound=enum.Enum)
@@ -66,6 +79,19 @@ def tuple_of(kind: type[T], value: object, field: str) -> tuple[T, ...]:
     if not all(isinstance(item, kind) for item in items):
         raise ValidationError(field, f"must contain only {kind.__name__}", allowed=kind.__name__)
     return items
+
+
+def items_of(value: object, field: str, what: str) -> tuple[object, ...]:
+    """The items of an iterable (not a string, bytes or mapping) as a tuple.
+
+    Raises:
+        ValidationError: ``value`` is not such an iterable.
+    """
+    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
+        raise ValidationError(
+            field, f"must be an iterable of {what}, not {type(value).__name__}", allowed=what
+        )
+    return tuple(value)
 
 
 def bounded_int(value: object, field: str, low: int, high: int) -> int:

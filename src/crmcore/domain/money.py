@@ -31,8 +31,9 @@ def check_currency(value: object, field: str = "currency") -> str:
             field, f"must be a string, not {type(value).__name__}", allowed=CURRENCY_RULE
         )
     if value not in MINOR_UNITS:
-        # Short printable values are safe to echo; anything else might be data.
-        safe = len(value) <= 8 and value.isprintable()
+        # Only what looks like a code (three ASCII letters) is echoed: anything
+        # else might be personal data put in the wrong place.
+        safe = len(value) == 3 and value.isascii() and value.isalpha()
         raise ValidationError(
             field,
             f"{value!r} is not a known currency code" if safe else "is not a known currency code",
@@ -155,6 +156,13 @@ class Money:
         single rounding.
         """
         check_currency(currency)
+        given: object = value
+        if type(given) not in (Fraction, int):
+            raise ValidationError(
+                "value",
+                f"must be a Fraction or int, not {type(value).__name__}",
+                allowed="a Fraction",
+            )
         return cls._make(round_fraction(value, min_exponent=-MAX_FRACTION_DIGITS), currency)
 
     @classmethod
@@ -285,7 +293,13 @@ class Money:
     def from_minor_units(cls, units: int, currency: str) -> Self:
         """``units`` minor units of ``currency``: ``Money.from_minor_units(999, "EUR")`` is 9.99."""
         minor = MINOR_UNITS[check_currency(currency)]
-        return cls._make(Decimal(f"{units}E-{minor}"), currency)
+        if type(units) is not int:
+            raise ValidationError(
+                "units", f"must be an int, not {type(units).__name__}", allowed="an int"
+            )
+        sign, digits, exponent = Decimal(units).as_tuple()
+        assert isinstance(exponent, int)  # an int's exponent is 0
+        return cls._make(Decimal((sign, digits, exponent - minor)), currency)
 
     def allocate(self, ratios: Iterable[int | Decimal]) -> tuple["Money", ...]:
         """Split into parts proportional to ``ratios`` that sum exactly to this amount.

@@ -1,7 +1,6 @@
 """Opportunities: a possible sale moving through the stages of a pipeline."""
 
 import datetime as _dt
-import enum
 import itertools
 from collections.abc import Iterable
 from decimal import Decimal
@@ -12,7 +11,7 @@ import attrs
 import pendulum
 
 from crmcore.domain.events import DomainEvent
-from crmcore.domain.fields import check_text, member
+from crmcore.domain.fields import Choice, check_text, member
 from crmcore.domain.ids import check_id, check_optional_id
 from crmcore.domain.money import Money
 from crmcore.domain.ownership import Owned, RecordKind
@@ -43,7 +42,7 @@ class StageVisit:
     )
 
 
-class ApprovalStatus(enum.Enum):
+class ApprovalStatus(Choice):
     """Where an approval request stands; a rejected request is gone."""
 
     PENDING = "pending"

@@ -7,7 +7,6 @@ access policy (`crmcore.policy`); the domain only keeps the facts.
 """
 
 import datetime as _dt
-import enum
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, ClassVar, Self
 
@@ -15,13 +14,13 @@ import attrs
 import pendulum
 
 from crmcore.domain.events import Aggregate, DomainEvent
-from crmcore.domain.fields import member
+from crmcore.domain.fields import Choice, member
 from crmcore.domain.ids import check_id, check_optional_id
 from crmcore.domain.times import not_before, to_utc
 from crmcore.errors import ValidationError
 
 
-class RecordKind(enum.Enum):
+class RecordKind(Choice):
     """The kinds of record that have an owner and a team."""
 
     CUSTOMER = "customer"
@@ -31,7 +30,7 @@ class RecordKind(enum.Enum):
     COMPLAINT = "complaint"
 
 
-class Role(enum.Enum):
+class Role(Choice):
     """What a user does in the organisation (the sources' CRM user groups)."""
 
     SALES_REP = "sales_rep"
@@ -69,7 +68,7 @@ class Actor:
 
     def in_team(self, team: str | None) -> bool:
         """Whether the actor is in ``team`` (never for ``None``)."""
-        return team is not None and team in self.teams
+        return isinstance(team, str) and team in self.teams
 
 
 @attrs.frozen(kw_only=True)

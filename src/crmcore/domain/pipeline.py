@@ -1,7 +1,6 @@
 """Sales stages and pipelines, with the sources' default and two presets."""
 
 import decimal
-import enum
 import itertools
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
@@ -10,12 +9,12 @@ from typing import Any
 
 import attrs
 
-from crmcore.domain.fields import check_bool, check_text, member
+from crmcore.domain.fields import Choice, check_bool, check_text, member
 from crmcore.domain.numbers import parse_decimal
 from crmcore.errors import ValidationError
 
 
-class StageKind(enum.Enum):
+class StageKind(Choice):
     """Whether a stage is still open, or ends the opportunity as won or lost."""
 
     OPEN = "open"
@@ -23,7 +22,7 @@ class StageKind(enum.Enum):
     LOST = "lost"
 
 
-class ForecastCategory(enum.Enum):
+class ForecastCategory(Choice):
     """Forecast categories, as in Salesforce and HubSpot forecasting."""
 
     PIPELINE = "pipeline"

@@ -1,0 +1,252 @@
+# mypy: disable-error-code="arg-type"
+"""Every refusal names what was wrong: the field of a `ValidationError`, the
+command of an `InvalidTransitionError`, the operation of a currency mismatch.
+
+Users (and the command line) show these names; mutation testing found them
+unchecked, so each one is pinned here.
+"""
+
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+import pendulum
+import pytest
+
+from crmcore import (
+    DEFAULT_PIPELINE,
+    Complaint,
+    Contract,
+    CurrencyMismatchError,
+    Customer,
+    InvalidTransitionError,
+    Money,
+    Opportunity,
+    Profile,
+    ServiceContract,
+    ValidationError,
+    lifecycle_mermaid,
+)
+
+T0 = pendulum.datetime(2030, 1, 1, 9, tz="UTC")
+MAY = pendulum.Date(2030, 5, 1)
+EUR = Money.of("10", "EUR")
+
+
+def customer() -> Customer:
+    return Customer.prospect(customer_id="cust-1", name="N", at=T0)
+
+
+def opportunity() -> Opportunity:
+    return Opportunity.open(
+        opportunity_id="opp-1", customer_id="cust-1", title="t", amount=EUR, at=T0
+    )
+
+
+def contract() -> Contract:
+    return Contract.sign(
+        contract_id="ctr-1", customer_id="cust-1", opportunity_id="opp-1", amount=EUR, at=T0
+    )
+
+
+def service() -> ServiceContract:
+    return ServiceContract.start(
+        contract_id="svc-1",
+        customer_id="cust-1",
+        starts=pendulum.Date(2030, 1, 31),
+        term_months=1,
+        auto_renew=True,
+        notice_days=10,
+        price=EUR,
+        at=T0,
+    )
+
+
+def complaint() -> Complaint:
+    return Complaint.receive(
+        complaint_id="cmp-1",
+        customer_id="cust-1",
+        channel="web",
+        level="low",
+        complainant_type="victim",
+        subject="s",
+        at=T0,
+    )
+
+
+def _ready_to_close() -> Complaint:
+    c = complaint()
+    for step in ("calmed", "clarified", "solution proposed", "action taken"):
+        c = c.advance(step, at=T0)
+    return c
+
+
+def closed_complaint() -> Complaint:
+    return _ready_to_close().close(at=T0, satisfaction=5)
+
+
+LATER = T0.add(days=1)
+BEFORE = T0.subtract(days=1)
+
+FIELDS: list[tuple[str, Callable[[], Any], str]] = [
+    ("money times NaN", lambda: EUR * Decimal("NaN"), "factor"),
+    ("money divided by NaN", lambda: EUR / Decimal("NaN"), "divisor"),
+    ("money divided by zero", lambda: EUR / 0, "divisor"),
+    ("churn risk as of", lambda: customer().churn_risk(as_of="x"), "as_of"),
+    ("quiet days 0", lambda: customer().churn_risk(as_of=LATER, quiet_days=0), "quiet_days"),
+    ("quiet days big", lambda: customer().churn_risk(as_of=LATER, quiet_days=36501), "quiet_days"),
+    ("time in phase as of", lambda: customer().time_in_phase("acquisition", as_of="x"), "as_of"),
+    ("time in phase phase", lambda: customer().time_in_phase("nope", as_of=LATER), "phase"),
+    ("phase at", lambda: customer().phase_at("x"), "when"),
+    ("profile age on", lambda: Profile(birth_date=pendulum.Date(1990, 1, 1)).age(on="x"), "on"),
+    ("contract id", lambda: customer().enter_contract(at=LATER, contract_id=""), "contract_id"),
+    ("interaction before the last change", lambda: customer().lose(at=BEFORE, reason="r"), "at"),
+    ("stage at", lambda: opportunity().stage_at("x"), "when"),
+    ("time in stages", lambda: opportunity().time_in_stages(as_of="x"), "as_of"),
+    ("close date", lambda: opportunity().change_expected_close("x", at=LATER), "expected_close"),
+    ("contract pay amount", lambda: contract().pay("x", at=LATER), "amount"),
+    ("service covers on", lambda: service().covers("x"), "on"),
+    ("service renewal due on", lambda: service().renewal_due("x"), "on"),
+    ("complaint step at", lambda: complaint().step_at("x"), "step"),
+    ("satisfaction", lambda: _ready_to_close().close(at=T0, satisfaction=6), "satisfaction"),
+    ("channel", lambda: customer().log_interaction(_interaction(channel="x")), "channel"),
+    ("direction", lambda: customer().log_interaction(_interaction(direction="x")), "direction"),
+]  # fmt: skip
+
+
+def _interaction(**changes: str) -> Any:
+    from crmcore import Interaction
+
+    fields = {"channel": "phone", "direction": "in", "at": LATER, "subject": "s", **changes}
+    return Interaction(**fields)
+
+
+@pytest.mark.parametrize(("case", "call", "field"), FIELDS, ids=[c for c, _, _ in FIELDS])
+def test_a_validation_error_names_its_field(case: str, call: Callable[[], Any], field: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        call()
+    assert caught.value.field == field
+    assert str(caught.value).startswith(f"{field}: ")
+
+
+def _won() -> Opportunity:
+    return opportunity().win(at=LATER)
+
+
+COMMANDS: list[tuple[Callable[[], Any], str]] = [
+    (lambda: _won().move_to("Proposal", at=LATER), "move_to"),
+    (lambda: _won().lose(at=LATER, reason="r"), "lose"),
+    (lambda: _won().win(at=LATER), "win"),
+    (lambda: _won().reopen(at=LATER), "reopen"),
+    (lambda: opportunity().reopen(at=LATER), "reopen"),
+    (lambda: _won().change_amount(EUR, at=LATER), "change_amount"),
+    (lambda: _won().change_expected_close(MAY, at=T0), "change_expected_close"),
+    (lambda: _won().override_probability("0.5", at=LATER), "override_probability"),
+    (lambda: _won().request_approval("Proposal", at=LATER, by="u1"), "request_approval"),
+    (lambda: contract().cancel(at=LATER, reason="r").pay(EUR, at=LATER), "pay"),
+    (lambda: contract().cancel(at=LATER, reason="r").deliver(at=LATER), "deliver"),
+    (lambda: contract().cancel(at=LATER, reason="r").cancel(at=LATER, reason="r"), "cancel"),
+    (lambda: closed_complaint().advance("calmed", at=LATER), "advance"),
+    (lambda: closed_complaint().compensate(EUR, at=LATER), "compensate"),
+    (lambda: closed_complaint().close(at=LATER, satisfaction=3), "close"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("call", "command"), COMMANDS, ids=[c for _, c in COMMANDS])
+def test_a_refused_command_names_itself(call: Callable[[], Any], command: str) -> None:
+    with pytest.raises(InvalidTransitionError) as caught:
+        call()
+    assert caught.value.requested == command
+    assert command in str(caught.value) or command.replace("_", " ") in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("operation", "call"),
+    [
+        ("add", lambda a, b: a + b),
+        ("subtract", lambda a, b: a - b),
+        ("compare", lambda a, b: a < b),
+        ("compare", lambda a, b: a <= b),
+        ("compare", lambda a, b: a > b),
+        ("compare", lambda a, b: a >= b),
+    ],
+)
+def test_a_currency_mismatch_names_the_operation(
+    operation: str, call: Callable[[Money, Money], Any]
+) -> None:
+    with pytest.raises(CurrencyMismatchError) as caught:
+        call(EUR, Money.of("1", "USD"))
+    assert (caught.value.operation, caught.value.left, caught.value.right) == (
+        operation,
+        "EUR",
+        "USD",
+    )
+
+
+def test_comparisons_are_strict_where_they_should_be() -> None:
+    one, two = Money.of("1", "EUR"), Money.of("2", "EUR")
+    assert (one < two, one < one, two < one) == (True, False, False)
+    assert (one <= two, one <= one, two <= one) == (True, True, False)
+    assert (two > one, one > one, one > two) == (True, False, False)
+    assert (two >= one, one >= one, one >= two) == (True, True, False)
+    with pytest.raises(TypeError):
+        _ = one < 1
+
+
+def test_division_keeps_the_currency_and_rounds_once() -> None:
+    assert Money.of("10", "EUR") / 4 == Money.of("2.5", "EUR")
+    assert Money.of("10", "EUR") / Decimal("0.5") == Money.of("20", "EUR")
+    assert Money.of("-9", "JPY") / 3 == Money.of("-3", "JPY")
+    assert (Money.of("1", "USD") / 3).currency == "USD"
+
+
+def test_customer_refusals_name_the_command() -> None:
+    with pytest.raises(InvalidTransitionError, match="by win_back;") as caught:
+        customer().win_back(at=LATER)
+    assert (caught.value.current, caught.value.requested) == ("ACQUISITION", "ACQUISITION")
+    lost = customer().lose(at=T0, reason="r")
+    with pytest.raises(InvalidTransitionError, match=r"by enter_contract \(win the customer back"):
+        lost.check_can_sign()
+    assert lost.win_back(at=LATER).phase_history[-1].reason == "win-back"
+
+
+LIFECYCLE = """stateDiagram-v2
+    [*] --> acquisition : prospect
+    acquisition --> contract : enter_contract
+    contract --> contract : enter_contract
+    contract --> after_sales : end_contract
+    contract --> acquisition : end_contract
+    after_sales --> contract : enter_contract
+    acquisition --> lost : lose
+    after_sales --> lost : lose
+    lost --> acquisition : win_back
+"""
+
+PIPELINE = """stateDiagram-v2
+    direction LR
+    state "Research (10 %)" as s0
+    state "Contact (20 %)" as s1
+    state "Proposal (40 %)" as s2
+    state "Product demonstration (60 %)" as s3
+    state "Negotiation (80 %)" as s4
+    state "Won (100 %)" as s5
+    state "Lost (0 %)" as s6
+    state open_stages {
+        [*] --> s0
+        s0 --> s1
+        s1 --> s2
+        s2 --> s3
+        s3 --> s4
+    }
+    note right of open_stages : any open stage may move to any other
+    [*] --> open_stages
+    open_stages --> s5 : win
+    open_stages --> s6 : lose
+    s6 --> open_stages : reopen
+    s5 --> [*]
+"""
+
+
+def test_the_diagrams_are_exact() -> None:
+    assert lifecycle_mermaid() == LIFECYCLE
+    assert DEFAULT_PIPELINE.to_mermaid() == PIPELINE
