@@ -72,7 +72,7 @@ def test_records_events_and_profiles_show_ids_not_people(
 
 
 @pytest.mark.parametrize("entry_point", entry_points(), ids=str)
-@settings(max_examples=max(EXAMPLES // 2, 5))
+@settings(max_examples=max(EXAMPLES // 2, 3))
 @given(data=st.data())
 def test_errors_never_repeat_personal_data(entry_point: EntryPoint, data: st.DataObject) -> None:
     target = entry_point.resolve(data)

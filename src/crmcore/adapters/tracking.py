@@ -338,14 +338,25 @@ def check_kind(kind: object) -> str:
     return kind
 
 
+def _well_shaped(field: str, value: object) -> bool:
+    if value is None:
+        return True
+    if field == "expected":
+        return type(value) is int
+    return isinstance(value, tuple) and len(value) == 2 and type(value[0]) is int
+
+
 def check_batch(
     expected: object, writes: object
 ) -> tuple[Mapping[Key, int | None], Mapping[Key, Versioned | None]]:
-    """Check the arguments of ``apply``: mappings keyed by (kind, record id).
+    """Check the arguments of ``apply``: mappings keyed by (kind, record id),
+    to versions (``expected``) or to (version, record) pairs (``writes``),
+    ``None`` meaning absent.
 
     Raises:
         ValidationError: not mappings, or a key or value of the wrong shape.
     """
+    shapes = {"expected": "a version or None", "writes": "(version, record) or None"}
     for field, batch in (("expected", expected), ("writes", writes)):
         if not isinstance(batch, Mapping):
             raise ValidationError(
@@ -359,19 +370,9 @@ def check_batch(
                     field, "has a key that is not (kind, id)", allowed="(kind, id)"
                 )
             check_kind(key[0])
-            ok = (
-                value is None or type(value) is int
-                if field == "expected"
-                else value is None
-                or (isinstance(value, tuple) and len(value) == 2 and type(value[0]) is int)
-            )
-            if not ok:
+            if not _well_shaped(field, value):
                 raise ValidationError(
-                    field,
-                    "has a value of the wrong shape",
-                    allowed="a version or None"
-                    if field == "expected"
-                    else "(version, record) or None",
+                    field, "has a value of the wrong shape", allowed=shapes[field]
                 )
     return expected, writes  # type: ignore[return-value]
 
