@@ -17,16 +17,8 @@ from crmcore.domain.customers import MAX_NAME_LENGTH, Profile
 from crmcore.domain.fields import check_text
 from crmcore.domain.money import MAX_RATIOS
 from crmcore.domain.numbers import parse_decimal, percent, round_fraction
-from tests.unit.test_error_contract import (
-    LATER,
-    T0,
-    _interaction,
-    _ready_to_close,
-    complaint,
-    contract,
-    customer,
-    service,
-)
+from tests.records import T0, complaint, contract, customer
+from tests.unit.test_error_contract import LATER, _interaction, _ready_to_close, service
 
 EUR = Money.of("10", "EUR")
 

@@ -16,62 +16,19 @@ import pytest
 from crmcore import (
     DEFAULT_PIPELINE,
     Complaint,
-    Contract,
     CurrencyMismatchError,
-    Customer,
     InvalidTransitionError,
     Money,
     Opportunity,
     Profile,
-    ServiceContract,
     ValidationError,
     lifecycle_mermaid,
 )
+from tests.records import T0, T1, complaint, contract, customer, opportunity, service_contract
 
-T0 = pendulum.datetime(2030, 1, 1, 9, tz="UTC")
 MAY = pendulum.Date(2030, 5, 1)
 EUR = Money.of("10", "EUR")
-
-
-def customer() -> Customer:
-    return Customer.prospect(customer_id="cust-1", name="N", at=T0)
-
-
-def opportunity() -> Opportunity:
-    return Opportunity.open(
-        opportunity_id="opp-1", customer_id="cust-1", title="t", amount=EUR, at=T0
-    )
-
-
-def contract() -> Contract:
-    return Contract.sign(
-        contract_id="ctr-1", customer_id="cust-1", opportunity_id="opp-1", amount=EUR, at=T0
-    )
-
-
-def service() -> ServiceContract:
-    return ServiceContract.start(
-        contract_id="svc-1",
-        customer_id="cust-1",
-        starts=pendulum.Date(2030, 1, 31),
-        term_months=1,
-        auto_renew=True,
-        notice_days=10,
-        price=EUR,
-        at=T0,
-    )
-
-
-def complaint() -> Complaint:
-    return Complaint.receive(
-        complaint_id="cmp-1",
-        customer_id="cust-1",
-        channel="web",
-        level="low",
-        complainant_type="victim",
-        subject="s",
-        at=T0,
-    )
+service = service_contract
 
 
 def _ready_to_close() -> Complaint:
@@ -85,7 +42,7 @@ def closed_complaint() -> Complaint:
     return _ready_to_close().close(at=T0, satisfaction=5)
 
 
-LATER = T0.add(days=1)
+LATER = T1
 BEFORE = T0.subtract(days=1)
 
 FIELDS: list[tuple[str, Callable[[], Any], str]] = [
