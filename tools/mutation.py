@@ -70,7 +70,8 @@ def run(patterns: list[str]) -> None:
     configured = pragma_handling.get_lines_ignored_by_pattern
 
     def ignored(source: str) -> set[int]:
-        return configured(source) | lines_not_mutated(source)
+        pragma: set[int] = set(configured(source))
+        return pragma | lines_not_mutated(source)
 
     pragma_handling.get_lines_ignored_by_pattern = ignored
     cli(["run", *patterns], standalone_mode=False)

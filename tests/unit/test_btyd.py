@@ -142,7 +142,7 @@ def test_gamma_gamma_fit_on_cdnow(gamma_gamma: GammaGamma) -> None:
     assert _close(gamma_gamma.v, 15.44352)
     assert gamma_gamma.log_likelihood is not None
     assert _close(gamma_gamma.log_likelihood, -4055.918)
-    assert gamma_gamma.customers == 946
+    assert (gamma_gamma.customers, gamma_gamma.converged) == (946, True)
     assert (round(gamma_gamma.p, 2), round(gamma_gamma.q, 2)) == (6.25, 3.74)
 
 

@@ -1,4 +1,4 @@
-# mypy: disable-error-code="arg-type"
+# mypy: disable-error-code="arg-type, call-overload"
 """Every refusal names what was wrong: the field of a `ValidationError`, the
 command of an `InvalidTransitionError`, the operation of a currency mismatch.
 
@@ -6,6 +6,7 @@ Users (and the command line) show these names; mutation testing found them
 unchecked, so each one is pinned here.
 """
 
+import datetime
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -22,8 +23,11 @@ from crmcore import (
     Opportunity,
     Profile,
     ValidationError,
+    analytics,
     lifecycle_mermaid,
 )
+from crmcore.analytics import Transaction
+from crmcore.analytics.btyd import BetaGeo, GammaGamma, clv, rfm_summary
 from tests.records import T0, T1, complaint, contract, customer, opportunity, service_contract
 
 MAY = pendulum.Date(2030, 5, 1)
@@ -43,6 +47,10 @@ def closed_complaint() -> Complaint:
 
 
 LATER = T1
+NAIVE = datetime.datetime(2030, 1, 1)
+BG = BetaGeo(r=1, alpha=1, a=1, b=1)
+GG = GammaGamma(p=1, q=2, v=1)
+SUMMARY = rfm_summary([Transaction("c1", MAY, EUR)], observation_end=MAY.add(days=9))
 BEFORE = T0.subtract(days=1)
 
 FIELDS: list[tuple[str, Callable[[], Any], str]] = [
@@ -68,6 +76,20 @@ FIELDS: list[tuple[str, Callable[[], Any], str]] = [
     ("satisfaction", lambda: _ready_to_close().close(at=T0, satisfaction=6), "satisfaction"),
     ("channel", lambda: customer().log_interaction(_interaction(channel="x")), "channel"),
     ("direction", lambda: customer().log_interaction(_interaction(direction="x")), "direction"),
+    ("stale as of", lambda: analytics.stale([], as_of="x"), "as_of"),
+    ("time in stage as of", lambda: analytics.time_in_stage([], as_of="x"), "as_of"),
+    ("sales velocity as of", lambda: analytics.sales_velocity([], as_of="x"), "as_of"),
+    ("forecast period", lambda: analytics.forecast([], closed_between=(T0, "x")), "closed_between"),
+    ("historical value as of", lambda: analytics.historical_value([], as_of="x"), "as_of"),
+    ("transaction date", lambda: Transaction("c1", "x", EUR), "at"),
+    ("transaction datetime", lambda: Transaction("c1", NAIVE, EUR), "at"),
+    ("rfm summary end", lambda: rfm_summary([], observation_end="x"), "observation_end"),
+    ("bg/nbd t_x", lambda: BG.probability_alive(1, "x", 2), "t_x"),
+    ("bg/nbd T", lambda: BG.probability_alive(1, 1, "x"), "T"),
+    ("bg/nbd t", lambda: BG.probability_of_purchases(1, "x"), "t"),
+    ("gamma-gamma x", lambda: GG.expected_spend("x", EUR), "x"),
+    ("clv margin", lambda: clv(BG, GG, SUMMARY, months=1, monthly_discount_rate=0, margin="x"),
+     "margin"),
 ]  # fmt: skip
 
 

@@ -206,7 +206,9 @@ def test_duration_stats() -> None:
     stats = DurationStats.of([dt.timedelta(days=1), dt.timedelta(days=2)])
     assert stats.median == dt.timedelta(days=1, hours=12)
     assert stats.mean_days == Fraction(3, 2)
-    assert DurationStats.of([]).mean_days is None
+    assert DurationStats.of([]) == DurationStats(
+        count=0, total=dt.timedelta(0), mean=None, median=None
+    )
 
 
 def test_sales_cycle(book: list[Opportunity]) -> None:

@@ -286,6 +286,40 @@ def test_from_exact_keeps_exact_values_and_rounds_once_at_the_18th_digit() -> No
         Money.from_exact(1, "eur")
 
 
+def test_from_exact_rounds_decimals_with_many_digits_once_and_quickly() -> None:
+    # 1 + 25e-19 + a long tail: half-even at the 18th place rounds up, once.
+    many = Decimal("1.0000000000000000025" + "0" * 5_000 + "1")
+    assert Money.from_exact(many, "EUR").amount == Decimal("1.000000000000000003")
+    assert Money.from_exact(Decimal("1.0000000000000000025"), "EUR").amount == Decimal(
+        "1.000000000000000002"
+    )
+    assert Money.from_exact(Decimal("-1E-999999999"), "EUR") == Money.zero("EUR")
+    assert repr(Money.from_exact(Decimal("12.50"), "EUR")) == "Money('12.5', 'EUR')"
+    assert Money.from_exact(Decimal("0E+999999999"), "EUR") == Money.zero("EUR")
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        (Decimal("1E+999999999"), "more than 18 digits before the decimal point"),
+        (Decimal("-1E18"), "more than 18 digits before the decimal point"),
+        (Decimal("NaN"), "must be a finite number"),
+        (Decimal("-Infinity"), "must be a finite number"),
+        (1.5, "must not be a float"),
+        ("1", "must not be a str"),
+        (True, "must not be a bool"),
+        (None, "must not be a NoneType"),
+    ],
+)
+def test_from_exact_refuses_what_is_not_an_exact_bounded_number(
+    value: object, problem: str
+) -> None:
+    with pytest.raises(ValidationError, match=problem) as caught:
+        Money.from_exact(value, "EUR")  # type: ignore[arg-type]
+    assert caught.value.field == "value"
+    assert "Fraction, a finite Decimal or an int" in str(caught.value)
+
+
 def test_string_forms_never_use_exponents() -> None:
     assert str(Money(Decimal("1E-15"), "EUR")) == "0.000000000000001 EUR"
     assert repr(Money(Decimal("1E-15"), "EUR")) == "Money('0.000000000000001', 'EUR')"

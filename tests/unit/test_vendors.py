@@ -251,3 +251,46 @@ def test_table_shows_a_dash_for_an_undefined_fit() -> None:
     )
     table = score_vendors([Requirement("A", "low")], {"x": {"A": OOB}}, scale=scale).to_table()
     assert table.splitlines()[2].split() == ["x", "0", "0", "-", "1"]
+
+
+def test_explain_and_compare_print_every_cell() -> None:
+    ranking = score_vendors(REQS, RATINGS)
+    assert ranking.explain("Alpha").splitlines()[1:] == [
+        "requirement         priority  ability     value",
+        "------------------  --------  -------  --------",
+        "Contact management         3        4        12",
+        "ERP integration            3        3         9",
+        "Mobile app                 2        1         2",
+        "Chat                       1        0         0",
+        "total                                  23 of 36",
+    ]
+    assert str(ranking.compare("Beta", "Alpha")).splitlines() == [
+        "requirement         Beta  Alpha  difference",
+        "------------------  ----  -----  ----------",
+        "Contact management     9     12          -3",
+        "ERP integration       12      9          +3",
+        "Mobile app             8      2          +6",
+        "Chat                   4      0          +4",
+        "total                                   +10",
+    ]
+
+
+def test_what_if_and_leave_one_out_keep_the_rankings_scale() -> None:
+    priorities = {Priority.HIGH: 5, Priority.MEDIUM: 2, Priority.LOW: 1}
+    scale = Scale(priorities=priorities, abilities=dict(DEFAULT_SCALE.abilities))
+    ranking = score_vendors(REQS, RATINGS, scale=scale)
+    assert ranking["Alpha"].total == 5 * 4 + 5 * 3 + 2 * 1 + 1 * 0
+    assert ranking.what_if().scale == scale
+    assert ranking.what_if(ratings={"Alpha": {"Chat": OOB}})["Alpha"].total == 37 + 4
+    left = ranking.leave_one_out()["Chat"]
+    assert left.requirement == "Chat"
+    assert left.ranking is not None
+    assert left.ranking.scale == scale
+    assert left.ranking["Alpha"].total == 37
+    assert scale != DEFAULT_SCALE
+    assert hash(scale) == hash(Scale(priorities=priorities, abilities=DEFAULT_SCALE.abilities))
+    assert hash(scale) != hash(DEFAULT_SCALE)
+    same_priorities = Scale(
+        priorities=priorities, abilities={**DEFAULT_SCALE.abilities, Ability.NOT_AVAILABLE: 1}
+    )
+    assert same_priorities != scale

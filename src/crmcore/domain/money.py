@@ -21,6 +21,15 @@ AMOUNT_RULE = (
     "a finite Decimal or int (Money.of also takes a numeric string) with at most "
     f"{MAX_INTEGER_DIGITS} digits before and {MAX_FRACTION_DIGITS} after the decimal point"
 )
+EXACT_RULE = "an exact number: a Fraction, a finite Decimal or an int"
+_FRACTION_QUANTUM = Decimal(1).scaleb(-MAX_FRACTION_DIGITS)
+_ROUND_AT_18 = decimal.Context(
+    prec=_ALL_DIGITS,
+    rounding=decimal.ROUND_HALF_EVEN,
+    Emax=decimal.MAX_EMAX,
+    Emin=decimal.MIN_EMIN,
+    traps=[decimal.InvalidOperation],
+)
 CURRENCY_RULE = "an active ISO 4217 code in upper case, such as 'EUR', 'USD' or 'VND'"
 
 
@@ -174,7 +183,27 @@ class Money:
         can have more fractional digits than an amount may hold.
         """
         check_currency(currency)
-        exact = Fraction(value)
+        given: object = value
+        if type(given) is Decimal:
+            assert isinstance(value, Decimal)
+            if not value.is_finite():
+                raise ValidationError("value", "must be a finite number", allowed=EXACT_RULE)
+            if value.adjusted() >= MAX_INTEGER_DIGITS and not value.is_zero():
+                raise ValidationError(
+                    "value",
+                    f"has more than {MAX_INTEGER_DIGITS} digits before the decimal point",
+                    allowed=EXACT_RULE,
+                )
+            # Round at the 18th place first (the same single half-even
+            # rounding), so that a Decimal with many digits never becomes a
+            # rational with a huge denominator.
+            exact = Fraction(value.quantize(_FRACTION_QUANTUM, context=_ROUND_AT_18))
+        elif type(given) in (Fraction, int):
+            exact = Fraction(value)
+        else:
+            raise ValidationError(
+                "value", f"must not be a {type(value).__name__}", allowed=EXACT_RULE
+            )
         return cls._make(
             round_fraction(exact, significant=_ALL_DIGITS, min_exponent=-MAX_FRACTION_DIGITS),
             currency,
