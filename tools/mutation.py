@@ -85,16 +85,15 @@ def report() -> int:
     from mutmut.stats import status_by_exit_code
 
     counts: dict[str, Counter[str]] = {package: Counter() for package in PACKAGES}
-    survivors: list[tuple[str, Path]] = []
+    survivors: list[tuple[str, str]] = []
     for meta in sorted(Path("mutants/src").rglob("*.py.meta")):
-        source = Path(str(meta.relative_to("mutants"))[: -len(".meta")])
         data = json.loads(meta.read_text())
         for mutant, exit_code in sorted(data["exit_code_by_key"].items()):
             status = status_by_exit_code[exit_code]
             package = package_of(mutant)
             counts.setdefault(package, Counter())[status] += 1
             if status not in ("killed", "timeout"):
-                survivors.append((mutant, source))
+                survivors.append((mutant, status))
     summary = {}
     failed = False
     for package in PACKAGES:
@@ -110,12 +109,12 @@ def report() -> int:
     from mutmut.mutation.diff_apply import get_diff_for_mutant
 
     diffs = []
-    for mutant, _ in survivors:
+    for mutant, status in survivors:
         try:
             diff = get_diff_for_mutant(mutant)
         except FileNotFoundError as error:  # mutmut cannot always rebuild a diff
             diff = f"(no diff: {error})"
-        diffs.append(f"# {mutant}\n{diff}")
+        diffs.append(f"# {mutant} ({status})\n{diff}")
     (BUILD / "mutation-survivors.txt").write_text("\n".join(diffs))
     print(f"{len(survivors)} mutants not killed: build/mutation-survivors.txt")
     if failed:

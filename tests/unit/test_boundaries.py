@@ -181,3 +181,34 @@ def test_an_interaction_logged_late_is_put_in_order() -> None:
         )
     )
     assert [i.subject for i in c2.interactions] == ["early", "s"]
+
+
+def test_rfm_takes_up_to_100_bins() -> None:
+    from crmcore.analytics import Transaction, rfm
+    from crmcore.analytics.rfm import SegmentMap
+
+    day = pendulum.Date(2030, 1, 1)
+    bought = [Transaction("c1", day, EUR)]
+    assert rfm(bought, as_of=day, bins=100).bins == 100
+    with pytest.raises(ValidationError, match="bins"):
+        rfm(bought, as_of=day, bins=101)
+    grid = frozenset((r, f) for r in range(1, 101) for f in range(1, 101))
+    assert SegmentMap(100, {"all": grid}).bins == 100
+    with pytest.raises(ValidationError, match="bins"):
+        SegmentMap(101, {"all": grid})
+
+
+def test_segmentation_limits() -> None:
+    from crmcore.analytics import pareto
+
+    tiny = Decimal("1E-60")
+    assert pareto({"a": tiny, "b": Decimal(1)}).value_share == Fraction(10**60, 10**60 + 1)
+    with pytest.raises(ValidationError, match="more than 60 fractional digits"):
+        pareto({"a": Decimal("1E-61"), "b": Decimal(1)})
+    key = "k" * 38  # its repr, with the quotes, is 40 characters: shown whole
+    with pytest.raises(ValidationError) as caught:
+        pareto({key: -1})
+    assert caught.value.field == f"values[{key!r}]"
+    with pytest.raises(ValidationError) as caught:
+        pareto({key + "k": -1})
+    assert caught.value.field == f"values[{repr(key + 'k')[:37]}...]"

@@ -323,3 +323,30 @@ def test_bad_periods_are_rejected(period: Any) -> None:
 def test_stage_conversion_needs_a_pipeline() -> None:
     with pytest.raises(ValidationError, match="Pipeline"):
         stage_conversion([], "default")  # type: ignore[arg-type]
+
+
+def test_what_is_left_out_does_not_stop_the_count(book: list[Opportunity]) -> None:
+    # Each function skips some opportunities (closed ones, other pipelines, ones
+    # opened after as_of) or visits (closed stages): the rest still count
+    # whichever comes first.
+    late = Opportunity.open(
+        opportunity_id="late",
+        customer_id="c",
+        title="t",
+        amount=Money.of("1", "EUR"),
+        at=day(30),
+        pipeline=PIPELINE,
+    )
+    backwards = [late, *reversed(book)]
+    assert sales_velocity(backwards, as_of=day(20)) == sales_velocity(book, as_of=day(20))
+    assert stale(backwards, as_of=day(11)) == stale(book, as_of=day(11)) != ()
+    euros = [o for o in backwards if o.amount.currency == "EUR"]
+    assert coverage(euros, Money.of("100", "EUR")).count == 4
+    others = [opp("x", "1", pipeline=DEFAULT_PIPELINE), opp("y", "1", pipeline=DEFAULT_PIPELINE)]
+    conversion = stage_conversion([*others, *book], PIPELINE)
+    assert conversion.skipped == 2
+    assert conversion["Lead"].entered == len(book)
+    reopened = opp("r", "1").lose(at=day(1), reason="x").reopen(at=day(3))
+    assert time_in_stage([reopened], as_of=day(4))["Lead"] == DurationStats.of(
+        [dt.timedelta(days=1), dt.timedelta(days=1)]
+    )

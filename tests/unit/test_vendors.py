@@ -7,6 +7,8 @@ import pytest
 from crmcore import ValidationError
 from crmcore.analytics.vendors import (
     DEFAULT_SCALE,
+    MAX_REQUIREMENTS,
+    MAX_VENDORS,
     Ability,
     Priority,
     Requirement,
@@ -294,3 +296,33 @@ def test_what_if_and_leave_one_out_keep_the_rankings_scale() -> None:
         priorities=priorities, abilities={**DEFAULT_SCALE.abilities, Ability.NOT_AVAILABLE: 1}
     )
     assert same_priorities != scale
+
+
+def test_problems_after_a_bad_vendor_or_an_unknown_requirement_are_reported_too() -> None:
+    reqs = [Requirement("A", "high")]
+    with pytest.raises(ValidationError) as caught:
+        score_vendors(reqs, {"z": ["A"], "x": {"C": OOB, "A": "perfect"}})  # type: ignore[dict-item]
+    assert caught.value.problems == (
+        "vendor 'z': ratings must map requirement names to abilities",
+        "vendor 'x' rates unknown requirement 'C'",
+        "vendor 'x', requirement 'A': 'perfect' is not an Ability "
+        "(out of the box, minor customization, major customization, not available)",
+    )
+
+
+def test_size_limits_are_inclusive() -> None:
+    reqs = [Requirement("A", "high")]
+    longest = "v" * 200
+    assert list(score_vendors(reqs, {longest: {"A": OOB}})) == [longest]
+    with pytest.raises(ValidationError, match="at most 200 characters"):
+        score_vendors(reqs, {longest + "v": {"A": OOB}})
+    many = {f"v{i}": {"A": OOB} for i in range(MAX_VENDORS)}
+    assert len(score_vendors(reqs, many)) == MAX_VENDORS
+    with pytest.raises(ValidationError, match="too many vendors"):
+        score_vendors(reqs, {**many, "one more": {"A": OOB}})
+    names = [Requirement(f"r{i}", "low") for i in range(MAX_REQUIREMENTS)]
+    assert len(score_vendors(names, {"v": {r.name: NA for r in names}}).requirements) == (
+        MAX_REQUIREMENTS
+    )
+    with pytest.raises(ValidationError, match="too many entries"):
+        score_vendors([*names, Requirement("one more", "low")], {"v": {}})
