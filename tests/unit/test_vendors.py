@@ -326,3 +326,17 @@ def test_size_limits_are_inclusive() -> None:
     )
     with pytest.raises(ValidationError, match="too many entries"):
         score_vendors([*names, Requirement("one more", "low")], {"v": {}})
+
+
+def test_vendors_that_fail_a_must_have_follow_by_score_then_name() -> None:
+    reqs = [Requirement("A", "high", must_have=True), Requirement("B", "low")]
+    ranking = score_vendors(
+        reqs,
+        {
+            "a-low": {"A": NA, "B": NA},
+            "b-high": {"A": NA, "B": OOB},
+            "c-high": {"A": NA, "B": OOB},
+            "d-ok": {"A": MAJOR, "B": NA},
+        },
+    )
+    assert list(ranking) == ["d-ok", "b-high", "c-high", "a-low"]
