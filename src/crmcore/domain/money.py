@@ -181,6 +181,11 @@ class Money:
 
         Analytics use this for sums of products (amount × probability), which
         can have more fractional digits than an amount may hold.
+
+        Raises:
+            ValidationError: ``value`` is not a Fraction, finite Decimal or int
+                (floats are refused: they are not exact), or has more than 18
+                digits before the decimal point; an unknown currency.
         """
         check_currency(currency)
         given: object = value
