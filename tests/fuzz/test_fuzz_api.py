@@ -33,8 +33,8 @@ from tests.fuzz.values import anything, argument, seeded_unit_of_work
 HANG_SECONDS = 60
 # Examples per entry point: the profiles' own counts times 258 entry points would
 # not fit `make test`'s budget (about 60 ms an example); `make fuzz` (deep) runs
-# six times as many.
-EXAMPLES = {"deep": 50, "ci": 8}.get(os.environ.get("HYPOTHESIS_PROFILE", "dev"), 5)
+# ten times as many.
+EXAMPLES = {"deep": 50, "ci": 5}.get(os.environ.get("HYPOTHESIS_PROFILE", "dev"), 5)
 ENTRY_POINTS = entry_points()
 
 

@@ -36,8 +36,9 @@ PERSONAL = st.one_of(NAMES, EMAILS, PHONES)
 
 
 def is_id(name: str) -> bool:
-    """Whether a parameter takes ids (``customer_id``, ``ids``, ...)."""
-    return name in {"id", "ids"} or name.endswith(("_id", "_ids"))
+    """Whether a parameter takes ids: of records (``customer_id``), of users
+    (``owner``, ``by``) or of teams."""
+    return name in {"id", "ids", "owner", "by", "team", "teams"} or name.endswith(("_id", "_ids"))
 
 
 def positional_names(target: Callable[..., Any]) -> list[str]:

@@ -261,6 +261,14 @@ def test_a_horizon_too_long_for_the_series_is_a_clear_error(
         BetaGeo(0.243, 4.414, 0.793, 2.426).expected_purchases_population(10_000)
 
 
+def test_a_horizon_that_dwarfs_alpha_is_a_clear_error() -> None:
+    model = BetaGeo(0.24, 4.41, 0.79, 2.43)
+    with pytest.raises(ModelError, match=r"rounds to 1; the time horizon is too long"):
+        model.expected_purchases_population(2**56)
+    with pytest.raises(ModelError, match="rounds to 1"):
+        model.expected_purchases(2**56, 1, 1.0, 2.0)
+
+
 # Gamma-Gamma ---------------------------------------------------------------------------
 
 

@@ -68,6 +68,7 @@ DAYS_PER_MONTH = 30
 Time = float | int | Fraction | Decimal
 """A time in the model's unit: any real number of 0 or more (converted to float)."""
 MAX_SERIES_TERMS = 1_000_000
+_TOO_LONG = "the time horizon is too long for the model's parameters"
 
 
 # The summary -------------------------------------------------------------------------
@@ -229,10 +230,7 @@ def _hyp2f1(a: float, b: float, c: float, z: float) -> float:
         if abs(term) <= 1e-17 * abs(total) or term == 0.0:
             return total
         if k >= MAX_SERIES_TERMS:
-            raise ModelError(
-                "the hypergeometric series did not converge; the time horizon is too long "
-                "for the model's parameters"
-            )
+            raise ModelError(f"the hypergeometric series did not converge; {_TOO_LONG}")
 
 
 # BG/NBD ---------------------------------------------------------------------------------
@@ -314,6 +312,10 @@ class BetaGeo:
             )
         c = self.a + self.b + x - 1
         z = t / (self.alpha + T + t)
+        if z == 1.0:
+            # t dwarfs alpha + T: 1 - z is lost to rounding and the series
+            # would be summed at its singular point.
+            raise ModelError(f"t / (alpha + T + t) rounds to 1; {_TOO_LONG}")
         upper, lower = self.a + self.b - 1 - self.r, self.a - 1
         shrink = math.exp((self.a - 1) * math.log1p(-z))
         if c == 0:
