@@ -14,6 +14,10 @@ configuration (``[tool.mutmut]`` in pyproject.toml):
   mutant in a process forked after the import, so such a mutant could never
   run. Tests of the constants they build check them instead.
 
+It also tests ``crmcore.domain``'s mutants with the unit tests alone (see
+`keep_fast_tests`): the fast subset for that package, as mutmut would
+otherwise run hundreds of slower tests for each of them.
+
 ``report`` (also run after ``run``) counts the results per package, writes
 ``build/mutation.json`` and the surviving mutants' diffs to
 ``build/mutation-survivors.txt``, and fails if a package scores below 90 %.
@@ -25,8 +29,11 @@ import json
 import sys
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 AIM = 0.90
+FAST_PACKAGE = "crmcore.domain."
+FAST_TESTS = "tests/unit/"
 PACKAGES = ("crmcore.domain", "crmcore.analytics")
 BUILD = Path("build")
 
@@ -63,9 +70,21 @@ def lines_not_mutated(source: str) -> set[int]:
     return lines
 
 
+def keep_fast_tests(tests_by_function: dict[str, set[str]]) -> None:
+    """Test ``crmcore.domain`` mutants with the unit tests only, where some
+    unit test covers the function: hundreds of property, service and
+    command-line tests exercise each domain function, and running them all
+    takes half a minute per mutant. Analytics keep every covering test."""
+    for function, tests in tests_by_function.items():
+        fast = {t for t in tests if t.startswith(FAST_TESTS)}
+        if function.startswith(FAST_PACKAGE) and fast:
+            tests_by_function[function] = fast
+
+
 def run(patterns: list[str]) -> None:
-    from mutmut.__main__ import cli
+    import mutmut.__main__ as mutmut_main
     from mutmut.mutation import pragma_handling
+    from mutmut.state import state
 
     configured = pragma_handling.get_lines_ignored_by_pattern
 
@@ -74,7 +93,22 @@ def run(patterns: list[str]) -> None:
         return pragma | lines_not_mutated(source)
 
     pragma_handling.get_lines_ignored_by_pattern = ignored
-    cli(["run", *patterns], standalone_mode=False)
+    collect = mutmut_main.collect_or_load_stats
+
+    def collect_then_keep_fast(*args: Any, **kwargs: Any) -> None:
+        collect(*args, **kwargs)
+        keep_fast_tests(state().tests_by_mangled_function_name)
+
+    mutmut_main.collect_or_load_stats = collect_then_keep_fast
+    # mutmut may save its stats again; keep the full test map on disk so that
+    # a later run starts from what the tests really cover.
+    stats = Path("mutants/mutmut-stats.json")
+    saved = stats.read_bytes() if stats.exists() else None
+    try:
+        mutmut_main.cli(["run", *patterns], standalone_mode=False)
+    finally:
+        if saved is not None:
+            stats.write_bytes(saved)
 
 
 def package_of(mutant: str) -> str:

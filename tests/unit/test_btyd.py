@@ -261,6 +261,19 @@ def test_a_horizon_too_long_for_the_series_is_a_clear_error(
         BetaGeo(0.243, 4.414, 0.793, 2.426).expected_purchases_population(10_000)
 
 
+def test_probability_of_purchases_sums_at_most_a_million_terms(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    model = BetaGeo(0.24, 4.41, 0.79, 2.43)
+    assert btyd.MAX_PURCHASES == 1_000_000
+    monkeypatch.setattr(btyd, "MAX_PURCHASES", 1_000)
+    assert 0 < model.probability_of_purchases(1_000, 10**9) < 1
+    with pytest.raises(ValidationError, match=r"n: is too large .*at most 1,000\)"):
+        model.probability_of_purchases(1_001, 10**9)
+    with pytest.raises(ValidationError, match="at most 1,000"):
+        model.probability_of_purchases(10**18, 10)
+
+
 def test_a_horizon_that_dwarfs_alpha_is_a_clear_error() -> None:
     model = BetaGeo(0.24, 4.41, 0.79, 2.43)
     with pytest.raises(ModelError, match=r"rounds to 1; the time horizon is too long"):

@@ -68,6 +68,8 @@ DAYS_PER_MONTH = 30
 Time = float | int | Fraction | Decimal
 """A time in the model's unit: any real number of 0 or more (converted to float)."""
 MAX_SERIES_TERMS = 1_000_000
+MAX_PURCHASES = 1_000_000
+"""The largest ``n`` of `BetaGeo.probability_of_purchases` (about a second to sum)."""
 _TOO_LONG = "the time horizon is too long for the model's parameters"
 
 
@@ -335,8 +337,18 @@ class BetaGeo:
         return self._growth(0, 0.0, _time(t, "t"))
 
     def probability_of_purchases(self, n: int, t: Time) -> float:
-        """P(a random new customer makes exactly n purchases in t units) (eq. 8)."""
+        """P(a random new customer makes exactly n purchases in t units) (eq. 8).
+
+        Raises:
+            ValidationError: ``n`` is not a count of at most `MAX_PURCHASES`
+                (the formula sums a term for every smaller count), or ``t``
+                is not a time of 0 or more.
+        """
         count = _count(n, "n")
+        if count > MAX_PURCHASES:
+            raise ValidationError(
+                "n", "is too large to sum over", allowed=f"at most {MAX_PURCHASES:,}"
+            )
         span = _time(t, "t")
         if span == 0:
             return 1.0 if count == 0 else 0.0
