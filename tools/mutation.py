@@ -100,15 +100,19 @@ def run(patterns: list[str]) -> None:
         keep_fast_tests(state().tests_by_mangled_function_name)
 
     mutmut_main.collect_or_load_stats = collect_then_keep_fast
-    # mutmut may save its stats again; keep the full test map on disk so that
-    # a later run starts from what the tests really cover.
+    # mutmut saves its stats after pruning too: put the full test map back on
+    # disk, so that a later run starts from what the tests really cover.
     stats = Path("mutants/mutmut-stats.json")
-    saved = stats.read_bytes() if stats.exists() else None
+    key = "tests_by_mangled_function_name"
+    before = json.loads(stats.read_text())[key] if stats.exists() else {}
     try:
         mutmut_main.cli(["run", *patterns], standalone_mode=False)
     finally:
-        if saved is not None:
-            stats.write_bytes(saved)
+        if stats.exists():
+            after = json.loads(stats.read_text())
+            for function, tests in before.items():
+                after[key][function] = sorted(set(after[key].get(function, [])) | set(tests))
+            stats.write_text(json.dumps(after))
 
 
 def package_of(mutant: str) -> str:
@@ -137,7 +141,10 @@ def report() -> int:
         score = (c["killed"] + c["timeout"]) / total if total else 0.0
         failed |= score < AIM
         summary[package] = {"mutants": total, **dict(c), "score": round(score, 4)}
-        print(f"{package}: {c['killed']} of {total} mutants killed ({score:.1%}); {dict(c)}")
+        print(
+            f"{package}: {score:.1%} of {total} mutants detected "
+            f"({c['killed']} killed, {c['timeout']} timed out); {dict(c)}"
+        )
     BUILD.mkdir(exist_ok=True)
     (BUILD / "mutation.json").write_text(json.dumps(summary, indent=2) + "\n")
     from mutmut.mutation.diff_apply import get_diff_for_mutant

@@ -151,6 +151,9 @@ def test_flows_compound_forward_actual_365() -> None:
     [
         ([], {}, "cash_flows"),
         (["flow"], {}, "cash_flows"),
+        (None, {}, "cash_flows"),
+        ("flows", {}, "cash_flows"),
+        ([_flow(D(2020, 1, 1), "1"), None], {}, "cash_flows"),
         ([_flow(D(2022, 1, 1), "1")], {}, "cash_flows"),  # after as_of
         ([_flow(D(2020, 1, 1), "1")], {"annual_discount_rate": "-0.1"}, "annual_discount_rate"),
         ([_flow(D(2020, 1, 1), "1")], {"annual_discount_rate": 0.1}, "annual_discount_rate"),

@@ -24,7 +24,7 @@ from fractions import Fraction
 import attrs
 import pendulum
 
-from crmcore.domain.fields import bounded_int
+from crmcore.domain.fields import bounded_int, items_of
 from crmcore.domain.money import Money
 from crmcore.domain.numbers import to_fraction
 from crmcore.domain.times import to_date
@@ -287,10 +287,11 @@ def historical_value(
     rate = to_fraction(annual_discount_rate, "annual_discount_rate")
     if rate < 0:
         raise ValidationError("annual_discount_rate", "must not be negative", allowed="0 or more")
-    flows = tuple(cash_flows)
-    if not flows:
+    given = items_of(cash_flows, "cash_flows", "CashFlow values")
+    if not given:
         raise ValidationError("cash_flows", "is empty", allowed="at least one CashFlow")
-    if not all(isinstance(f, CashFlow) for f in flows):
+    flows = tuple(f for f in given if isinstance(f, CashFlow))
+    if len(flows) != len(given):
         raise ValidationError("cash_flows", "must contain only CashFlow", allowed="CashFlow values")
     currency = flows[0].revenue.currency
     for flow in flows:
