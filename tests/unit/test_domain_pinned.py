@@ -109,3 +109,23 @@ def test_add_months_names_its_field() -> None:
     with pytest.raises(ValidationError) as caught:
         add_months(pendulum.Date(9999, 1, 1), 12)
     assert caught.value.field == "months"
+
+
+@pytest.mark.parametrize(
+    ("given", "kept"),
+    [
+        ("12.50", "12.50"),  # trailing zeros within 18 places are kept
+        ("1." + "0" * 18, "1." + "0" * 18),
+        ("0." + "0" * 18, "0." + "0" * 18),
+        ("1." + "0" * 19, "1." + "0" * 18),  # beyond the 18th place they go
+        ("1E+1", "10"),  # no positive exponent
+        ("-0.00", "0.00"),  # no negative zero
+    ],
+)
+def test_amounts_are_kept_in_canonical_form(given: str, kept: str) -> None:
+    assert Money(Decimal(given), "EUR").amount.as_tuple() == Decimal(kept).as_tuple()
+
+
+def test_every_comparison_operator_answers_for_itself() -> None:
+    one, two = Money.of("1", "EUR"), Money.of("2", "EUR")
+    assert (two.__gt__(one), one.__gt__(two)) == (True, False)
