@@ -303,6 +303,8 @@ def test_from_exact_rounds_decimals_with_many_digits_once_and_quickly() -> None:
     [
         (Decimal("1E+999999999"), "more than 18 digits before the decimal point"),
         (Decimal("-1E18"), "more than 18 digits before the decimal point"),
+        (10**18, "more than 18 digits before the decimal point"),
+        (Fraction(-(10**40), 3), "more than 18 digits before the decimal point"),
         (Decimal("NaN"), "must be a finite number"),
         (Decimal("-Infinity"), "must be a finite number"),
         (1.5, "must not be a float"),

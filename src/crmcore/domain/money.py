@@ -189,22 +189,21 @@ class Money:
         """
         check_currency(currency)
         given: object = value
+        too_large = f"has more than {MAX_INTEGER_DIGITS} digits before the decimal point"
         if type(given) is Decimal:
             assert isinstance(value, Decimal)
             if not value.is_finite():
                 raise ValidationError("value", "must be a finite number", allowed=EXACT_RULE)
             if value.adjusted() >= MAX_INTEGER_DIGITS and not value.is_zero():
-                raise ValidationError(
-                    "value",
-                    f"has more than {MAX_INTEGER_DIGITS} digits before the decimal point",
-                    allowed=EXACT_RULE,
-                )
+                raise ValidationError("value", too_large, allowed=EXACT_RULE)
             # Round at the 18th place first (the same single half-even
             # rounding), so that a Decimal with many digits never becomes a
             # rational with a huge denominator.
             exact = Fraction(value.quantize(_FRACTION_QUANTUM, context=_ROUND_AT_18))
         elif type(given) in (Fraction, int):
             exact = Fraction(value)
+            if abs(exact) >= 10**MAX_INTEGER_DIGITS:
+                raise ValidationError("value", too_large, allowed=EXACT_RULE)
         else:
             raise ValidationError(
                 "value", f"must not be a {type(value).__name__}", allowed=EXACT_RULE
