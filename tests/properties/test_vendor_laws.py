@@ -83,3 +83,25 @@ def test_what_if_without_changes_is_equal(case: Any) -> None:
     ranking = score_vendors(*case)
     assert isinstance(ranking.what_if(), VendorRanking)
     assert ranking.what_if() == ranking
+
+
+@given(problems(), st.data())
+def test_flip_points_are_the_smallest_change_that_lets_b_catch_up(
+    case: Any, data: st.DataObject
+) -> None:
+    requirements, ratings = case
+    a = data.draw(st.sampled_from(sorted(ratings)))
+    b = data.draw(st.sampled_from(sorted(ratings)))
+    ranking = score_vendors(requirements, ratings)
+    gap = ranking[a].total - ranking[b].total
+    flips = ranking.flip_points(a, b)
+    assert list(flips) == [r.name for r in requirements]
+    for x, y in zip(ranking[a].lines, ranking[b].lines, strict=True):
+        slope = x.ability_points - y.ability_points
+        # every change that keeps the points non-negative and closes the gap
+        # (|change| <= |gap| is enough: a slope is at least 1 in size)
+        closing = [d for d in range(-x.priority_points, abs(gap) + 1) if gap + d * slope <= 0]
+        expected = min(closing, key=abs) if closing else None
+        flip = flips[x.requirement]
+        assert (flip.requirement, flip.change) == (x.requirement, expected)
+        assert flip.new_points == (None if expected is None else x.priority_points + expected)
