@@ -13,7 +13,7 @@ import attrs
 import pendulum
 import pytest
 
-from crmcore import Interaction, LifecyclePhase, Money, ValidationError
+from crmcore import Interaction, LifecyclePhase, Money, Profile, ValidationError
 from crmcore.domain.complaints import Compensation
 from crmcore.domain.contracts import Payment
 from crmcore.domain.numbers import percent, round_fraction
@@ -200,3 +200,9 @@ def test_a_lost_reason_may_be_as_long_as_its_limit_only() -> None:
         opportunity().lose(at=day(1), reason=too_long)
     with pytest.raises(ValidationError, match=message):
         attrs.evolve(lost, lost_reason=too_long)
+
+
+def test_a_profile_repr_skips_unset_fields_and_goes_on() -> None:
+    assert repr(Profile(region="North", phone="0123456789")) == (
+        "Profile(region='North', phone=<hidden>)"
+    )
