@@ -35,7 +35,9 @@ def cents(text: str) -> Money:
     ("value", "expected"),
     [(15, "2E+1"), (25, "2E+1"), (Fraction(251, 10), "3E+1"), (35, "4E+1"), (-15, "-2E+1")],
 )
-def test_round_fraction_rounds_half_even_above_the_units(value: Fraction, expected: str) -> None:
+def test_round_fraction_rounds_half_even_above_the_units(
+    value: Fraction | int, expected: str
+) -> None:
     assert round_fraction(value, significant=1) == Decimal(expected)
 
 
