@@ -16,7 +16,14 @@ from crmcore import Money, ValidationError
 from crmcore.analytics import CashFlow, historical_value
 from crmcore.analytics.rfm import rfm
 from crmcore.analytics.segmentation import abc_classes, lorenz_curve, pareto
-from crmcore.analytics.vendors import Ability, Requirement, score_vendors
+from crmcore.analytics.vendors import (
+    DEFAULT_SCALE,
+    Ability,
+    Priority,
+    Requirement,
+    Scale,
+    score_vendors,
+)
 
 OOB, MINOR, MAJOR, NA = (
     Ability.OUT_OF_THE_BOX,
@@ -132,3 +139,21 @@ def test_rfm_refuses_a_mapping_of_transactions() -> None:
     with pytest.raises(ValidationError) as caught:
         rfm(cast(Any, {"c1": 1}), as_of=pendulum.date(2030, 1, 1))
     assert caught.value.field == "transactions"
+
+
+def test_a_vendor_failing_a_must_have_still_has_its_fit() -> None:
+    reqs = [Requirement("A", "high", must_have=True), Requirement("B", "low")]
+    ranking = score_vendors(reqs, {"a": {"A": NA, "B": OOB}, "b": {"A": OOB, "B": NA}})
+    assert (ranking["a"].qualified, ranking["a"].total, ranking["a"].maximum) == (False, 4, 16)
+    assert (ranking["a"].fit, ranking["b"].fit) == (Fraction(1, 4), Fraction(3, 4))
+
+
+def test_without_points_to_win_no_vendor_has_a_fit() -> None:
+    no_low = Scale(
+        priorities={Priority.HIGH: 3, Priority.MEDIUM: 2, Priority.LOW: 0},
+        abilities=DEFAULT_SCALE.abilities,
+    )
+    reqs = [Requirement("A", "low", must_have=True)]
+    ranking = score_vendors(reqs, {"a": {"A": NA}, "b": {"A": OOB}}, scale=no_low)
+    assert (ranking["a"].qualified, ranking["b"].qualified) == (False, True)
+    assert (ranking["a"].maximum, ranking["a"].fit, ranking["b"].fit) == (0, None, None)
