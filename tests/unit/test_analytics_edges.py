@@ -16,21 +16,8 @@ from crmcore import Money, ValidationError
 from crmcore.analytics import CashFlow, historical_value
 from crmcore.analytics.rfm import rfm
 from crmcore.analytics.segmentation import abc_classes, lorenz_curve, pareto
-from crmcore.analytics.vendors import (
-    DEFAULT_SCALE,
-    Ability,
-    Priority,
-    Requirement,
-    Scale,
-    score_vendors,
-)
-
-OOB, MINOR, MAJOR, NA = (
-    Ability.OUT_OF_THE_BOX,
-    Ability.MINOR_CUSTOMIZATION,
-    Ability.MAJOR_CUSTOMIZATION,
-    Ability.NOT_AVAILABLE,
-)
+from crmcore.analytics.vendors import DEFAULT_SCALE, Priority, Requirement, Scale, score_vendors
+from tests.unit.test_vendors import MAJOR, MINOR, NA, OOB
 
 
 def test_a_tie_at_the_pareto_cut_joins_the_vital_few_whole() -> None:
