@@ -13,15 +13,15 @@ import attrs
 import pendulum
 import pytest
 
-from crmcore import Interaction, LifecyclePhase, Money, Profile, ValidationError
+from crmcore import LifecyclePhase, Money, Profile, ValidationError
 from crmcore.domain.complaints import Compensation
+from crmcore.domain.contracts import MAX_REASON_LENGTH as CONTRACT_REASON
 from crmcore.domain.contracts import Payment
 from crmcore.domain.numbers import percent, round_fraction
+from crmcore.domain.opportunities import MAX_REASON_LENGTH as OPPORTUNITY_REASON
 from tests.records import T0, complaint, contract, customer, opportunity, service_contract
-
-
-def day(n: int) -> pendulum.DateTime:
-    return T0.add(days=n)
+from tests.unit.test_approvals import _open
+from tests.unit.test_customer import call, day
 
 
 def cents(text: str) -> Money:
@@ -68,10 +68,6 @@ def test_allocation_sorts_by_remainder_not_by_share() -> None:
 
 
 # Customers ------------------------------------------------------------------------
-
-
-def call(at: pendulum.DateTime) -> Interaction:
-    return Interaction(at=at, channel="phone", direction="out", subject="follow-up")
 
 
 def test_interactions_logged_late_go_into_time_order() -> None:
@@ -126,8 +122,6 @@ def test_time_in_stages_sums_every_visit() -> None:
 
 
 def test_an_approval_moves_changed_at_to_its_time() -> None:
-    from tests.unit.test_approvals import _open
-
     requested = _open().request_approval("Negotiate", by="rep", at=day(1))
     assert requested.approve(by="boss", at=day(2)).changed_at == day(2)
 
@@ -159,20 +153,17 @@ def test_paid_in_full_before_delivery_is_not_fulfilled() -> None:
 
 
 def test_a_cancel_reason_may_be_as_long_as_its_limit_only() -> None:
-    from crmcore.domain.contracts import MAX_REASON_LENGTH
-
-    longest = "r" * MAX_REASON_LENGTH
+    longest = "r" * CONTRACT_REASON
     cancelled = contract().cancel(at=day(1), reason=longest)
     assert attrs.evolve(cancelled) == cancelled
     with pytest.raises(ValidationError) as caught:
         attrs.evolve(cancelled, cancel_reason=longest + "r")
     assert caught.value.field == "cancel_reason"
-    assert f"is {MAX_REASON_LENGTH + 1} characters long" in str(caught.value)
+    assert f"is {CONTRACT_REASON + 1} characters long" in str(caught.value)
 
 
 def test_service_terms_are_checked_against_the_year_9999_in_whole_years() -> None:
-    start = attrs.evolve(service_contract(), starts=pendulum.date(9998, 1, 1), term_months=6)
-    late = attrs.evolve(start)
+    late = attrs.evolve(service_contract(), starts=pendulum.date(9998, 1, 1), term_months=6)
     assert late.ends == pendulum.date(9998, 7, 1)
     with pytest.raises(ValidationError) as caught:
         attrs.evolve(late, term=3, term_months=12)
@@ -191,13 +182,11 @@ def test_a_complaint_may_hold_one_compensation_of_less_than_one_unit() -> None:
 
 
 def test_a_lost_reason_may_be_as_long_as_its_limit_only() -> None:
-    from crmcore.domain.opportunities import MAX_REASON_LENGTH
-
-    longest = "r" * MAX_REASON_LENGTH
+    longest = "r" * OPPORTUNITY_REASON
     lost = opportunity().lose(at=day(1), reason=longest)
     assert attrs.evolve(lost) == lost
     too_long = longest + "r"
-    message = f"is {MAX_REASON_LENGTH + 1} characters long"
+    message = f"is {OPPORTUNITY_REASON + 1} characters long"
     with pytest.raises(ValidationError, match=message):
         opportunity().lose(at=day(1), reason=too_long)
     with pytest.raises(ValidationError, match=message):
