@@ -55,6 +55,7 @@ if _typing.TYPE_CHECKING:
         lifecycle_mermaid,
     )
     from crmcore.domain.events import DomainEvent
+    from crmcore.domain.kinds import REGISTRY, KindSpec, RecordKind
     from crmcore.domain.money import Money
     from crmcore.domain.opportunities import (
         ApprovalGranted,
@@ -73,7 +74,7 @@ if _typing.TYPE_CHECKING:
         OpportunityWon,
         StageVisit,
     )
-    from crmcore.domain.ownership import Actor, RecordKind, RecordReassigned, Role
+    from crmcore.domain.ownership import Actor, RecordReassigned, Role
     from crmcore.domain.pipeline import (
         DEFAULT_PIPELINE,
         HUBSPOT_PIPELINE,
@@ -98,6 +99,7 @@ if _typing.TYPE_CHECKING:
         RepositoryError,
         ValidationError,
     )
+    from crmcore.ports import Page
 
 __version__ = "0.1.0"
 
@@ -169,7 +171,10 @@ _MODULES: dict[str, str] = {
     "Pipeline": "crmcore.domain.pipeline",
     "Profile": "crmcore.domain.customers",
     "RESPONSE_TARGETS": "crmcore.domain.complaints",
-    "RecordKind": "crmcore.domain.ownership",
+    "RecordKind": "crmcore.domain.kinds",
+    "REGISTRY": "crmcore.domain.kinds",
+    "KindSpec": "crmcore.domain.kinds",
+    "Page": "crmcore.ports",
     "RecordReassigned": "crmcore.domain.ownership",
     "RepositoryError": "crmcore.errors",
     "Role": "crmcore.domain.ownership",
@@ -205,6 +210,7 @@ __all__ = [
     "DEFAULT_PIPELINE",
     "HUBSPOT_PIPELINE",
     "LIFECYCLE_TRANSITIONS",
+    "REGISTRY",
     "RESPONSE_TARGETS",
     "SALESFORCE_PIPELINE",
     "Actor",
@@ -249,6 +255,7 @@ __all__ = [
     "Interaction",
     "InteractionLogged",
     "InvalidTransitionError",
+    "KindSpec",
     "LifecyclePhase",
     "MissingExtraError",
     "ModelError",
@@ -264,6 +271,7 @@ __all__ = [
     "OpportunityReopened",
     "OpportunityStageChanged",
     "OpportunityWon",
+    "Page",
     "Payment",
     "PaymentReceived",
     "PermissionDeniedError",

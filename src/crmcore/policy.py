@@ -19,7 +19,8 @@ from typing import Protocol
 import attrs
 
 from crmcore.domain.fields import Choice, items_of, member
-from crmcore.domain.ownership import Actor, Owned, RecordKind, Role
+from crmcore.domain.kinds import RecordKind
+from crmcore.domain.ownership import Actor, Owned, Role
 from crmcore.errors import ValidationError
 
 __all__ = [
@@ -91,7 +92,7 @@ _ACTIONS = tuple(Action)
 
 
 def _label(kind: RecordKind) -> str:
-    return kind.value.replace("_", " ")
+    return kind.label
 
 
 class TablePolicy:
@@ -219,6 +220,24 @@ class TablePolicy:
                 f"only {kind} records they own",
             )
         return Decision(True, f"{role} may {verb} {kind} records they own")
+
+    def read_filter(self, actor: Actor, kind: RecordKind) -> dict[str, object]:
+        """Storage filters that select every record of ``kind`` the actor may
+        read (and perhaps a few more, which `decide` then refuses): the
+        table's scope pushed down to indexed fields.
+
+        ``none``: nothing (an empty set); ``own``: ``owner`` is the actor and
+        ``team`` one of theirs; ``team``: ``team`` one of theirs; ``all``: no filter.
+        """
+        scope = self.scope(actor.role, kind, Action.READ)
+        teams = sorted(actor.teams)
+        if scope is Scope.NONE:
+            return {"team": ()}
+        if scope is Scope.OWN:
+            return {"owner": actor.user_id, "team": teams}
+        if scope is Scope.TEAM:
+            return {"team": teams}
+        return {}
 
     def to_markdown(self) -> str:
         """The table as Markdown: one row per role and kind of record, one column per action.

@@ -1,80 +1,66 @@
-"""Use cases: plain functions over a `UnitOfWork`, each one atomic.
+"""The application layer: one handling path for every command, and queries.
 
-Each function opens the unit of work, does its work and commits; any error
-leaves the store exactly as it was. The unit of work and the id of the
-aggregate acted on are positional; everything else is keyword-only. Services
-never remove aggregates. After a call, ``uow.collect_events()`` hands the
-application the events of what was committed.
+`handle(uow, command, actor=..., policy=...)` carries a command
+(`crmcore.commands`) out in one unit of work and commits; any error leaves
+the store exactly as it was. It returns the new id for a creation, the
+contract id for `WinOpportunity`, otherwise ``None``. After a call,
+``uow.collect_events()`` hands the application the events of what was
+committed. `Session` binds a unit of work, an actor and a policy once, for
+applications that serve one user per request; `find` pages through the
+records an actor may read.
 
-Permissions: every use case takes ``actor`` and ``policy``. With an `Actor`,
-the policy (`crmcore.policy.DEFAULT_POLICY` unless another is given) is asked
-about every record the use case reads or changes, before anything is done;
-a denial raises `PermissionDeniedError` and changes nothing. ``actor=None``
-is a **trusted system call** (batch jobs, migrations, imports): no check at
-all. Use it only for code that is not acting for a user.
+Use cases that change one aggregate are declared as data below
+(`SINGLE_RECORD`: the kind, the action the policy must allow, and the call
+on the aggregate); use cases that touch several aggregates are explicit
+handlers. Permission checks happen in one place, `Guard`: a view of the unit
+of work that asks the policy about every record read or written.
+
+Permissions: with an `Actor`, the policy (`crmcore.policy.DEFAULT_POLICY`
+unless another is given) is asked about every record the use case reads or
+changes, before anything is written; a denial raises `PermissionDeniedError`
+and changes nothing. ``actor=None`` is a **trusted system call** (batch jobs,
+migrations, imports): no check at all. Use it only for code that is not
+acting for a user.
 """
 
-import datetime as _dt
-from collections.abc import Callable
-from typing import Any, Protocol, TypeVar
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
-from crmcore.domain.complaints import ComplainantType, Complaint, ComplaintLevel, ComplaintStep
+import attrs
+
+from crmcore import commands as c
+from crmcore.domain.complaints import Complaint
 from crmcore.domain.contracts import Contract, ServiceContract
-from crmcore.domain.customers import (
-    Channel,
-    Customer,
-    Direction,
-    Interaction,
-    LifecyclePhase,
-    Profile,
-)
-from crmcore.domain.fields import check_bool, member
-from crmcore.domain.money import Money
+from crmcore.domain.customers import Customer, Interaction
+from crmcore.domain.ids import check_id
+from crmcore.domain.kinds import KindSpec, RecordKind, spec_of
 from crmcore.domain.opportunities import Opportunity
-from crmcore.domain.ownership import Actor, Owned, RecordKind
-from crmcore.domain.pipeline import DEFAULT_PIPELINE, Pipeline
+from crmcore.domain.ownership import Actor, Owned
 from crmcore.errors import PermissionDeniedError, ValidationError
 from crmcore.policy import DEFAULT_POLICY, AccessPolicy, Action, Decision
-from crmcore.ports import Repository, UnitOfWork
+from crmcore.ports import MAX_PAGE, Filters, Page, UnitOfWork
 
 __all__ = [
-    "advance_complaint",
-    "approve",
-    "cancel_contract",
-    "close_complaint",
-    "compensate_complaint",
-    "file_complaint",
-    "list_complaints",
-    "list_customers",
-    "list_opportunities",
-    "log_interaction",
-    "lose_customer",
-    "lose_opportunity",
-    "move_opportunity",
-    "open_opportunity",
-    "reassign",
-    "record_delivery",
-    "record_payment",
-    "register_prospect",
-    "reject",
-    "renew_service_contract",
-    "reopen_opportunity",
-    "request_approval",
-    "start_service_contract",
-    "update_profile",
-    "win_back_customer",
-    "win_opportunity",
+    "SINGLE_RECORD",
+    "Guard",
+    "Page",
+    "Session",
+    "SingleRecord",
+    "find",
+    "handle",
 ]
 
 R = TypeVar("R", bound=Owned)
-R_co = TypeVar("R_co", bound=Owned, covariant=True)
+DEFAULT_PAGE = 50
+"""The page size of `find` when none is given."""
 
 
-class _Access:
-    """The actor and the policy of one call; checks nothing for a trusted call.
+class Guard:
+    """A view of a unit of work that asks the policy about every record read or
+    written, for one actor (none for a trusted call: no checks).
 
-    Also checks that ``uow`` looks like a unit of work, so that a wrong
-    argument is a `ValidationError` rather than an AttributeError.
+    Also checks its arguments, so that a wrong one is a `ValidationError`
+    rather than an AttributeError.
     """
 
     def __init__(self, uow: UnitOfWork, actor: Actor | None, policy: AccessPolicy) -> None:
@@ -94,10 +80,22 @@ class _Access:
             raise ValidationError(
                 "policy", "has no decide() method", allowed="an AccessPolicy such as DEFAULT_POLICY"
             )
+        self.uow = uow
         self.actor = actor
         self.policy = policy
 
-    def allows(self, actor: Actor, action: Action, record: Owned) -> Decision:
+    @property
+    def person(self) -> Actor:
+        """The actor, for use cases only a person may carry out (approvals)."""
+        if self.actor is None:
+            raise ValidationError(
+                "actor",
+                "approvals are made by a person, not by a trusted system call",
+                allowed="an Actor",
+            )
+        return self.actor
+
+    def decide(self, actor: Actor, action: Action, record: Owned) -> Decision:
         """The policy's decision, checked to be a `Decision`."""
         decision = self.policy.decide(actor, action, record)
         if not isinstance(decision, Decision):
@@ -111,7 +109,7 @@ class _Access:
     def check(self, action: Action, record: R) -> R:
         """``record`` if the actor may do ``action`` to it, else `PermissionDeniedError`."""
         if self.actor is not None:
-            decision = self.allows(self.actor, action, record)
+            decision = self.decide(self.actor, action, record)
             if not decision.allowed:
                 raise PermissionDeniedError(
                     user_id=self.actor.user_id,
@@ -122,9 +120,21 @@ class _Access:
                 )
         return record
 
-    def get(self, repository: Repository[R], record_id: str, action: Action) -> R:
+    def get(self, kind: RecordKind, record_id: str, action: Action) -> Any:
         """Load a record and check ``action`` on it."""
-        return self.check(action, repository.get(record_id))
+        record: Owned = self.uow.repository(kind).get(record_id)
+        return self.check(action, record)
+
+    def add(self, record: R) -> R:
+        """Check ``create`` on a new record and add it."""
+        self.check(Action.CREATE, record)
+        added: R = self.uow.repository(record.record_kind).add(record)
+        return added
+
+    def save(self, record: R) -> R:
+        """Save a changed record (its action was checked when it was loaded)."""
+        saved: R = self.uow.repository(record.record_kind).save(record)
+        return saved
 
     def ownership(self, owner: str | None, team: str | None) -> dict[str, str | None]:
         """The owner and team of a record the actor creates.
@@ -144,670 +154,424 @@ class _Access:
             (team,) = self.actor.teams
         return {"owner": self.actor.user_id if owner is None else owner, "team": team}
 
-
-def _approver(actor: object) -> Actor:
-    if not isinstance(actor, Actor):
-        raise ValidationError(
-            "actor",
-            "approvals are made by a person, not by a trusted system call",
-            allowed="an Actor",
-        )
-    return actor
+    def new_id(self, prefix: str) -> str:
+        """A new record id from the unit of work's generator."""
+        return self.uow.ids.new_id(prefix)
 
 
-# Customers ------------------------------------------------------------------
+# Use cases on one record, as data ------------------------------------------------------
 
 
-def register_prospect(
-    uow: UnitOfWork,
-    *,
-    name: str,
-    at: _dt.datetime,
-    profile: Profile | None = None,
-    owner: str | None = None,
-    team: str | None = None,
-    actor: Actor | None = None,
-    policy: AccessPolicy = DEFAULT_POLICY,
-) -> str:
-    """Register a new prospect (phase ACQUISITION); returns its id.
+@attrs.frozen
+class SingleRecord:
+    """A use case that loads one record, checks one action and calls one method.
 
-    With an actor and no ``owner``, the actor owns the prospect (see the
-    module's notes on permissions).
+    Attributes:
+        kind: the kind of record the command names.
+        target: the command's field holding the record's id.
+        action: what the policy must allow on the record.
+        call: the new state, from the record, the command and the guard.
     """
-    access = _Access(uow, actor, policy)
-    with uow:
-        customer = Customer.prospect(
-            customer_id=uow.ids.new_id("cust"),
-            name=name,
-            at=at,
-            profile=profile,
-            **access.ownership(owner, team),
-        )
-        uow.customers.add(access.check(Action.CREATE, customer))
-        uow.commit()
-        return customer.customer_id
+
+    kind: RecordKind
+    target: str
+    action: Action
+    call: Callable[[Any, Any, Guard], Any]
 
 
-def update_profile(
-    uow: UnitOfWork,
-    customer_id: str,
-    *,
-    profile: Profile,
-    at: _dt.datetime,
-    actor: Actor | None = None,
-    policy: AccessPolicy = DEFAULT_POLICY,
-) -> None:
-    """Replace a customer's profile."""
-    access = _Access(uow, actor, policy)
-    with uow:
-        customer = access.get(uow.customers, customer_id, Action.UPDATE)
-        uow.customers.save(customer.update_profile(profile, at=at))
-        uow.commit()
+_CU, _OP, _SC, _CM = (
+    RecordKind.CUSTOMER,
+    RecordKind.OPPORTUNITY,
+    RecordKind.SERVICE_CONTRACT,
+    RecordKind.COMPLAINT,
+)
+
+SINGLE_RECORD: Mapping[type[c.Command], SingleRecord] = {
+    c.UpdateProfile: SingleRecord(
+        _CU, "customer_id", Action.UPDATE, lambda r, k, _: r.update_profile(k.profile, at=k.at)
+    ),
+    c.LogInteraction: SingleRecord(
+        _CU,
+        "customer_id",
+        Action.UPDATE,
+        lambda r, k, _: r.log_interaction(
+            Interaction(channel=k.channel, direction=k.direction, at=k.at, subject=k.subject)
+        ),
+    ),
+    c.LoseCustomer: SingleRecord(
+        _CU, "customer_id", Action.CLOSE, lambda r, k, _: r.lose(at=k.at, reason=k.reason)
+    ),
+    c.WinBackCustomer: SingleRecord(
+        _CU, "customer_id", Action.CLOSE, lambda r, k, _: r.win_back(at=k.at)
+    ),
+    c.MoveOpportunity: SingleRecord(
+        _OP, "opportunity_id", Action.UPDATE, lambda r, k, _: r.move_to(k.stage, at=k.at)
+    ),
+    c.LoseOpportunity: SingleRecord(
+        _OP, "opportunity_id", Action.CLOSE, lambda r, k, _: r.lose(at=k.at, reason=k.reason)
+    ),
+    c.RequestApproval: SingleRecord(
+        _OP,
+        "opportunity_id",
+        Action.UPDATE,
+        lambda r, k, g: r.request_approval(k.stage, by=g.person.user_id, at=k.at),
+    ),
+    c.Approve: SingleRecord(
+        _OP,
+        "opportunity_id",
+        Action.APPROVE,
+        lambda r, k, g: r.approve(by=g.person.user_id, at=k.at),
+    ),
+    c.Reject: SingleRecord(
+        _OP,
+        "opportunity_id",
+        Action.APPROVE,
+        lambda r, k, g: r.reject(by=g.person.user_id, at=k.at, reason=k.reason),
+    ),
+    c.RenewServiceContract: SingleRecord(
+        _SC, "service_contract_id", Action.UPDATE, lambda r, k, _: r.renew(at=k.at)
+    ),
+    c.AdvanceComplaint: SingleRecord(
+        _CM,
+        "complaint_id",
+        Action.UPDATE,
+        lambda r, k, _: r.advance(k.step, at=k.at, note=k.note),
+    ),
+    c.CompensateComplaint: SingleRecord(
+        _CM, "complaint_id", Action.UPDATE, lambda r, k, _: r.compensate(k.amount, at=k.at)
+    ),
+    c.CloseComplaint: SingleRecord(
+        _CM,
+        "complaint_id",
+        Action.CLOSE,
+        lambda r, k, _: r.close(at=k.at, satisfaction=k.satisfaction),
+    ),
+}
+"""The use cases on one record: command class → what to load, check and call."""
+
+_PERSON_ONLY = (c.RequestApproval, c.Approve, c.Reject)
 
 
-def log_interaction(
-    uow: UnitOfWork,
-    customer_id: str,
-    *,
-    channel: Channel | str,
-    direction: Direction | str,
-    subject: str,
-    at: _dt.datetime,
-    actor: Actor | None = None,
-    policy: AccessPolicy = DEFAULT_POLICY,
-) -> None:
-    """Record a contact with the customer (may be logged after the fact)."""
-    access = _Access(uow, actor, policy)
-    with uow:
-        customer = access.get(uow.customers, customer_id, Action.UPDATE)
-        interaction = Interaction(channel=channel, direction=direction, at=at, subject=subject)
-        uow.customers.save(customer.log_interaction(interaction))
-        uow.commit()
+def _single(guard: Guard, command: c.Command) -> None:
+    declared = SINGLE_RECORD[type(command)]
+    if isinstance(command, _PERSON_ONLY):
+        guard.person  # noqa: B018 - refuses a trusted call before anything is read
+    record = guard.get(declared.kind, getattr(command, declared.target), declared.action)
+    guard.save(declared.call(record, command, guard))
 
 
-def lose_customer(
-    uow: UnitOfWork,
-    customer_id: str,
-    *,
-    reason: str,
-    at: _dt.datetime,
-    actor: Actor | None = None,
-    policy: AccessPolicy = DEFAULT_POLICY,
-) -> None:
-    """Disqualify a prospect or record a churned customer (phase LOST)."""
-    access = _Access(uow, actor, policy)
-    with uow:
-        customer = access.get(uow.customers, customer_id, Action.CLOSE)
-        uow.customers.save(customer.lose(at=at, reason=reason))
-        uow.commit()
+# Use cases on several records ----------------------------------------------------------
 
 
-def win_back_customer(
-    uow: UnitOfWork,
-    customer_id: str,
-    *,
-    at: _dt.datetime,
-    actor: Actor | None = None,
-    policy: AccessPolicy = DEFAULT_POLICY,
-) -> None:
-    """Work a lost customer again (back to ACQUISITION)."""
-    access = _Access(uow, actor, policy)
-    with uow:
-        customer = access.get(uow.customers, customer_id, Action.CLOSE)
-        uow.customers.save(customer.win_back(at=at))
-        uow.commit()
-
-
-# Opportunities ----------------------------------------------------------------
-
-
-def _require_workable(
-    uow: UnitOfWork, customer_id: str, access: _Access, action: Action
-) -> Customer:
+def _workable(guard: Guard, customer_id: str, action: Action) -> Customer:
     """The customer, if a sale may be worked for it (it exists and is not LOST).
 
     Reading the customer here also makes a concurrent churn a conflict at commit.
     """
-    customer = access.get(uow.customers, customer_id, action)
+    customer: Customer = guard.get(_CU, customer_id, action)
     customer.check_can_sign()
     return customer
 
 
-def open_opportunity(
-    uow: UnitOfWork,
-    *,
-    customer_id: str,
-    title: str,
-    amount: Money,
-    at: _dt.datetime,
-    pipeline: Pipeline = DEFAULT_PIPELINE,
-    expected_close: _dt.date | None = None,
-    owner: str | None = None,
-    team: str | None = None,
-    actor: Actor | None = None,
-    policy: AccessPolicy = DEFAULT_POLICY,
-) -> str:
-    """Open an opportunity for a customer; returns its id.
-
-    With an actor, the actor must be allowed to read the customer and to
-    create the opportunity.
-
-    Raises:
-        NotFoundError: the customer does not exist.
-        InvalidTransitionError: the customer is LOST (win it back first).
-    """
-    access = _Access(uow, actor, policy)
-    with uow:
-        _require_workable(uow, customer_id, access, Action.READ)
-        opportunity = Opportunity.open(
-            opportunity_id=uow.ids.new_id("opp"),
-            customer_id=customer_id,
-            title=title,
-            amount=amount,
-            at=at,
-            pipeline=pipeline,
-            expected_close=expected_close,
-            **access.ownership(owner, team),
-        )
-        uow.opportunities.add(access.check(Action.CREATE, opportunity))
-        uow.commit()
-        return opportunity.opportunity_id
-
-
-def move_opportunity(
-    uow: UnitOfWork,
-    opportunity_id: str,
-    *,
-    stage: str,
-    at: _dt.datetime,
-    actor: Actor | None = None,
-    policy: AccessPolicy = DEFAULT_POLICY,
-) -> None:
-    """Move an open opportunity to another open stage.
-
-    Raises:
-        InvalidTransitionError: the opportunity is closed, or the stage needs
-            an approval that was not granted.
-    """
-    access = _Access(uow, actor, policy)
-    with uow:
-        opportunity = access.get(uow.opportunities, opportunity_id, Action.UPDATE)
-        uow.opportunities.save(opportunity.move_to(stage, at=at))
-        uow.commit()
-
-
-def win_opportunity(
-    uow: UnitOfWork,
-    opportunity_id: str,
-    *,
-    at: _dt.datetime,
-    actor: Actor | None = None,
-    policy: AccessPolicy = DEFAULT_POLICY,
-) -> str:
-    """Win an opportunity, sign a contract for its amount and enter it on the
-    customer, in one commit; returns the contract id.
-
-    The contract gets the opportunity's owner and team. With an actor, the
-    actor must be allowed to close the opportunity, update the customer (its
-    phase changes) and create the contract.
-
-    Raises:
-        InvalidTransitionError: the opportunity is closed, the customer is
-            LOST, or the won stage needs an approval that was not granted.
-        ValidationError: the amount is zero (a contract needs a positive amount).
-    """
-    access = _Access(uow, actor, policy)
-    with uow:
-        opportunity = access.get(uow.opportunities, opportunity_id, Action.CLOSE)
-        customer = _require_workable(uow, opportunity.customer_id, access, Action.UPDATE)
-        won = opportunity.win(at=at)
-        contract = Contract.sign(
-            contract_id=uow.ids.new_id("ctr"),
-            customer_id=customer.customer_id,
-            opportunity_id=opportunity.opportunity_id,
-            amount=won.amount,
-            at=at,
-            owner=opportunity.owner,
-            team=opportunity.team,
-        )
-        uow.opportunities.save(won)
-        uow.contracts.add(access.check(Action.CREATE, contract))
-        uow.customers.save(customer.enter_contract(at=at, contract_id=contract.contract_id))
-        uow.commit()
-        return contract.contract_id
-
-
-def lose_opportunity(
-    uow: UnitOfWork,
-    opportunity_id: str,
-    *,
-    reason: str,
-    at: _dt.datetime,
-    actor: Actor | None = None,
-    policy: AccessPolicy = DEFAULT_POLICY,
-) -> None:
-    """Record a failed sale."""
-    access = _Access(uow, actor, policy)
-    with uow:
-        opportunity = access.get(uow.opportunities, opportunity_id, Action.CLOSE)
-        uow.opportunities.save(opportunity.lose(at=at, reason=reason))
-        uow.commit()
-
-
-def reopen_opportunity(
-    uow: UnitOfWork,
-    opportunity_id: str,
-    *,
-    at: _dt.datetime,
-    actor: Actor | None = None,
-    policy: AccessPolicy = DEFAULT_POLICY,
-) -> None:
-    """Work a lost opportunity again (back to its last open stage).
-
-    Raises:
-        InvalidTransitionError: the opportunity is not lost, or the customer is LOST.
-    """
-    access = _Access(uow, actor, policy)
-    with uow:
-        opportunity = access.get(uow.opportunities, opportunity_id, Action.CLOSE)
-        _require_workable(uow, opportunity.customer_id, access, Action.READ)
-        uow.opportunities.save(opportunity.reopen(at=at))
-        uow.commit()
-
-
-# Approvals ----------------------------------------------------------------------
-
-
-def request_approval(
-    uow: UnitOfWork,
-    opportunity_id: str,
-    *,
-    stage: str,
-    at: _dt.datetime,
-    actor: Actor,
-    policy: AccessPolicy = DEFAULT_POLICY,
-) -> None:
-    """Ask for approval to move an opportunity into a gated stage (action ``update``).
-
-    Raises:
-        ValidationError: ``actor`` is None (a request is made by a person), or
-            the stage needs no approval.
-        InvalidTransitionError: a request is pending already, or the
-            opportunity is closed.
-    """
-    person = _approver(actor)
-    access = _Access(uow, person, policy)
-    with uow:
-        opportunity = access.get(uow.opportunities, opportunity_id, Action.UPDATE)
-        uow.opportunities.save(opportunity.request_approval(stage, by=person.user_id, at=at))
-        uow.commit()
-
-
-def approve(
-    uow: UnitOfWork,
-    opportunity_id: str,
-    *,
-    at: _dt.datetime,
-    actor: Actor,
-    policy: AccessPolicy = DEFAULT_POLICY,
-) -> None:
-    """Approve the pending request (action ``approve``: under the default policy a
-    sales manager of the record's team, or an admin; never the requester).
-
-    Raises:
-        PermissionDeniedError: the policy denies it, or the actor made the request.
-        InvalidTransitionError: no request is pending.
-    """
-    person = _approver(actor)
-    access = _Access(uow, person, policy)
-    with uow:
-        opportunity = access.get(uow.opportunities, opportunity_id, Action.APPROVE)
-        uow.opportunities.save(opportunity.approve(by=person.user_id, at=at))
-        uow.commit()
-
-
-def reject(
-    uow: UnitOfWork,
-    opportunity_id: str,
-    *,
-    at: _dt.datetime,
-    actor: Actor,
-    reason: str,
-    policy: AccessPolicy = DEFAULT_POLICY,
-) -> None:
-    """Reject the pending request, with a reason (action ``approve``, like `approve`).
-
-    Raises:
-        PermissionDeniedError: the policy denies it, or the actor made the request.
-        InvalidTransitionError: no request is pending.
-    """
-    person = _approver(actor)
-    access = _Access(uow, person, policy)
-    with uow:
-        opportunity = access.get(uow.opportunities, opportunity_id, Action.APPROVE)
-        uow.opportunities.save(opportunity.reject(by=person.user_id, at=at, reason=reason))
-        uow.commit()
-
-
-# Contracts ------------------------------------------------------------------------
-
-
-def _end_on_customer(
-    uow: UnitOfWork, contract: Contract, at: _dt.datetime, access: _Access
-) -> None:
-    customer = access.get(uow.customers, contract.customer_id, Action.UPDATE)
-    ended = customer.end_contract(
-        at=at, contract_id=contract.contract_id, fulfilled=contract.is_fulfilled
+def _register_prospect(guard: Guard, k: c.RegisterProspect) -> str:
+    customer = Customer.prospect(
+        customer_id=guard.new_id("cust"),
+        name=k.name,
+        at=k.at,
+        profile=k.profile,
+        **guard.ownership(k.owner, k.team),
     )
-    uow.customers.save(ended)
+    return guard.add(customer).customer_id
 
 
-def record_delivery(
-    uow: UnitOfWork,
-    contract_id: str,
-    *,
-    at: _dt.datetime,
-    actor: Actor | None = None,
-    policy: AccessPolicy = DEFAULT_POLICY,
-) -> None:
-    """Record a delivery; a contract it fulfils ends on the customer in the same
-    commit (then the actor must be allowed to update the customer too)."""
-    access = _Access(uow, actor, policy)
-    with uow:
-        contract = access.get(uow.contracts, contract_id, Action.UPDATE).deliver(at=at)
-        uow.contracts.save(contract)
-        if contract.is_fulfilled:
-            _end_on_customer(uow, contract, at, access)
-        uow.commit()
+def _open_opportunity(guard: Guard, k: c.OpenOpportunity) -> str:
+    _workable(guard, k.customer_id, Action.READ)
+    opportunity = Opportunity.open(
+        opportunity_id=guard.new_id("opp"),
+        customer_id=k.customer_id,
+        title=k.title,
+        amount=k.amount,
+        at=k.at,
+        pipeline=k.pipeline,
+        expected_close=k.expected_close,
+        **guard.ownership(k.owner, k.team),
+    )
+    return guard.add(opportunity).opportunity_id
 
 
-def record_payment(
-    uow: UnitOfWork,
-    contract_id: str,
-    *,
-    amount: Money,
-    at: _dt.datetime,
-    actor: Actor | None = None,
-    policy: AccessPolicy = DEFAULT_POLICY,
-) -> None:
-    """Record a payment; a contract it fulfils ends on the customer in the same
-    commit (then the actor must be allowed to update the customer too)."""
-    access = _Access(uow, actor, policy)
-    with uow:
-        contract = access.get(uow.contracts, contract_id, Action.UPDATE).pay(amount, at=at)
-        uow.contracts.save(contract)
-        if contract.is_fulfilled:
-            _end_on_customer(uow, contract, at, access)
-        uow.commit()
+def _win_opportunity(guard: Guard, k: c.WinOpportunity) -> str:
+    opportunity: Opportunity = guard.get(_OP, k.opportunity_id, Action.CLOSE)
+    customer = _workable(guard, opportunity.customer_id, Action.UPDATE)
+    won = opportunity.win(at=k.at)
+    contract = Contract.sign(
+        contract_id=guard.new_id("ctr"),
+        customer_id=customer.customer_id,
+        opportunity_id=opportunity.opportunity_id,
+        amount=won.amount,
+        at=k.at,
+        owner=opportunity.owner,
+        team=opportunity.team,
+    )
+    guard.save(won)
+    guard.add(contract)
+    guard.save(customer.enter_contract(at=k.at, contract_id=contract.contract_id))
+    return contract.contract_id
 
 
-def cancel_contract(
-    uow: UnitOfWork,
-    contract_id: str,
-    *,
-    reason: str,
-    at: _dt.datetime,
-    actor: Actor | None = None,
-    policy: AccessPolicy = DEFAULT_POLICY,
-) -> None:
-    """Cancel a contract that is not fulfilled; it ends on the customer (not fulfilled)."""
-    access = _Access(uow, actor, policy)
-    with uow:
-        contract = access.get(uow.contracts, contract_id, Action.CLOSE)
-        cancelled = contract.cancel(at=at, reason=reason)
-        uow.contracts.save(cancelled)
-        _end_on_customer(uow, cancelled, at, access)
-        uow.commit()
+def _reopen_opportunity(guard: Guard, k: c.ReopenOpportunity) -> None:
+    opportunity: Opportunity = guard.get(_OP, k.opportunity_id, Action.CLOSE)
+    _workable(guard, opportunity.customer_id, Action.READ)
+    guard.save(opportunity.reopen(at=k.at))
 
 
-def start_service_contract(
-    uow: UnitOfWork,
-    *,
-    customer_id: str,
-    starts: _dt.date,
-    term_months: int,
-    auto_renew: bool,
-    notice_days: int,
-    price: Money,
-    at: _dt.datetime,
-    owner: str | None = None,
-    team: str | None = None,
-    actor: Actor | None = None,
-    policy: AccessPolicy = DEFAULT_POLICY,
-) -> str:
-    """Start a service contract for an existing customer; returns its id."""
-    access = _Access(uow, actor, policy)
-    with uow:
-        access.get(uow.customers, customer_id, Action.READ)
-        contract = ServiceContract.start(
-            contract_id=uow.ids.new_id("svc"),
-            customer_id=customer_id,
-            starts=starts,
-            term_months=term_months,
-            auto_renew=auto_renew,
-            notice_days=notice_days,
-            price=price,
-            at=at,
-            **access.ownership(owner, team),
+def _end_on_customer(guard: Guard, contract: Contract, k: c.Command) -> None:
+    customer: Customer = guard.get(_CU, contract.customer_id, Action.UPDATE)
+    guard.save(
+        customer.end_contract(
+            at=k.at, contract_id=contract.contract_id, fulfilled=contract.is_fulfilled
         )
-        uow.service_contracts.add(access.check(Action.CREATE, contract))
-        uow.commit()
-        return contract.contract_id
+    )
 
 
-def renew_service_contract(
+def _record_delivery(guard: Guard, k: c.RecordDelivery) -> None:
+    contract: Contract = guard.get(RecordKind.CONTRACT, k.contract_id, Action.UPDATE)
+    delivered = guard.save(contract.deliver(at=k.at))
+    if delivered.is_fulfilled:
+        _end_on_customer(guard, delivered, k)
+
+
+def _record_payment(guard: Guard, k: c.RecordPayment) -> None:
+    contract: Contract = guard.get(RecordKind.CONTRACT, k.contract_id, Action.UPDATE)
+    paid = guard.save(contract.pay(k.amount, at=k.at))
+    if paid.is_fulfilled:
+        _end_on_customer(guard, paid, k)
+
+
+def _cancel_contract(guard: Guard, k: c.CancelContract) -> None:
+    contract: Contract = guard.get(RecordKind.CONTRACT, k.contract_id, Action.CLOSE)
+    cancelled = guard.save(contract.cancel(at=k.at, reason=k.reason))
+    _end_on_customer(guard, cancelled, k)
+
+
+def _start_service_contract(guard: Guard, k: c.StartServiceContract) -> str:
+    guard.get(_CU, k.customer_id, Action.READ)
+    contract = ServiceContract.start(
+        contract_id=guard.new_id("svc"),
+        customer_id=k.customer_id,
+        starts=k.starts,
+        term_months=k.term_months,
+        auto_renew=k.auto_renew,
+        notice_days=k.notice_days,
+        price=k.price,
+        at=k.at,
+        **guard.ownership(k.owner, k.team),
+    )
+    return guard.add(contract).contract_id
+
+
+def _file_complaint(guard: Guard, k: c.FileComplaint) -> str:
+    guard.get(_CU, k.customer_id, Action.READ)
+    complaint = Complaint.receive(
+        complaint_id=guard.new_id("cmp"),
+        customer_id=k.customer_id,
+        channel=k.channel,
+        level=k.level,
+        complainant_type=k.complainant_type,
+        subject=k.subject,
+        at=k.at,
+        response_target=k.response_target,
+        **guard.ownership(k.owner, k.team),
+    )
+    return guard.add(complaint).complaint_id
+
+
+def _reassign(guard: Guard, k: c.Reassign) -> None:
+    record: Owned = guard.get(k.kind, k.record_id, Action.REASSIGN)
+    changed = record.reassign(owner=k.owner, team=k.team, at=k.at)
+    guard.save(guard.check(Action.REASSIGN, changed))
+
+
+_HANDLERS: Mapping[type[c.Command], Callable[[Guard, Any], str | None]] = {
+    **dict.fromkeys(SINGLE_RECORD, _single),
+    c.RegisterProspect: _register_prospect,
+    c.OpenOpportunity: _open_opportunity,
+    c.WinOpportunity: _win_opportunity,
+    c.ReopenOpportunity: _reopen_opportunity,
+    c.RecordDelivery: _record_delivery,
+    c.RecordPayment: _record_payment,
+    c.CancelContract: _cancel_contract,
+    c.StartServiceContract: _start_service_contract,
+    c.FileComplaint: _file_complaint,
+    c.Reassign: _reassign,
+}
+
+
+def handle(
     uow: UnitOfWork,
-    service_contract_id: str,
+    command: c.Command,
     *,
-    at: _dt.datetime,
     actor: Actor | None = None,
     policy: AccessPolicy = DEFAULT_POLICY,
-) -> None:
-    """Move a service contract to its next term (the customer's phase is unchanged)."""
-    access = _Access(uow, actor, policy)
-    with uow:
-        contract = access.get(uow.service_contracts, service_contract_id, Action.UPDATE)
-        uow.service_contracts.save(contract.renew(at=at))
-        uow.commit()
-
-
-# Complaints ---------------------------------------------------------------------------
-
-
-def file_complaint(
-    uow: UnitOfWork,
-    *,
-    customer_id: str,
-    channel: Channel | str,
-    level: ComplaintLevel | str,
-    complainant_type: ComplainantType | str,
-    subject: str,
-    at: _dt.datetime,
-    response_target: _dt.timedelta | None = None,
-    owner: str | None = None,
-    team: str | None = None,
-    actor: Actor | None = None,
-    policy: AccessPolicy = DEFAULT_POLICY,
-) -> str:
-    """File a complaint for an existing customer; returns its id.
-
-    Raises:
-        NotFoundError: the customer does not exist.
-    """
-    access = _Access(uow, actor, policy)
-    with uow:
-        access.get(uow.customers, customer_id, Action.READ)
-        complaint = Complaint.receive(
-            complaint_id=uow.ids.new_id("cmp"),
-            customer_id=customer_id,
-            channel=channel,
-            level=level,
-            complainant_type=complainant_type,
-            subject=subject,
-            at=at,
-            response_target=response_target,
-            **access.ownership(owner, team),
-        )
-        uow.complaints.add(access.check(Action.CREATE, complaint))
-        uow.commit()
-        return complaint.complaint_id
-
-
-def advance_complaint(
-    uow: UnitOfWork,
-    complaint_id: str,
-    *,
-    step: ComplaintStep | str,
-    at: _dt.datetime,
-    note: str = "",
-    actor: Actor | None = None,
-    policy: AccessPolicy = DEFAULT_POLICY,
-) -> None:
-    """Move a complaint to its next handling step."""
-    access = _Access(uow, actor, policy)
-    with uow:
-        complaint = access.get(uow.complaints, complaint_id, Action.UPDATE)
-        uow.complaints.save(complaint.advance(step, at=at, note=note))
-        uow.commit()
-
-
-def compensate_complaint(
-    uow: UnitOfWork,
-    complaint_id: str,
-    *,
-    amount: Money,
-    at: _dt.datetime,
-    actor: Actor | None = None,
-    policy: AccessPolicy = DEFAULT_POLICY,
-) -> None:
-    """Grant compensation on an open complaint."""
-    access = _Access(uow, actor, policy)
-    with uow:
-        complaint = access.get(uow.complaints, complaint_id, Action.UPDATE)
-        uow.complaints.save(complaint.compensate(amount, at=at))
-        uow.commit()
-
-
-def close_complaint(
-    uow: UnitOfWork,
-    complaint_id: str,
-    *,
-    satisfaction: int,
-    at: _dt.datetime,
-    actor: Actor | None = None,
-    policy: AccessPolicy = DEFAULT_POLICY,
-) -> None:
-    """Thank the customer and close the complaint."""
-    access = _Access(uow, actor, policy)
-    with uow:
-        complaint = access.get(uow.complaints, complaint_id, Action.CLOSE)
-        uow.complaints.save(complaint.close(at=at, satisfaction=satisfaction))
-        uow.commit()
-
-
-# Ownership ------------------------------------------------------------------------------
-
-
-def reassign(
-    uow: UnitOfWork,
-    kind: RecordKind | str,
-    record_id: str,
-    *,
-    owner: str | None,
-    team: str | None,
-    at: _dt.datetime,
-    actor: Actor | None = None,
-    policy: AccessPolicy = DEFAULT_POLICY,
-) -> None:
-    """Give a record another owner and/or team (``None`` unassigns).
-
-    With an actor, the policy must allow ``reassign`` both on the record as it
-    is and on the record as it would be: a manager moves records within their
-    teams, never out of them (an admin may).
+) -> str | None:
+    """Carry ``command`` out in one unit of work, and commit.
 
     Args:
-        kind: the kind of record (`RecordKind` or its value, ``"customer"`` ...).
+        uow: the unit of work (not open: `handle` opens and closes it).
+        command: a command from `crmcore.commands`.
+        actor: who acts; ``None`` for a trusted system call (no permission checks).
+        policy: the access policy asked about every record read or written.
+
+    Returns:
+        The new id for `RegisterProspect`, `OpenOpportunity`,
+        `StartServiceContract` and `FileComplaint`; the contract id for
+        `WinOpportunity`; otherwise ``None``.
+
+    Raises:
+        ValidationError: not a command, a bad ``uow``, ``actor`` or ``policy``,
+            or a value the domain refuses.
+        NotFoundError: a record the command names does not exist.
+        PermissionDeniedError: the policy denies the actor something.
+        InvalidTransitionError: the command is not allowed in the record's state.
+        ConcurrencyError: another unit of work changed a record this one read.
     """
-    access = _Access(uow, actor, policy)
-    record_kind = member(RecordKind, kind, "kind")
+    guard = Guard(uow, actor, policy)
+    handler = _HANDLERS.get(type(command))
+    if handler is None:
+        raise ValidationError(
+            "command",
+            f"must be a crmcore command, not {type(command).__name__}",
+            allowed="a command from crmcore.commands",
+        )
     with uow:
-        repositories: dict[RecordKind, Repository[Any]] = {
-            RecordKind.CUSTOMER: uow.customers,
-            RecordKind.OPPORTUNITY: uow.opportunities,
-            RecordKind.CONTRACT: uow.contracts,
-            RecordKind.SERVICE_CONTRACT: uow.service_contracts,
-            RecordKind.COMPLAINT: uow.complaints,
-        }
-        repository: Repository[Owned] = repositories[record_kind]
-        record = access.get(repository, record_id, Action.REASSIGN)
-        changed = record.reassign(owner=owner, team=team, at=at)
-        repository.save(access.check(Action.REASSIGN, changed))
+        result = handler(guard, command)
         uow.commit()
+    return result
 
 
-# Queries --------------------------------------------------------------------------------
+# Queries ---------------------------------------------------------------------------------
 
 
-def _readable(records: tuple[R, ...], access: _Access) -> tuple[R, ...]:
-    actor = access.actor
-    if actor is None:
-        return records
-    return tuple(r for r in records if access.allows(actor, Action.READ, r).allowed)
+def _pushdown(guard: Guard, spec: KindSpec[Any]) -> Filters | None:
+    """Filters that select a superset of what the actor may read, if the policy
+    can say (``None``: it cannot, so every record is asked about)."""
+    if guard.actor is None:
+        return {}
+    scope_filter = getattr(guard.policy, "read_filter", None)
+    if not callable(scope_filter):
+        return None
+    found = scope_filter(guard.actor, spec.kind)
+    return None if found is None else spec.check_where(found)
 
 
-def list_customers(
+def _merge(first: Filters, second: Filters) -> Filters:
+    merged = dict(first)
+    for name, values in second.items():
+        merged[name] = merged[name] & values if name in merged else values
+    return merged
+
+
+def find(
     uow: UnitOfWork,
+    kind: RecordKind | str,
     *,
-    actor: Actor | None,
-    phase: LifecyclePhase | str | None = None,
+    actor: Actor | None = None,
     policy: AccessPolicy = DEFAULT_POLICY,
-) -> tuple[Customer, ...]:
-    """The customers the actor may read (all for ``actor=None``), perhaps only
-    those in ``phase``, ordered by id."""
-    access = _Access(uow, actor, policy)
-    wanted = None if phase is None else member(LifecyclePhase, phase, "phase")
+    limit: int = DEFAULT_PAGE,
+    after: str | None = None,
+    **where: object,
+) -> Page[Any]:
+    """One page of the records of ``kind`` that match ``where`` and that the
+    actor may read, ordered by id (keyset paging).
+
+    Pass the page's ``next_cursor`` as ``after`` for the next page: no record
+    that exists throughout is lost or repeated, also when others are added
+    or removed between pages (a record added between pages appears if its id
+    sorts after the cursor).
+
+    With the default policy the actor's scope is pushed down to storage as
+    filters (own: ``owner`` and ``team``; team: ``team``); any policy is
+    still asked about every record (so a custom policy that cannot be pushed
+    down is honoured by filtering afterwards).
+
+    Args:
+        uow: the unit of work (not open: `find` opens and closes it).
+        kind: the kind of record (`RecordKind` or its value).
+        actor: who reads; ``None`` for a trusted call (every record).
+        policy: the access policy.
+        limit: the page size, 1 to `crmcore.ports.MAX_PAGE` (default 50).
+        after: the cursor from the previous page, or ``None`` for the first.
+        **where: indexed field → value, or a set of values (see
+            `crmcore.domain.kinds.REGISTRY` for each kind's indexed fields).
+
+    Raises:
+        ValidationError: an unknown kind or field, a bad value, limit or cursor.
+    """
+    guard = Guard(uow, actor, policy)
+    spec = spec_of(kind)
+    filters = spec.check_where(where)
+    if type(limit) is not int or not 1 <= limit <= MAX_PAGE:
+        raise ValidationError("limit", "is out of range", allowed=f"an int from 1 to {MAX_PAGE}")
+    cursor = None if after is None else check_id(after, "after")
+    pushed = _pushdown(guard, spec)
+    query = filters if pushed is None else _merge(filters, pushed)
+    if any(not values for values in query.values()):
+        return Page((), None)
+    items: list[Any] = []
     with uow:
-        found = uow.customers.list() if wanted is None else uow.customers.in_phase(wanted)
-    return _readable(found, access)
+        while len(items) <= limit:
+            batch = uow.select(spec.kind, query, limit=limit + 1, after=cursor)
+            actor_ = guard.actor
+            items.extend(
+                record
+                for record in batch
+                if actor_ is None or guard.decide(actor_, Action.READ, record).allowed
+            )
+            if len(batch) <= limit:
+                break
+            cursor = spec.record_id(batch[-1])
+    page = tuple(items[:limit])
+    return Page(page, spec.record_id(page[-1]) if len(items) > limit else None)
 
 
-class _Listing(Protocol[R_co]):
-    def open(self) -> tuple[R_co, ...]: ...
+class Session:
+    """A unit of work, an actor and a policy bound once (one user per request).
 
-    def list(self) -> tuple[R_co, ...]: ...
+    Example::
 
+        session = Session(uow, actor=rep)
+        customer_id = session.handle(RegisterProspect(name="Lan", at=t0))
+        page = session.find(RecordKind.OPPORTUNITY, customer_id=customer_id)
+    """
 
-def _listed(
-    uow: UnitOfWork,
-    repository: Callable[[UnitOfWork], _Listing[R]],
-    actor: Actor | None,
-    open_only: bool,
-    policy: AccessPolicy,
-) -> tuple[R, ...]:
-    access = _Access(uow, actor, policy)
-    only_open = check_bool(open_only, "open_only")
-    with uow:
-        found = repository(uow).open() if only_open else repository(uow).list()
-    return _readable(found, access)
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        *,
+        actor: Actor | None = None,
+        policy: AccessPolicy = DEFAULT_POLICY,
+    ) -> None:
+        Guard(uow, actor, policy)  # checks the arguments now
+        self.uow = uow
+        self.actor = actor
+        self.policy = policy
 
+    def handle(self, command: c.Command) -> str | None:
+        """`handle` the command with this session's unit of work, actor and policy."""
+        return handle(self.uow, command, actor=self.actor, policy=self.policy)
 
-def list_opportunities(
-    uow: UnitOfWork,
-    *,
-    actor: Actor | None,
-    open_only: bool = False,
-    policy: AccessPolicy = DEFAULT_POLICY,
-) -> tuple[Opportunity, ...]:
-    """The opportunities the actor may read, perhaps only the open ones, ordered by id."""
-    return _listed(uow, lambda u: u.opportunities, actor, open_only, policy)
+    def find(
+        self,
+        kind: RecordKind | str,
+        *,
+        limit: int = DEFAULT_PAGE,
+        after: str | None = None,
+        **where: object,
+    ) -> Page[Any]:
+        """`find` with this session's unit of work, actor and policy."""
+        return find(
+            self.uow, kind, actor=self.actor, policy=self.policy, limit=limit, after=after, **where
+        )
 
-
-def list_complaints(
-    uow: UnitOfWork,
-    *,
-    actor: Actor | None,
-    open_only: bool = False,
-    policy: AccessPolicy = DEFAULT_POLICY,
-) -> tuple[Complaint, ...]:
-    """The complaints the actor may read, perhaps only the open ones, ordered by id."""
-    return _listed(uow, lambda u: u.complaints, actor, open_only, policy)
+    def collect_events(self) -> list[Any]:
+        """The events of the commands handled so far (drained)."""
+        return self.uow.collect_events()

@@ -1,25 +1,30 @@
 """A storage-independent unit of work with optimistic concurrency.
 
 `TrackingUnitOfWork` holds the whole transaction logic: it records the
-version of every aggregate it reads, buffers every write, and at commit asks
-the storage to check all those versions and apply the writes atomically.
-A storage adapter only implements three primitives (`fetch`, `fetch_all`,
-`apply`), so every adapter gets the same semantics; the in-memory store and
-the SQLite example are both built on it.
+version of every aggregate it reads, buffers every write, merges its own
+writes into every query (read-your-writes), and at commit asks the storage to
+check all those versions and apply the writes atomically. A storage adapter
+implements three primitives (`fetch`, `fetch_where`, `apply`: the
+`crmcore.ports.Storage` protocol), so every adapter gets the same semantics;
+the in-memory store, the SQLite example and the SQL store are built on it.
+
+Every kind of record comes from the registry (`crmcore.domain.kinds`): one
+generic repository serves them all.
+
+A unit of work belongs to the thread that entered it: another thread that
+uses it while it is open gets a `RepositoryError` and changes nothing (use one
+unit of work per thread or request; the store is what they share).
 """
 
 import abc
+import threading
 from collections.abc import Callable, Mapping
 from types import TracebackType
-from typing import Any, Generic, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 
-from crmcore.domain.complaints import Complaint
-from crmcore.domain.contracts import Contract, ServiceContract
-from crmcore.domain.customers import Customer, LifecyclePhase
 from crmcore.domain.events import Aggregate, DomainEvent
-from crmcore.domain.fields import member
 from crmcore.domain.ids import check_id
-from crmcore.domain.opportunities import Opportunity
+from crmcore.domain.kinds import REGISTRY, KindSpec, RecordKind, spec_of
 from crmcore.errors import (
     AlreadyExistsError,
     ConcurrencyError,
@@ -27,102 +32,132 @@ from crmcore.errors import (
     RepositoryError,
     ValidationError,
 )
-from crmcore.ports import IdGenerator
+from crmcore.ports import Filters, IdGenerator, Key, Versioned
+
+if TYPE_CHECKING:
+    from crmcore.domain.complaints import Complaint
+    from crmcore.domain.contracts import Contract, ServiceContract
+    from crmcore.domain.customers import Customer
+    from crmcore.domain.opportunities import Opportunity
+
+__all__ = [
+    "Key",
+    "TrackingRepository",
+    "TrackingUnitOfWork",
+    "Versioned",
+    "check_batch",
+    "check_kind",
+    "check_query",
+    "check_versions",
+    "with_version",
+]
 
 A = TypeVar("A", bound=Aggregate)
-Key = tuple[str, str]
-"""(kind, record id)."""
-Versioned = tuple[int, Aggregate]
-"""(version, aggregate without pending events)."""
-
-
-class Kind(Generic[A]):
-    """One kind of aggregate: its repository name, type, label and id attribute."""
-
-    def __init__(self, name: str, aggregate_type: type[A], label: str, id_field: str) -> None:
-        self.name = name
-        self.type = aggregate_type
-        self.label = label
-        self.id_field = id_field
-
-    def record_id(self, aggregate: A) -> str:
-        """The aggregate's id."""
-        value: str = getattr(aggregate, self.id_field)
-        return value
-
-
-KINDS: Mapping[str, Kind[Any]] = {
-    kind.name: kind
-    for kind in (
-        Kind("customers", Customer, "customer", "customer_id"),
-        Kind("opportunities", Opportunity, "opportunity", "opportunity_id"),
-        Kind("contracts", Contract, "contract", "contract_id"),
-        Kind("service_contracts", ServiceContract, "service contract", "contract_id"),
-        Kind("complaints", Complaint, "complaint", "complaint_id"),
-    )
-}
-"""Every kind of aggregate the unit of work stores, by repository name."""
 
 
 def with_version(aggregate: A, version: int) -> A:
-    """The aggregate with ``version`` set and no pending events."""
+    """The aggregate with ``version`` set and no pending events.
+
+    A storage adapter calls it on every aggregate it loads: a loaded
+    aggregate must carry the version it was stored at.
+    """
     return aggregate._replaced(version=version, pending_events=())
 
 
-class TrackingRepository(Generic[A]):
-    """The repository of one kind of aggregate inside a `TrackingUnitOfWork`."""
+MAX_LIMIT = 10**9
+"""The largest ``limit`` a storage query takes (pages of `find` are at most `MAX_PAGE`)."""
 
-    def __init__(self, uow: "TrackingUnitOfWork", kind: Kind[A]) -> None:
+
+def check_limit(limit: object, field: str = "limit") -> int | None:
+    """``None`` or an int from 1 to `MAX_LIMIT`."""
+    if limit is None:
+        return None
+    if type(limit) is not int or not 1 <= limit <= MAX_LIMIT:
+        raise ValidationError(
+            field, "is out of range", allowed=f"None or an int from 1 to {MAX_LIMIT}"
+        )
+    return limit
+
+
+def check_query(
+    kind: object, where: object, order_by: object, limit: object, after: object
+) -> tuple[KindSpec[Any], Filters, int | None, str | None]:
+    """Check the arguments of a query; returns (spec, filters, limit, after).
+
+    Raises:
+        ValidationError: an unknown kind or field, a bad value, an ordering
+            other than ``"id"``, a limit out of range or a bad cursor.
+    """
+    spec = spec_of(kind)
+    filters = spec.check_where(where)
+    if order_by != "id":
+        raise ValidationError(
+            "order_by", "is not a supported ordering", allowed="'id' (ids as plain strings)"
+        )
+    cursor = None if after is None else check_id(after, "after")
+    return spec, filters, check_limit(limit), cursor
+
+
+class TrackingRepository(Generic[A]):
+    """The repository of one kind of record inside a `TrackingUnitOfWork`."""
+
+    def __init__(self, uow: "TrackingUnitOfWork", spec: KindSpec[A]) -> None:
         self._uow = uow
-        self._kind = kind
+        self._spec = spec
+
+    @property
+    def kind(self) -> RecordKind:
+        """The kind of record this repository stores."""
+        return self._spec.kind
 
     def _key(self, record_id: object) -> Key:
-        return self._kind.name, check_id(record_id, f"{self._kind.label} id")
+        return self._spec.kind, check_id(record_id, f"{self._spec.label} id")
 
     def _check_type(self, aggregate: object) -> A:
-        if not isinstance(aggregate, self._kind.type):
+        if not isinstance(aggregate, self._spec.aggregate):
+            name = self._spec.aggregate.__name__
             raise ValidationError(
-                self._kind.name,
-                f"stores {self._kind.type.__name__} values, not {type(aggregate).__name__}",
-                allowed=f"a {self._kind.type.__name__}",
+                self._spec.repository,
+                f"stores {name} values, not {type(aggregate).__name__}",
+                allowed=f"a {name}",
             )
         return aggregate
 
     def add(self, aggregate: A) -> A:
         """Store a new aggregate; returns it at version 1 (or after a removed one's)."""
         self._check_type(aggregate)
-        key = self._key(self._kind.record_id(aggregate))
+        key = self._key(self._spec.record_id(aggregate))
         if self._uow._current(key) is not None:
-            raise AlreadyExistsError(self._kind.label, key[1])
+            raise AlreadyExistsError(self._spec.label, key[1])
         previous = self._uow._reads.get(key) or 0
-        return self._uow._write(key, aggregate, previous + 1)  # type: ignore[return-value]
+        return self._uow._write(key, aggregate, previous + 1)
 
     def get(self, record_id: str) -> A:
         """The aggregate with that id."""
         key = self._key(record_id)
         current = self._uow._current(key)
         if current is None:
-            raise NotFoundError(self._kind.label, key[1])
+            raise NotFoundError(self._spec.label, key[1])
         return current  # type: ignore[return-value]
 
     def save(self, aggregate: A) -> A:
         """Store a changed aggregate if nobody changed it since it was loaded."""
         self._check_type(aggregate)
-        key = self._key(self._kind.record_id(aggregate))
+        key = self._key(self._spec.record_id(aggregate))
         current = self._uow._current(key)
         if current is None:
-            raise NotFoundError(self._kind.label, key[1])
+            raise NotFoundError(self._spec.label, key[1])
         if current.version != aggregate.version:
             raise ConcurrencyError(
-                self._kind.label, key[1], expected=aggregate.version, actual=current.version
+                self._spec.label, key[1], expected=aggregate.version, actual=current.version
             )
-        return self._uow._write(key, aggregate, current.version + 1)  # type: ignore[return-value]
+        return self._uow._write(key, aggregate, current.version + 1)
 
     def remove(self, record_id: str) -> None:
         """Delete the aggregate with that id."""
         key = self._key(record_id)
         if self._uow._current(key) is None:
-            raise NotFoundError(self._kind.label, key[1])
+            raise NotFoundError(self._spec.label, key[1])
         self._uow._remove(key)
 
     def __contains__(self, record_id: object) -> bool:
@@ -132,71 +167,58 @@ class TrackingRepository(Generic[A]):
             return False
         return self._uow._current(key) is not None
 
+    def select(
+        self,
+        where: Mapping[str, object] | None = None,
+        *,
+        order_by: str = "id",
+        limit: int | None = None,
+        after: str | None = None,
+    ) -> tuple[A, ...]:
+        """The aggregates matching ``where`` (see `TrackingUnitOfWork.select`)."""
+        found: tuple[A, ...] = self._uow.select(
+            self._spec.kind, where, order_by=order_by, limit=limit, after=after
+        )
+        return found
+
     def list(self) -> tuple[A, ...]:
         """Every stored aggregate, ordered by id."""
-        return self._uow._list(self._kind)  # type: ignore[return-value]
+        return self.select()
 
-    def _where(self, keep: Callable[[A], bool]) -> tuple[A, ...]:
-        return tuple(a for a in self.list() if keep(a))
-
-
-class TrackingCustomerRepository(TrackingRepository[Customer]):
-    """Customers."""
-
-    def in_phase(self, phase: LifecyclePhase) -> tuple[Customer, ...]:
-        """Customers in ``phase``, ordered by id."""
-        wanted = member(LifecyclePhase, phase, "phase")
-        return self._where(lambda c: c.phase is wanted)
-
-
-class _ByCustomer(TrackingRepository[A]):
     def for_customer(self, customer_id: str) -> tuple[A, ...]:
         """The customer's records, ordered by id."""
-        wanted = check_id(customer_id, "customer_id")
-        return self._where(lambda a: getattr(a, "customer_id") == wanted)  # noqa: B009
+        return self.select({"customer_id": check_id(customer_id, "customer_id")})
 
+    def open(self) -> tuple[A, ...]:
+        """The open records (``is_open``), ordered by id."""
+        return self.select({"is_open": True})
 
-class TrackingOpportunityRepository(_ByCustomer[Opportunity]):
-    """Opportunities."""
+    def closed(self) -> tuple[A, ...]:
+        """The records that are not open, ordered by id."""
+        return self.select({"is_open": False})
 
-    def open(self) -> tuple[Opportunity, ...]:
-        """Open opportunities, ordered by id."""
-        return self._where(lambda o: o.is_open)
-
-    def closed(self) -> tuple[Opportunity, ...]:
-        """Won and lost opportunities, ordered by id."""
-        return self._where(lambda o: not o.is_open)
-
-
-class TrackingContractRepository(_ByCustomer[Contract]):
-    """Contracts."""
-
-    def open(self) -> tuple[Contract, ...]:
-        """Contracts neither fulfilled nor cancelled, ordered by id."""
-        return self._where(lambda c: c.is_open)
-
-
-class TrackingServiceContractRepository(_ByCustomer[ServiceContract]):
-    """Service contracts."""
-
-
-class TrackingComplaintRepository(_ByCustomer[Complaint]):
-    """Complaints."""
-
-    def open(self) -> tuple[Complaint, ...]:
-        """Complaints not yet closed, ordered by id."""
-        return self._where(lambda c: not c.is_closed)
+    def in_phase(self, phase: object) -> tuple[A, ...]:
+        """The records in ``phase`` (customers), ordered by id."""
+        return self.select({"phase": phase})
 
 
 class TrackingUnitOfWork(abc.ABC):
     """A unit of work that tracks reads and buffers writes (optimistic concurrency).
 
-    Subclasses implement the storage primitives `fetch`, `fetch_all` and
-    `apply` (and may override `begin`/`end` to open and close a connection).
+    Subclasses implement the storage primitives `fetch`, `fetch_where` and
+    `apply` (the `crmcore.ports.Storage` protocol), and may override
+    `begin`/`end` to open and close a connection.
 
     Args:
         ids: the id generator the services use for new records.
     """
+
+    if TYPE_CHECKING:  # set from the registry in __init__
+        customers: TrackingRepository[Customer]
+        opportunities: TrackingRepository[Opportunity]
+        contracts: TrackingRepository[Contract]
+        service_contracts: TrackingRepository[ServiceContract]
+        complaints: TrackingRepository[Complaint]
 
     def __init__(self, ids: IdGenerator) -> None:
         if not callable(getattr(ids, "new_id", None)):
@@ -204,12 +226,12 @@ class TrackingUnitOfWork(abc.ABC):
                 "ids", f"has no new_id() method ({type(ids).__name__})", allowed="an IdGenerator"
             )
         self.ids = ids
-        self.customers = TrackingCustomerRepository(self, KINDS["customers"])
-        self.opportunities = TrackingOpportunityRepository(self, KINDS["opportunities"])
-        self.contracts = TrackingContractRepository(self, KINDS["contracts"])
-        self.service_contracts = TrackingServiceContractRepository(self, KINDS["service_contracts"])
-        self.complaints = TrackingComplaintRepository(self, KINDS["complaints"])
-        self._open = False
+        self._repositories: dict[RecordKind, TrackingRepository[Any]] = {}
+        for spec in REGISTRY.values():
+            repository = TrackingRepository(self, spec)
+            self._repositories[spec.kind] = repository
+            setattr(self, spec.repository, repository)
+        self._owner: int | None = None
         self._reads: dict[Key, int | None] = {}
         self._writes: dict[Key, Aggregate | None] = {}
         self._pending: list[DomainEvent] = []
@@ -218,12 +240,15 @@ class TrackingUnitOfWork(abc.ABC):
     # Storage primitives ---------------------------------------------------------
 
     @abc.abstractmethod
-    def fetch(self, kind: str, record_id: str) -> Versioned | None:
+    def fetch(self, kind: RecordKind, record_id: str) -> Versioned | None:
         """The stored (version, aggregate) for that key, or ``None``."""
 
     @abc.abstractmethod
-    def fetch_all(self, kind: str) -> list[Versioned]:
-        """Every stored (version, aggregate) of ``kind``, in any order."""
+    def fetch_where(
+        self, kind: RecordKind, where: Filters, *, limit: int | None, after: str | None
+    ) -> list[Versioned]:
+        """The stored records of ``kind`` matching ``where`` with an id above
+        ``after``, ordered by id, at most ``limit`` (see `crmcore.ports.Storage`)."""
 
     @abc.abstractmethod
     def apply(
@@ -241,17 +266,27 @@ class TrackingUnitOfWork(abc.ABC):
 
     # The transaction --------------------------------------------------------------
 
+    @property
+    def is_open(self) -> bool:
+        """Whether a ``with`` block is open on this unit of work."""
+        return self._owner is not None
+
+    def repository(self, kind: object) -> TrackingRepository[Any]:
+        """The repository of ``kind`` (a `RecordKind` or its value)."""
+        return self._repositories[spec_of(kind).kind]
+
     def __enter__(self) -> Self:
-        if self._open:
+        if self._owner is not None:
             raise RepositoryError(
-                "this unit of work is already open: units of work are not re-entrant; "
-                "finish the current `with` block (or use another unit of work) first"
+                "this unit of work is already open: units of work are not re-entrant and "
+                "belong to one thread; finish the current `with` block (or use another "
+                "unit of work) first"
             )
         self._reads.clear()
         self._writes.clear()
         self._pending.clear()
         self.begin()
-        self._open = True
+        self._owner = threading.get_ident()
         return self
 
     def __exit__(
@@ -260,16 +295,23 @@ class TrackingUnitOfWork(abc.ABC):
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
+        if self._owner != threading.get_ident():
+            return  # another thread's block: leave it alone
         self._reads.clear()
         self._writes.clear()
         self._pending.clear()
-        self._open = False
+        self._owner = None
         self.end()
 
     def _require_open(self) -> None:
-        if not self._open:
+        if self._owner is None:
             raise RepositoryError(
                 "the unit of work is not open: use the repositories inside `with uow:`"
+            )
+        if self._owner != threading.get_ident():
+            raise RepositoryError(
+                "the unit of work is open in another thread: use one unit of work per "
+                "thread or request (they may share one store)"
             )
 
     def _current(self, key: Key) -> Aggregate | None:
@@ -281,7 +323,7 @@ class TrackingUnitOfWork(abc.ABC):
             self._reads[key] = None if found is None else found[0]
         return None if found is None else found[1]
 
-    def _write(self, key: Key, aggregate: Aggregate, version: int) -> Aggregate:
+    def _write(self, key: Key, aggregate: A, version: int) -> A:
         stored = with_version(aggregate, version)
         self._writes[key] = stored
         self._pending.extend(aggregate.pending_events)
@@ -290,23 +332,50 @@ class TrackingUnitOfWork(abc.ABC):
     def _remove(self, key: Key) -> None:
         self._writes[key] = None
 
-    def _list(self, kind: Kind[Any]) -> tuple[Aggregate, ...]:
+    def select(
+        self,
+        kind: object,
+        where: Mapping[str, object] | None = None,
+        *,
+        order_by: str = "id",
+        limit: int | None = None,
+        after: str | None = None,
+    ) -> tuple[Any, ...]:
+        """The records of ``kind`` matching ``where``, ordered by id, with
+        this block's own writes merged in (see `crmcore.ports.UnitOfWork.select`).
+
+        Raises:
+            RepositoryError: the unit of work is not open.
+            ValidationError: an unknown kind or field, a bad value, limit or cursor.
+        """
+        spec, filters, count, cursor = check_query(kind, where, order_by, limit, after)
         self._require_open()
-        found: dict[str, Aggregate | None] = {}
-        for version, aggregate in self.fetch_all(kind.name):
-            record_id = kind.record_id(aggregate)
-            self._reads.setdefault((kind.name, record_id), version)
-            found[record_id] = aggregate
-        for (name, record_id), written in self._writes.items():
-            if name == kind.name:
+        pending = {rid: agg for (k, rid), agg in self._writes.items() if k is spec.kind}
+        # Each buffered write can push at most one stored row out of the answer.
+        wanted = None if count is None else count + len(pending)
+        found: dict[str, Aggregate] = {}
+        for version, aggregate in self.fetch_where(spec.kind, filters, limit=wanted, after=cursor):
+            record_id = spec.record_id(aggregate)
+            self._reads.setdefault((spec.kind, record_id), version)
+            if record_id not in pending:
+                found[record_id] = aggregate
+        for record_id, written in pending.items():
+            if (
+                written is not None
+                and (cursor is None or record_id > cursor)
+                and spec.matches(written, filters)
+            ):
                 found[record_id] = written
-        return tuple(a for _, a in sorted(found.items()) if a is not None)
+        ordered = sorted(found)
+        if count is not None:
+            ordered = ordered[:count]
+        return tuple(found[record_id] for record_id in ordered)
 
     def commit(self) -> None:
         """Make this block's writes visible to everyone, atomically.
 
         Raises:
-            RepositoryError: the unit of work is not open.
+            RepositoryError: the unit of work is not open (or open in another thread).
             ConcurrencyError: something this block read or wrote was changed
                 by another unit of work since; nothing was written.
         """
@@ -331,10 +400,15 @@ class TrackingUnitOfWork(abc.ABC):
         return events
 
 
-def check_kind(kind: object) -> str:
-    """``kind`` if it is one of `KINDS`, else `ValidationError`."""
-    if not isinstance(kind, str) or kind not in KINDS:
-        raise ValidationError("kind", "is not a kind of record", allowed=", ".join(KINDS))
+def check_kind(kind: object) -> RecordKind:
+    """``kind`` if it is a `RecordKind`, else `ValidationError` (storage
+    primitives take the member, not its value)."""
+    if not isinstance(kind, RecordKind):
+        raise ValidationError(
+            "kind",
+            f"must be a RecordKind, not {type(kind).__name__}",
+            allowed=", ".join(f"RecordKind.{k.name}" for k in RecordKind),
+        )
     return kind
 
 
@@ -367,7 +441,7 @@ def check_batch(
         for key, value in batch.items():
             if not (isinstance(key, tuple) and len(key) == 2 and isinstance(key[1], str)):
                 raise ValidationError(
-                    field, "has a key that is not (kind, id)", allowed="(kind, id)"
+                    field, "has a key that is not (kind, id)", allowed="(RecordKind, id)"
                 )
             check_kind(key[0])
             if not _well_shaped(field, value):
@@ -380,9 +454,10 @@ def check_batch(
 def check_versions(expected: Mapping[Key, int | None], stored: Callable[[Key], int | None]) -> None:
     """Raise `ConcurrencyError` for the first key whose stored version differs.
 
-    A helper for `TrackingUnitOfWork.apply` implementations.
+    A helper for `TrackingUnitOfWork.apply` implementations: ``stored`` maps
+    a key to its stored version (``None``: absent).
     """
     for key, version in expected.items():
         actual = stored(key)
         if actual != version:
-            raise ConcurrencyError(KINDS[key[0]].label, key[1], expected=version, actual=actual)
+            raise ConcurrencyError(key[0].label, key[1], expected=version, actual=actual)

@@ -10,32 +10,21 @@ from typing import Any
 
 import pendulum
 
+from crmcore import commands as c
 from crmcore.adapters.ids import SequentialIds
 from crmcore.adapters.memory import InMemoryStore, InMemoryUnitOfWork
 from crmcore.analytics import abc_classes, forecast, lifetime_value, pareto, weighted_pipeline
 from crmcore.analytics.forecast import sales_velocity, win_rate
 from crmcore.analytics.vendors import Ability, Priority, Requirement, score_vendors
 from crmcore.cli.output import Report, Table
-from crmcore.domain.customers import LifecyclePhase
+from crmcore.domain.complaints import ComplainantType, ComplaintLevel, ComplaintStep
+from crmcore.domain.customers import Channel, LifecyclePhase
+from crmcore.domain.kinds import RecordKind
 from crmcore.domain.money import Money
 from crmcore.domain.numbers import percent
 from crmcore.domain.pipeline import DEFAULT_PIPELINE, ForecastCategory
-from crmcore.services import (
-    advance_complaint,
-    close_complaint,
-    compensate_complaint,
-    file_complaint,
-    lose_customer,
-    lose_opportunity,
-    move_opportunity,
-    open_opportunity,
-    record_delivery,
-    record_payment,
-    register_prospect,
-    start_service_contract,
-    win_back_customer,
-    win_opportunity,
-)
+from crmcore.ports import MAX_PAGE
+from crmcore.services import Session
 
 T0 = pendulum.datetime(2030, 1, 7, 9, tz="UTC")
 CURRENCY = "USD"
@@ -53,6 +42,12 @@ NAMES = (
 OPEN_STAGES = [s.name for s in DEFAULT_PIPELINE.open_stages]
 
 
+def _id(result: str | None) -> str:
+    """The id a creating command returned."""
+    assert result is not None
+    return result
+
+
 def _amount(i: int) -> Money:
     """A spread of deal sizes: a few large, many small (a 20/80 shape)."""
     size = 400 + (i * 37) % 23 * 150 + (12000 if i % 11 == 0 else 0) + (4000 if i % 7 == 0 else 0)
@@ -62,20 +57,26 @@ def _amount(i: int) -> Money:
 def run() -> Report:
     """Run the story and report on it."""
     uow = InMemoryUnitOfWork(InMemoryStore(), ids=SequentialIds())
+    session = Session(uow)
+    handle = session.handle
     customers = [
-        register_prospect(uow, name=name, at=T0.add(hours=i)) for i, name in enumerate(NAMES)
+        _id(handle(c.RegisterProspect(name=name, at=T0.add(hours=i))))
+        for i, name in enumerate(NAMES)
     ]
     opportunities = []
     for i in range(60):
         customer = customers[i % 30]
         opened = T0.add(days=1 + i % 10, hours=i)
-        opp = open_opportunity(
-            uow,
-            customer_id=customer,
-            title=f"Deal {i + 1}",
-            amount=_amount(i),
-            at=opened,
-            expected_close=opened.add(days=60).date(),
+        opp = _id(
+            handle(
+                c.OpenOpportunity(
+                    customer_id=customer,
+                    title=f"Deal {i + 1}",
+                    amount=_amount(i),
+                    at=opened,
+                    expected_close=opened.add(days=60).date(),
+                )
+            )
         )
         opportunities.append(opp)
         # outcome by position: 0-4 stay in an open stage, 5 is won, 6 is lost
@@ -84,56 +85,79 @@ def run() -> Report:
         at = opened
         for stage in OPEN_STAGES[1 : reached + 1]:
             at = at.add(days=4 + i % 5)
-            move_opportunity(uow, opp, stage=stage, at=at)
+            handle(c.MoveOpportunity(opportunity_id=opp, stage=stage, at=at))
         if outcome == 5:
-            contract = win_opportunity(uow, opp, at=at.add(days=6))
+            contract = _id(handle(c.WinOpportunity(opportunity_id=opp, at=at.add(days=6))))
             delivered = at.add(days=10)
-            record_delivery(uow, contract, at=delivered)
+            handle(c.RecordDelivery(contract_id=contract, at=delivered))
             amount = _amount(i)
             if i % 3 == 0:  # paid in two parts
                 half = amount.allocate([1, 1])
-                record_payment(uow, contract, amount=half[0], at=delivered.add(days=5))
-                record_payment(uow, contract, amount=half[1], at=delivered.add(days=35))
+                handle(
+                    c.RecordPayment(contract_id=contract, amount=half[0], at=delivered.add(days=5))
+                )
+                handle(
+                    c.RecordPayment(contract_id=contract, amount=half[1], at=delivered.add(days=35))
+                )
             elif i % 3 == 1:  # paid in full
-                record_payment(uow, contract, amount=amount, at=delivered.add(days=20))
+                handle(
+                    c.RecordPayment(contract_id=contract, amount=amount, at=delivered.add(days=20))
+                )
             # i % 3 == 2: delivered, not paid yet
         elif outcome == 6:
-            lose_opportunity(uow, opp, reason="chose a competitor", at=at.add(days=8))
+            handle(
+                c.LoseOpportunity(
+                    opportunity_id=opp, reason="chose a competitor", at=at.add(days=8)
+                )
+            )
     end = T0.add(days=120)
 
     # after-sales: a complaint through the six handling steps, a service contract
-    with uow:
-        after_sales = [c.customer_id for c in uow.customers.in_phase(LifecyclePhase.AFTER_SALES)]
+    after_sales = [
+        customer.customer_id
+        for customer in session.find(
+            RecordKind.CUSTOMER, phase=LifecyclePhase.AFTER_SALES, limit=MAX_PAGE
+        ).items
+    ]
     complainant = after_sales[0]
-    complaint = file_complaint(
-        uow,
-        customer_id=complainant,
-        channel="phone",
-        level="high",
-        complainant_type="negotiator",
-        subject="late delivery",
-        at=end.subtract(days=20),
+    complaint = _id(
+        handle(
+            c.FileComplaint(
+                customer_id=complainant,
+                channel=Channel.PHONE,
+                level=ComplaintLevel.HIGH,
+                complainant_type=ComplainantType.NEGOTIATOR,
+                subject="late delivery",
+                at=end.subtract(days=20),
+            )
+        )
     )
-    steps = ["calmed", "clarified", "solution proposed", "action taken"]
+    steps = [ComplaintStep(s) for s in ("calmed", "clarified", "solution proposed", "action taken")]
     for hours, step in enumerate(steps, start=1):
-        advance_complaint(uow, complaint, step=step, at=end.subtract(days=20).add(hours=hours))
-    compensate_complaint(uow, complaint, amount=Money.of("150", CURRENCY), at=end.subtract(days=19))
-    close_complaint(uow, complaint, satisfaction=4, at=end.subtract(days=19))
-    start_service_contract(
-        uow,
-        customer_id=complainant,
-        starts=end.subtract(days=18).date(),
-        term_months=12,
-        auto_renew=True,
-        notice_days=30,
-        price=Money.of("1200", CURRENCY),
-        at=end.subtract(days=18),
+        at = end.subtract(days=20).add(hours=hours)
+        handle(c.AdvanceComplaint(complaint_id=complaint, step=step, at=at))
+    handle(
+        c.CompensateComplaint(
+            complaint_id=complaint, amount=Money.of("150", CURRENCY), at=end.subtract(days=19)
+        )
+    )
+    handle(c.CloseComplaint(complaint_id=complaint, satisfaction=4, at=end.subtract(days=19)))
+    handle(
+        c.StartServiceContract(
+            customer_id=complainant,
+            starts=end.subtract(days=18).date(),
+            term_months=12,
+            auto_renew=True,
+            notice_days=30,
+            price=Money.of("1200", CURRENCY),
+            at=end.subtract(days=18),
+        )
     )
     # one customer churns and is won back
     churned = after_sales[-1]
-    lose_customer(uow, churned, reason="moved to a rival", at=end.subtract(days=10))
-    win_back_customer(uow, churned, at=end.subtract(days=2))
-    uow.collect_events()
+    handle(c.LoseCustomer(customer_id=churned, reason="moved to a rival", at=end.subtract(days=10)))
+    handle(c.WinBackCustomer(customer_id=churned, at=end.subtract(days=2)))
+    session.collect_events()
 
     with uow:
         all_customers = uow.customers.list()

@@ -1,7 +1,7 @@
 """After-sales complaints: the sources' six handling steps, levels and compensation."""
 
 import datetime as _dt
-from typing import ClassVar, Self
+from typing import Self
 
 import attrs
 import pendulum
@@ -11,7 +11,7 @@ from crmcore.domain.events import DomainEvent
 from crmcore.domain.fields import Choice, bounded_int, check_text, member, tuple_of
 from crmcore.domain.ids import check_id
 from crmcore.domain.money import Money
-from crmcore.domain.ownership import Owned, RecordKind
+from crmcore.domain.ownership import Owned
 from crmcore.domain.times import elapsed, not_before, to_utc
 from crmcore.errors import CurrencyMismatchError, InvalidTransitionError, ValidationError
 
@@ -159,9 +159,6 @@ class Complaint(Owned):
 
     The subject and notes are free text and stay out of ``repr``.
     """
-
-    record_kind: ClassVar[RecordKind] = RecordKind.COMPLAINT
-    _id_field: ClassVar[str] = "complaint_id"
 
     complaint_id: str = attrs.field(validator=lambda _i, _a, v: check_id(v, "complaint_id"))
     customer_id: str = attrs.field(validator=lambda _i, _a, v: check_id(v, "customer_id"))

@@ -2,7 +2,7 @@
 
 import datetime as _dt
 from fractions import Fraction
-from typing import ClassVar, Self
+from typing import Self
 
 import attrs
 import pendulum
@@ -11,7 +11,7 @@ from crmcore.domain.events import DomainEvent
 from crmcore.domain.fields import bounded_int, check_bool, check_text, tuple_of
 from crmcore.domain.ids import check_id
 from crmcore.domain.money import Money
-from crmcore.domain.ownership import Owned, RecordKind
+from crmcore.domain.ownership import Owned
 from crmcore.domain.times import elapsed, in_days, not_before, to_date, to_utc
 from crmcore.errors import CurrencyMismatchError, InvalidTransitionError, ValidationError
 
@@ -101,9 +101,6 @@ class Contract(Owned):
     not fulfilled (payments received stay on the ledger: refunds are outside
     crmcore). A fulfilled or cancelled contract accepts no command.
     """
-
-    record_kind: ClassVar[RecordKind] = RecordKind.CONTRACT
-    _id_field: ClassVar[str] = "contract_id"
 
     contract_id: str = attrs.field(validator=lambda _i, _a, v: check_id(v, "contract_id"))
     customer_id: str = attrs.field(validator=lambda _i, _a, v: check_id(v, "customer_id"))
@@ -388,9 +385,6 @@ class ServiceContract(Owned):
     contract starting on 31 January runs to the end of February, then to 31
     March, not 28 March). ``ends`` is exclusive.
     """
-
-    record_kind: ClassVar[RecordKind] = RecordKind.SERVICE_CONTRACT
-    _id_field: ClassVar[str] = "contract_id"
 
     contract_id: str = attrs.field(validator=lambda _i, _a, v: check_id(v, "contract_id"))
     customer_id: str = attrs.field(validator=lambda _i, _a, v: check_id(v, "customer_id"))

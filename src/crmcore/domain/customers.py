@@ -10,7 +10,7 @@ import datetime as _dt
 import enum
 import itertools
 import re
-from typing import Any, ClassVar, Self
+from typing import Any, Self
 
 import attrs
 import pendulum
@@ -18,7 +18,7 @@ import pendulum
 from crmcore.domain.events import DomainEvent
 from crmcore.domain.fields import Choice, check_text, member, optional_member, tuple_of
 from crmcore.domain.ids import check_id
-from crmcore.domain.ownership import Owned, RecordKind
+from crmcore.domain.ownership import Owned
 from crmcore.domain.times import elapsed, not_before, to_date, to_utc
 from crmcore.errors import InvalidTransitionError, ValidationError
 
@@ -383,10 +383,11 @@ class InteractionLogged(DomainEvent):
 # The aggregate -------------------------------------------------------------------
 
 
-def _name(value: object) -> str:
+def check_name(value: object, field: str = "name") -> str:
+    """A customer's name: a non-blank string of at most 200 characters."""
     if type(value) is not str or not value.strip() or len(value) > MAX_NAME_LENGTH:
         raise ValidationError(
-            "name",
+            field,
             "must be a non-blank string of at most 200 characters",
             allowed="a non-blank name of at most 200 characters",
         )
@@ -419,11 +420,8 @@ class Customer(Owned):
     storage are checked too.
     """
 
-    record_kind: ClassVar[RecordKind] = RecordKind.CUSTOMER
-    _id_field: ClassVar[str] = "customer_id"
-
     customer_id: str = attrs.field(validator=lambda _i, _a, v: check_id(v, "customer_id"))
-    name: str = attrs.field(converter=_name)
+    name: str = attrs.field(converter=check_name)
     profile: Profile = attrs.field(default=None, converter=_profile)
     phase: LifecyclePhase = attrs.field(converter=_to_phase)
     open_contracts: tuple[str, ...] = attrs.field(default=(), converter=_to_open_contracts)
@@ -703,7 +701,7 @@ class Customer(Owned):
     def rename(self, name: str, *, at: _dt.datetime) -> Self:
         """Change the name (does not change the phase)."""
         instant = self._when(at)
-        new_name = _name(name)
+        new_name = check_name(name)
         event = CustomerRenamed(occurred_at=instant, customer_id=self.customer_id, name=new_name)
         return self._recorded(event, name=new_name, changed_at=instant)
 

@@ -1,9 +1,13 @@
 """Field validators and converters shared by the domain values."""
 
 import enum
-from collections.abc import Iterable, Mapping
-from typing import TypeVar
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar
 
+import attrs
+
+from crmcore.domain.ids import check_id
+from crmcore.domain.times import to_date, to_utc
 from crmcore.errors import ValidationError
 
 
@@ -106,3 +110,85 @@ def check_bool(value: object, field: str) -> bool:
     if type(value) is not bool:
         raise ValidationError(field, "must be True or False", allowed="a bool")
     return value
+
+
+# Field helpers -------------------------------------------------------------------
+#
+# attrs fields whose converter knows the field's own name, so that a value
+# object declares ``customer_id: str = identifier()`` instead of repeating the
+# name in a lambda. Each helper checks and returns the value (or raises a
+# `ValidationError` naming the field).
+
+
+def _named(check: Callable[[object, str], Any]) -> Any:
+    return attrs.Converter(
+        lambda value, field: check(value, field.name),
+        takes_field=True,
+    )
+
+
+def _optional(check: Callable[[object, str], T]) -> Callable[[object, str], T | None]:
+    def checked(value: object, field: str) -> T | None:
+        return None if value is None else check(value, field)
+
+    return checked
+
+
+def checked_field(check: Callable[[object, str], Any], optional: bool, **kwargs: Any) -> Any:
+    """An attrs field whose converter is ``check(value, field_name)``; ``optional``: None
+    is accepted (and is the default unless one is given)."""
+    if optional:
+        kwargs.setdefault("default", None)
+        check = _optional(check)
+    return attrs.field(converter=_named(check), **kwargs)
+
+
+def identifier(*, optional: bool = False, **kwargs: Any) -> Any:
+    """An id field (`crmcore.domain.ids.check_id`); ``optional``: None allowed, the default."""
+    return checked_field(check_id, optional, **kwargs)
+
+
+def text(*, max_length: int = 100, optional: bool = False, **kwargs: Any) -> Any:
+    """A free-text field (`check_text`), kept out of ``repr`` (it may hold personal data)."""
+    kwargs.setdefault("repr", False)
+    return checked_field(lambda v, f: check_text(v, f, max_length=max_length), optional, **kwargs)
+
+
+def choice(enum_type: type[E], *, optional: bool = False, **kwargs: Any) -> Any:
+    """An enum field: the member, or its value, is accepted (`member`)."""
+    return checked_field(lambda v, f: member(enum_type, v, f), optional, **kwargs)
+
+
+def instant(*, optional: bool = False, **kwargs: Any) -> Any:
+    """An aware instant, stored as a UTC `pendulum.DateTime` (`to_utc`)."""
+    return checked_field(to_utc, optional, **kwargs)
+
+
+def calendar_date(*, optional: bool = False, **kwargs: Any) -> Any:
+    """A calendar day, stored as a `pendulum.Date` (`to_date`)."""
+    return checked_field(to_date, optional, **kwargs)
+
+
+def whole(low: int, high: int, **kwargs: Any) -> Any:
+    """An int (not a bool) from ``low`` to ``high``."""
+    return checked_field(lambda v, f: bounded_int(v, f, low, high), False, **kwargs)
+
+
+def flag(**kwargs: Any) -> Any:
+    """A real bool (not 0/1)."""
+    return checked_field(check_bool, False, **kwargs)
+
+
+def of_type(kind: type[T], *, optional: bool = False, **kwargs: Any) -> Any:
+    """A field that must hold an instance of ``kind``."""
+
+    def check(value: object, field: str) -> T:
+        if not isinstance(value, kind):
+            raise ValidationError(
+                field,
+                f"must be a {kind.__name__}, not {type(value).__name__}",
+                allowed=kind.__name__,
+            )
+        return value
+
+    return checked_field(check, optional, **kwargs)

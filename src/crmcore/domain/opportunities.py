@@ -5,7 +5,7 @@ import itertools
 from collections.abc import Iterable
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any, ClassVar, Self
+from typing import Any, Self
 
 import attrs
 import pendulum
@@ -14,7 +14,7 @@ from crmcore.domain.events import DomainEvent
 from crmcore.domain.fields import Choice, check_text, member
 from crmcore.domain.ids import check_id, check_optional_id
 from crmcore.domain.money import Money
-from crmcore.domain.ownership import Owned, RecordKind
+from crmcore.domain.ownership import Owned
 from crmcore.domain.pipeline import DEFAULT_PIPELINE, Pipeline, Stage, StageKind, check_probability
 from crmcore.domain.times import elapsed, not_before, to_date, to_utc
 from crmcore.errors import (
@@ -242,9 +242,6 @@ class Opportunity(Owned):
     The constructor validates every field and the consistency of the
     history, so values rebuilt from storage are checked too.
     """
-
-    record_kind: ClassVar[RecordKind] = RecordKind.OPPORTUNITY
-    _id_field: ClassVar[str] = "opportunity_id"
 
     opportunity_id: str = attrs.field(validator=lambda _i, _a, v: check_id(v, "opportunity_id"))
     customer_id: str = attrs.field(validator=lambda _i, _a, v: check_id(v, "customer_id"))

@@ -8,7 +8,7 @@ access policy (`crmcore.policy`); the domain only keeps the facts.
 
 import datetime as _dt
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, ClassVar, Self
+from typing import TYPE_CHECKING, Self
 
 import attrs
 import pendulum
@@ -16,18 +16,9 @@ import pendulum
 from crmcore.domain.events import Aggregate, DomainEvent
 from crmcore.domain.fields import Choice, member
 from crmcore.domain.ids import check_id, check_optional_id
+from crmcore.domain.kinds import RecordKind, kind_of
 from crmcore.domain.times import not_before, to_utc
 from crmcore.errors import ValidationError
-
-
-class RecordKind(Choice):
-    """The kinds of record that have an owner and a team."""
-
-    CUSTOMER = "customer"
-    OPPORTUNITY = "opportunity"
-    CONTRACT = "contract"
-    SERVICE_CONTRACT = "service_contract"
-    COMPLAINT = "complaint"
 
 
 class Role(Choice):
@@ -87,7 +78,7 @@ class RecordReassigned(DomainEvent):
 class Owned(Aggregate):
     """Base of the aggregates that have an owner and a team.
 
-    Subclasses name their kind (`record_kind`) and the field holding their id.
+    Their kind, label and id field come from the registry (`crmcore.domain.kinds`).
     """
 
     owner: str | None = attrs.field(
@@ -97,19 +88,20 @@ class Owned(Aggregate):
         default=None, validator=lambda _i, _a, v: check_optional_id(v, "team")
     )
 
-    record_kind: ClassVar[RecordKind]
-    _id_field: ClassVar[str]
-
     if TYPE_CHECKING:  # every subclass has this field
 
         @property
         def changed_at(self) -> pendulum.DateTime: ...
 
     @property
+    def record_kind(self) -> RecordKind:
+        """The record's kind, from the registry."""
+        return kind_of(self).kind
+
+    @property
     def record_id(self) -> str:
-        """The record's id, whatever its field is called."""
-        value: str = getattr(self, self._id_field)
-        return value
+        """The record's id, whatever its field is called (the registry knows)."""
+        return kind_of(self).record_id(self)
 
     @property
     def is_assigned(self) -> bool:

@@ -1,0 +1,396 @@
+"""Commands: every use case as a frozen, validated value.
+
+A command names what should happen, in the imperative (`RegisterProspect`,
+`WinOpportunity`, ...), and holds its arguments. It is checked when it is
+built: a bad field raises `ValidationError` naming the field, before any
+storage is touched. `crmcore.services.handle` (or `Session.handle`) carries it
+out in one unit of work. Commands compare by value, round-trip through the
+converter (`crmcore.adapters.converters`), and have Hypothesis strategies
+(`crmcore.testing.strategies.commands`).
+
+Free text (names, reasons, subjects, notes, titles) is kept out of ``repr``.
+"""
+
+import datetime as _dt
+from typing import Any
+
+import attrs
+import pendulum
+
+from crmcore.domain.complaints import (
+    MAX_NOTE_LENGTH,
+    MAX_SUBJECT_LENGTH,
+    ComplainantType,
+    ComplaintLevel,
+    ComplaintStep,
+)
+from crmcore.domain.customers import (
+    MAX_REASON_LENGTH,
+    Channel,
+    Direction,
+    Profile,
+    check_name,
+)
+from crmcore.domain.fields import (
+    calendar_date,
+    checked_field,
+    choice,
+    flag,
+    identifier,
+    instant,
+    of_type,
+    text,
+    whole,
+)
+from crmcore.domain.kinds import RecordKind
+from crmcore.domain.money import Money
+from crmcore.domain.opportunities import MAX_TITLE_LENGTH
+from crmcore.domain.pipeline import DEFAULT_PIPELINE, Pipeline
+from crmcore.errors import ValidationError
+
+__all__ = [
+    "COMMANDS",
+    "AdvanceComplaint",
+    "Approve",
+    "CancelContract",
+    "CloseComplaint",
+    "Command",
+    "CompensateComplaint",
+    "FileComplaint",
+    "LogInteraction",
+    "LoseCustomer",
+    "LoseOpportunity",
+    "MoveOpportunity",
+    "OpenOpportunity",
+    "Reassign",
+    "RecordDelivery",
+    "RecordPayment",
+    "RegisterProspect",
+    "Reject",
+    "RenewServiceContract",
+    "ReopenOpportunity",
+    "RequestApproval",
+    "StartServiceContract",
+    "UpdateProfile",
+    "WinBackCustomer",
+    "WinOpportunity",
+]
+
+
+def _money(*, positive: bool) -> Any:
+    rule = "Money greater than zero" if positive else "Money of zero or more"
+
+    def check(value: object, field: str) -> Money:
+        if not isinstance(value, Money):
+            raise ValidationError(field, f"must be Money, not {type(value).__name__}", allowed=rule)
+        if value.amount < 0 or (positive and value.amount == 0):
+            raise ValidationError(
+                field,
+                "must be greater than zero" if positive else "must not be negative",
+                allowed=rule,
+            )
+        return value
+
+    return checked_field(check, False)
+
+
+def _reason() -> Any:
+    return text(max_length=MAX_REASON_LENGTH)
+
+
+def _note(value: object, field: str) -> str:
+    if type(value) is not str or len(value) > MAX_NOTE_LENGTH:
+        raise ValidationError(
+            field, "must be a string of at most 2000 characters", allowed="a note (may be empty)"
+        )
+    return value
+
+
+def _response_target(value: object, field: str) -> _dt.timedelta:
+    if not isinstance(value, _dt.timedelta) or value <= _dt.timedelta(0):
+        raise ValidationError(
+            field, "must be a positive duration", allowed="a timedelta greater than zero"
+        )
+    return value
+
+
+def _stage(value: object, field: str) -> str:
+    if type(value) is not str or not value.strip() or len(value) > 100:
+        raise ValidationError(
+            field, "must be a stage name", allowed="the name of a stage of the pipeline"
+        )
+    return value
+
+
+@attrs.frozen(kw_only=True)
+class Command:
+    """Base of the commands: ``at`` is when it happens (an aware datetime, kept in UTC)."""
+
+    at: pendulum.DateTime = instant()
+
+
+# Customers ------------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class RegisterProspect(Command):
+    """Register a new prospect (phase ACQUISITION); `handle` returns its id.
+
+    With an actor and no ``owner``, the actor owns it; with no ``team``, it
+    goes to the actor's only team (an actor in several teams must name one).
+    """
+
+    name: str = attrs.field(converter=check_name, repr=False)
+    profile: Profile | None = of_type(Profile, optional=True)
+    owner: str | None = identifier(optional=True)
+    team: str | None = identifier(optional=True)
+
+
+@attrs.frozen(kw_only=True)
+class UpdateProfile(Command):
+    """Replace a customer's profile."""
+
+    customer_id: str = identifier()
+    profile: Profile = of_type(Profile, repr=False)
+
+
+@attrs.frozen(kw_only=True)
+class LogInteraction(Command):
+    """Record a contact with the customer (may be logged after the fact)."""
+
+    customer_id: str = identifier()
+    channel: Channel = choice(Channel)
+    direction: Direction = choice(Direction)
+    subject: str = text(max_length=MAX_SUBJECT_LENGTH)
+
+
+@attrs.frozen(kw_only=True)
+class LoseCustomer(Command):
+    """Disqualify a prospect or record a churned customer (phase LOST)."""
+
+    customer_id: str = identifier()
+    reason: str = _reason()
+
+
+@attrs.frozen(kw_only=True)
+class WinBackCustomer(Command):
+    """Work a lost customer again (back to ACQUISITION)."""
+
+    customer_id: str = identifier()
+
+
+# Opportunities ----------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class OpenOpportunity(Command):
+    """Open an opportunity for a customer that is not LOST; `handle` returns its id.
+
+    With an actor, the actor must be allowed to read the customer and to
+    create the opportunity.
+    """
+
+    customer_id: str = identifier()
+    title: str = text(max_length=MAX_TITLE_LENGTH)
+    amount: Money = _money(positive=False)
+    pipeline: Pipeline = of_type(Pipeline, default=DEFAULT_PIPELINE, repr=False)
+    expected_close: pendulum.Date | None = calendar_date(optional=True)
+    owner: str | None = identifier(optional=True)
+    team: str | None = identifier(optional=True)
+
+
+@attrs.frozen(kw_only=True)
+class MoveOpportunity(Command):
+    """Move an open opportunity to another open stage."""
+
+    opportunity_id: str = identifier()
+    stage: str = checked_field(_stage, False)
+
+
+@attrs.frozen(kw_only=True)
+class WinOpportunity(Command):
+    """Win an opportunity, sign a contract for its amount and enter it on the
+    customer, in one commit; `handle` returns the contract id.
+
+    The contract gets the opportunity's owner and team. With an actor, the
+    actor must be allowed to close the opportunity, update the customer and
+    create the contract.
+    """
+
+    opportunity_id: str = identifier()
+
+
+@attrs.frozen(kw_only=True)
+class LoseOpportunity(Command):
+    """Record a failed sale."""
+
+    opportunity_id: str = identifier()
+    reason: str = _reason()
+
+
+@attrs.frozen(kw_only=True)
+class ReopenOpportunity(Command):
+    """Work a lost opportunity again (back to its last open stage); the customer
+    must not be LOST."""
+
+    opportunity_id: str = identifier()
+
+
+@attrs.frozen(kw_only=True)
+class RequestApproval(Command):
+    """Ask for approval to move an opportunity into a gated stage (action
+    ``update``; needs an actor: requests are made by a person)."""
+
+    opportunity_id: str = identifier()
+    stage: str = checked_field(_stage, False)
+
+
+@attrs.frozen(kw_only=True)
+class Approve(Command):
+    """Approve the pending request (action ``approve``; needs an actor, never the requester)."""
+
+    opportunity_id: str = identifier()
+
+
+@attrs.frozen(kw_only=True)
+class Reject(Command):
+    """Reject the pending request, with a reason (action ``approve``; needs an actor)."""
+
+    opportunity_id: str = identifier()
+    reason: str = _reason()
+
+
+# Contracts --------------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class RecordDelivery(Command):
+    """Record a delivery; a contract it fulfils ends on the customer in the same
+    commit (then the actor must be allowed to update the customer too)."""
+
+    contract_id: str = identifier()
+
+
+@attrs.frozen(kw_only=True)
+class RecordPayment(Command):
+    """Record a payment; a contract it fulfils ends on the customer in the same commit."""
+
+    contract_id: str = identifier()
+    amount: Money = _money(positive=True)
+
+
+@attrs.frozen(kw_only=True)
+class CancelContract(Command):
+    """Cancel a contract that is not fulfilled; it ends on the customer (not fulfilled)."""
+
+    contract_id: str = identifier()
+    reason: str = _reason()
+
+
+@attrs.frozen(kw_only=True)
+class StartServiceContract(Command):
+    """Start a service contract for an existing customer; `handle` returns its id."""
+
+    customer_id: str = identifier()
+    starts: pendulum.Date = calendar_date()
+    term_months: int = whole(1, 1200)
+    auto_renew: bool = flag()
+    notice_days: int = whole(0, 3650)
+    price: Money = _money(positive=True)
+    owner: str | None = identifier(optional=True)
+    team: str | None = identifier(optional=True)
+
+
+@attrs.frozen(kw_only=True)
+class RenewServiceContract(Command):
+    """Move a service contract to its next term (the customer's phase is unchanged)."""
+
+    service_contract_id: str = identifier()
+
+
+# Complaints ---------------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class FileComplaint(Command):
+    """File a complaint for an existing customer; `handle` returns its id."""
+
+    customer_id: str = identifier()
+    channel: Channel = choice(Channel)
+    level: ComplaintLevel = choice(ComplaintLevel)
+    complainant_type: ComplainantType = choice(ComplainantType)
+    subject: str = text(max_length=MAX_SUBJECT_LENGTH)
+    response_target: _dt.timedelta | None = checked_field(_response_target, True)
+    owner: str | None = identifier(optional=True)
+    team: str | None = identifier(optional=True)
+
+
+@attrs.frozen(kw_only=True)
+class AdvanceComplaint(Command):
+    """Move a complaint to its next handling step."""
+
+    complaint_id: str = identifier()
+    step: ComplaintStep = choice(ComplaintStep)
+    note: str = checked_field(_note, False, default="", repr=False)
+
+
+@attrs.frozen(kw_only=True)
+class CompensateComplaint(Command):
+    """Grant compensation on an open complaint."""
+
+    complaint_id: str = identifier()
+    amount: Money = _money(positive=True)
+
+
+@attrs.frozen(kw_only=True)
+class CloseComplaint(Command):
+    """Thank the customer and close the complaint (satisfaction 1 to 5)."""
+
+    complaint_id: str = identifier()
+    satisfaction: int = whole(1, 5)
+
+
+# Ownership ------------------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class Reassign(Command):
+    """Give a record another owner and/or team (``None`` unassigns).
+
+    With an actor, the policy must allow ``reassign`` both on the record as
+    it is and as it would be: a manager moves records within their teams,
+    never out of them (an admin may).
+    """
+
+    kind: RecordKind = choice(RecordKind)
+    record_id: str = identifier()
+    owner: str | None = identifier(optional=True, default=attrs.NOTHING)
+    team: str | None = identifier(optional=True, default=attrs.NOTHING)
+
+
+COMMANDS: tuple[type[Command], ...] = (
+    RegisterProspect,
+    UpdateProfile,
+    LogInteraction,
+    LoseCustomer,
+    WinBackCustomer,
+    OpenOpportunity,
+    MoveOpportunity,
+    WinOpportunity,
+    LoseOpportunity,
+    ReopenOpportunity,
+    RequestApproval,
+    Approve,
+    Reject,
+    Reassign,
+    RecordDelivery,
+    RecordPayment,
+    CancelContract,
+    StartServiceContract,
+    RenewServiceContract,
+    FileComplaint,
+    AdvanceComplaint,
+    CompensateComplaint,
+    CloseComplaint,
+)
+"""Every command class, in the order of the use cases."""
