@@ -34,7 +34,16 @@ import pandas as pd
 import pendulum
 from scipy import special
 
-from crmcore import Customer, LifecyclePhase, Money, Opportunity, PhaseChange, Profile, services
+from crmcore import (
+    Customer,
+    LifecyclePhase,
+    Money,
+    Opportunity,
+    PhaseChange,
+    Profile,
+    commands,
+    services,
+)
 from crmcore.adapters.memory import InMemoryStore, InMemoryUnitOfWork
 from crmcore.analytics import Transaction, abc_classes, lifetime_value, pareto, weighted_pipeline
 from crmcore.analytics.btyd import BetaGeo, rfm_summary
@@ -275,19 +284,34 @@ def _numpy_expected(model: BetaGeo, t: float, x: Any, t_x: Any, big_t: Any) -> A
 
 def _life(uow: InMemoryUnitOfWork, i: int) -> None:
     at = T0.add(hours=i)
-    customer = services.register_prospect(uow, name=f"C{i}", at=at)
-    services.log_interaction(uow, customer, channel="phone", direction="out", subject="hi", at=at)
-    opp = services.open_opportunity(
-        uow, customer_id=customer, title="deal", amount=Money.of(1000 + i % 500, "USD"), at=at
+    customer = services.handle(uow, commands.RegisterProspect(name=f"C{i}", at=at))
+    services.handle(
+        uow,
+        commands.LogInteraction(
+            customer_id=customer, channel="phone", direction="out", subject="hi", at=at
+        ),
     )
-    services.move_opportunity(uow, opp, stage="Proposal", at=at.add(days=1))
-    contract = services.win_opportunity(uow, opp, at=at.add(days=2))
-    services.record_delivery(uow, contract, at=at.add(days=3))
-    services.record_payment(
-        uow, contract, amount=Money.of(1000 + i % 500, "USD"), at=at.add(days=4)
+    opp = services.handle(
+        uow,
+        commands.OpenOpportunity(
+            customer_id=customer, title="deal", amount=Money.of(1000 + i % 500, "USD"), at=at
+        ),
     )
-    services.lose_customer(uow, customer, reason="moved away", at=at.add(days=5))
-    services.win_back_customer(uow, customer, at=at.add(days=6))
+    services.handle(
+        uow, commands.MoveOpportunity(opportunity_id=opp, stage="Proposal", at=at.add(days=1))
+    )
+    contract = services.handle(uow, commands.WinOpportunity(opportunity_id=opp, at=at.add(days=2)))
+    services.handle(uow, commands.RecordDelivery(contract_id=contract, at=at.add(days=3)))
+    services.handle(
+        uow,
+        commands.RecordPayment(
+            contract_id=contract, amount=Money.of(1000 + i % 500, "USD"), at=at.add(days=4)
+        ),
+    )
+    services.handle(
+        uow, commands.LoseCustomer(customer_id=customer, reason="moved away", at=at.add(days=5))
+    )
+    services.handle(uow, commands.WinBackCustomer(customer_id=customer, at=at.add(days=6)))
 
 
 def _lives(n: int) -> None:

@@ -55,7 +55,7 @@ if _typing.TYPE_CHECKING:
         lifecycle_mermaid,
     )
     from crmcore.domain.events import DomainEvent
-    from crmcore.domain.kinds import REGISTRY, KindSpec, RecordKind
+    from crmcore.domain.kinds import RecordKind
     from crmcore.domain.money import Money
     from crmcore.domain.opportunities import (
         ApprovalGranted,
@@ -172,8 +172,6 @@ _MODULES: dict[str, str] = {
     "Profile": "crmcore.domain.customers",
     "RESPONSE_TARGETS": "crmcore.domain.complaints",
     "RecordKind": "crmcore.domain.kinds",
-    "REGISTRY": "crmcore.domain.kinds",
-    "KindSpec": "crmcore.domain.kinds",
     "Page": "crmcore.ports",
     "RecordReassigned": "crmcore.domain.ownership",
     "RepositoryError": "crmcore.errors",
@@ -210,7 +208,6 @@ __all__ = [
     "DEFAULT_PIPELINE",
     "HUBSPOT_PIPELINE",
     "LIFECYCLE_TRANSITIONS",
-    "REGISTRY",
     "RESPONSE_TARGETS",
     "SALESFORCE_PIPELINE",
     "Actor",
@@ -255,7 +252,6 @@ __all__ = [
     "Interaction",
     "InteractionLogged",
     "InvalidTransitionError",
-    "KindSpec",
     "LifecyclePhase",
     "MissingExtraError",
     "ModelError",

@@ -12,7 +12,7 @@ Free text (names, reasons, subjects, notes, titles) is kept out of ``repr``.
 """
 
 import datetime as _dt
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import attrs
 import pendulum
@@ -122,9 +122,17 @@ def _stage(value: object, field: str) -> str:
     return value
 
 
+R = TypeVar("R", str, None)
+
+
 @attrs.frozen(kw_only=True)
-class Command:
-    """Base of the commands: ``at`` is when it happens (an aware datetime, kept in UTC)."""
+class Command(Generic[R]):
+    """Base of the commands: ``at`` is when it happens (an aware datetime, kept in UTC).
+
+    ``Command[str]`` commands create a record and `handle` returns its id
+    (`WinOpportunity` returns the new contract's id); ``Command[None]`` ones
+    return nothing.
+    """
 
     at: pendulum.DateTime = instant()
 
@@ -133,7 +141,7 @@ class Command:
 
 
 @attrs.frozen(kw_only=True)
-class RegisterProspect(Command):
+class RegisterProspect(Command[str]):
     """Register a new prospect (phase ACQUISITION); `handle` returns its id.
 
     With an actor and no ``owner``, the actor owns it; with no ``team``, it
@@ -147,7 +155,7 @@ class RegisterProspect(Command):
 
 
 @attrs.frozen(kw_only=True)
-class UpdateProfile(Command):
+class UpdateProfile(Command[None]):
     """Replace a customer's profile."""
 
     customer_id: str = identifier()
@@ -155,17 +163,17 @@ class UpdateProfile(Command):
 
 
 @attrs.frozen(kw_only=True)
-class LogInteraction(Command):
+class LogInteraction(Command[None]):
     """Record a contact with the customer (may be logged after the fact)."""
 
     customer_id: str = identifier()
-    channel: Channel = choice(Channel)
-    direction: Direction = choice(Direction)
+    channel: Channel | str = choice(Channel)
+    direction: Direction | str = choice(Direction)
     subject: str = text(max_length=MAX_SUBJECT_LENGTH)
 
 
 @attrs.frozen(kw_only=True)
-class LoseCustomer(Command):
+class LoseCustomer(Command[None]):
     """Disqualify a prospect or record a churned customer (phase LOST)."""
 
     customer_id: str = identifier()
@@ -173,7 +181,7 @@ class LoseCustomer(Command):
 
 
 @attrs.frozen(kw_only=True)
-class WinBackCustomer(Command):
+class WinBackCustomer(Command[None]):
     """Work a lost customer again (back to ACQUISITION)."""
 
     customer_id: str = identifier()
@@ -183,7 +191,7 @@ class WinBackCustomer(Command):
 
 
 @attrs.frozen(kw_only=True)
-class OpenOpportunity(Command):
+class OpenOpportunity(Command[str]):
     """Open an opportunity for a customer that is not LOST; `handle` returns its id.
 
     With an actor, the actor must be allowed to read the customer and to
@@ -200,7 +208,7 @@ class OpenOpportunity(Command):
 
 
 @attrs.frozen(kw_only=True)
-class MoveOpportunity(Command):
+class MoveOpportunity(Command[None]):
     """Move an open opportunity to another open stage."""
 
     opportunity_id: str = identifier()
@@ -208,7 +216,7 @@ class MoveOpportunity(Command):
 
 
 @attrs.frozen(kw_only=True)
-class WinOpportunity(Command):
+class WinOpportunity(Command[str]):
     """Win an opportunity, sign a contract for its amount and enter it on the
     customer, in one commit; `handle` returns the contract id.
 
@@ -221,7 +229,7 @@ class WinOpportunity(Command):
 
 
 @attrs.frozen(kw_only=True)
-class LoseOpportunity(Command):
+class LoseOpportunity(Command[None]):
     """Record a failed sale."""
 
     opportunity_id: str = identifier()
@@ -229,7 +237,7 @@ class LoseOpportunity(Command):
 
 
 @attrs.frozen(kw_only=True)
-class ReopenOpportunity(Command):
+class ReopenOpportunity(Command[None]):
     """Work a lost opportunity again (back to its last open stage); the customer
     must not be LOST."""
 
@@ -237,7 +245,7 @@ class ReopenOpportunity(Command):
 
 
 @attrs.frozen(kw_only=True)
-class RequestApproval(Command):
+class RequestApproval(Command[None]):
     """Ask for approval to move an opportunity into a gated stage (action
     ``update``; needs an actor: requests are made by a person)."""
 
@@ -246,14 +254,14 @@ class RequestApproval(Command):
 
 
 @attrs.frozen(kw_only=True)
-class Approve(Command):
+class Approve(Command[None]):
     """Approve the pending request (action ``approve``; needs an actor, never the requester)."""
 
     opportunity_id: str = identifier()
 
 
 @attrs.frozen(kw_only=True)
-class Reject(Command):
+class Reject(Command[None]):
     """Reject the pending request, with a reason (action ``approve``; needs an actor)."""
 
     opportunity_id: str = identifier()
@@ -264,7 +272,7 @@ class Reject(Command):
 
 
 @attrs.frozen(kw_only=True)
-class RecordDelivery(Command):
+class RecordDelivery(Command[None]):
     """Record a delivery; a contract it fulfils ends on the customer in the same
     commit (then the actor must be allowed to update the customer too)."""
 
@@ -272,7 +280,7 @@ class RecordDelivery(Command):
 
 
 @attrs.frozen(kw_only=True)
-class RecordPayment(Command):
+class RecordPayment(Command[None]):
     """Record a payment; a contract it fulfils ends on the customer in the same commit."""
 
     contract_id: str = identifier()
@@ -280,7 +288,7 @@ class RecordPayment(Command):
 
 
 @attrs.frozen(kw_only=True)
-class CancelContract(Command):
+class CancelContract(Command[None]):
     """Cancel a contract that is not fulfilled; it ends on the customer (not fulfilled)."""
 
     contract_id: str = identifier()
@@ -288,7 +296,7 @@ class CancelContract(Command):
 
 
 @attrs.frozen(kw_only=True)
-class StartServiceContract(Command):
+class StartServiceContract(Command[str]):
     """Start a service contract for an existing customer; `handle` returns its id."""
 
     customer_id: str = identifier()
@@ -302,7 +310,7 @@ class StartServiceContract(Command):
 
 
 @attrs.frozen(kw_only=True)
-class RenewServiceContract(Command):
+class RenewServiceContract(Command[None]):
     """Move a service contract to its next term (the customer's phase is unchanged)."""
 
     service_contract_id: str = identifier()
@@ -312,13 +320,13 @@ class RenewServiceContract(Command):
 
 
 @attrs.frozen(kw_only=True)
-class FileComplaint(Command):
+class FileComplaint(Command[str]):
     """File a complaint for an existing customer; `handle` returns its id."""
 
     customer_id: str = identifier()
-    channel: Channel = choice(Channel)
-    level: ComplaintLevel = choice(ComplaintLevel)
-    complainant_type: ComplainantType = choice(ComplainantType)
+    channel: Channel | str = choice(Channel)
+    level: ComplaintLevel | str = choice(ComplaintLevel)
+    complainant_type: ComplainantType | str = choice(ComplainantType)
     subject: str = text(max_length=MAX_SUBJECT_LENGTH)
     response_target: _dt.timedelta | None = checked_field(_response_target, True)
     owner: str | None = identifier(optional=True)
@@ -326,16 +334,16 @@ class FileComplaint(Command):
 
 
 @attrs.frozen(kw_only=True)
-class AdvanceComplaint(Command):
+class AdvanceComplaint(Command[None]):
     """Move a complaint to its next handling step."""
 
     complaint_id: str = identifier()
-    step: ComplaintStep = choice(ComplaintStep)
+    step: ComplaintStep | str = choice(ComplaintStep)
     note: str = checked_field(_note, False, default="", repr=False)
 
 
 @attrs.frozen(kw_only=True)
-class CompensateComplaint(Command):
+class CompensateComplaint(Command[None]):
     """Grant compensation on an open complaint."""
 
     complaint_id: str = identifier()
@@ -343,7 +351,7 @@ class CompensateComplaint(Command):
 
 
 @attrs.frozen(kw_only=True)
-class CloseComplaint(Command):
+class CloseComplaint(Command[None]):
     """Thank the customer and close the complaint (satisfaction 1 to 5)."""
 
     complaint_id: str = identifier()
@@ -354,7 +362,7 @@ class CloseComplaint(Command):
 
 
 @attrs.frozen(kw_only=True)
-class Reassign(Command):
+class Reassign(Command[None]):
     """Give a record another owner and/or team (``None`` unassigns).
 
     With an actor, the policy must allow ``reassign`` both on the record as
@@ -362,13 +370,13 @@ class Reassign(Command):
     never out of them (an admin may).
     """
 
-    kind: RecordKind = choice(RecordKind)
+    kind: RecordKind | str = choice(RecordKind)
     record_id: str = identifier()
     owner: str | None = identifier(optional=True, default=attrs.NOTHING)
     team: str | None = identifier(optional=True, default=attrs.NOTHING)
 
 
-COMMANDS: tuple[type[Command], ...] = (
+COMMANDS: tuple[type[Command[Any]], ...] = (
     RegisterProspect,
     UpdateProfile,
     LogInteraction,

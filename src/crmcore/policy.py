@@ -229,6 +229,10 @@ class TablePolicy:
         ``none``: nothing (an empty set); ``own``: ``owner`` is the actor and
         ``team`` one of theirs; ``team``: ``team`` one of theirs; ``all``: no filter.
         """
+        if not isinstance(actor, Actor):
+            raise ValidationError(
+                "actor", f"must be an Actor, not {type(actor).__name__}", allowed="an Actor"
+            )
         scope = self.scope(actor.role, kind, Action.READ)
         teams = sorted(actor.teams)
         if scope is Scope.NONE:

@@ -244,7 +244,7 @@ class UnitOfWork(Protocol):
         """The complaints."""
         ...
 
-    def repository(self, kind: RecordKind) -> Repository[Any]:
+    def repository(self, kind: RecordKind | str) -> Repository[Any]:
         """The repository of ``kind`` (a `RecordKind` or its value)."""
         ...
 

@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 
 import attrs
 
-from crmcore import commands as c
+import crmcore.commands as c
 from crmcore.domain.complaints import Complaint
 from crmcore.domain.contracts import Contract, ServiceContract
 from crmcore.domain.customers import Customer, Interaction
@@ -51,6 +51,7 @@ __all__ = [
 ]
 
 R = TypeVar("R", bound=Owned)
+T = TypeVar("T", str, None)
 DEFAULT_PAGE = 50
 """The page size of `find` when none is given."""
 
@@ -120,7 +121,7 @@ class Guard:
                 )
         return record
 
-    def get(self, kind: RecordKind, record_id: str, action: Action) -> Any:
+    def get(self, kind: RecordKind | str, record_id: str, action: Action) -> Any:
         """Load a record and check ``action`` on it."""
         record: Owned = self.uow.repository(kind).get(record_id)
         return self.check(action, record)
@@ -186,7 +187,7 @@ _CU, _OP, _SC, _CM = (
     RecordKind.COMPLAINT,
 )
 
-SINGLE_RECORD: Mapping[type[c.Command], SingleRecord] = {
+SINGLE_RECORD: Mapping[type[c.Command[None]], SingleRecord] = {
     c.UpdateProfile: SingleRecord(
         _CU, "customer_id", Action.UPDATE, lambda r, k, _: r.update_profile(k.profile, at=k.at)
     ),
@@ -252,7 +253,7 @@ SINGLE_RECORD: Mapping[type[c.Command], SingleRecord] = {
 _PERSON_ONLY = (c.RequestApproval, c.Approve, c.Reject)
 
 
-def _single(guard: Guard, command: c.Command) -> None:
+def _single(guard: Guard, command: c.Command[None]) -> None:
     declared = SINGLE_RECORD[type(command)]
     if isinstance(command, _PERSON_ONLY):
         guard.person  # noqa: B018 - refuses a trusted call before anything is read
@@ -324,7 +325,7 @@ def _reopen_opportunity(guard: Guard, k: c.ReopenOpportunity) -> None:
     guard.save(opportunity.reopen(at=k.at))
 
 
-def _end_on_customer(guard: Guard, contract: Contract, k: c.Command) -> None:
+def _end_on_customer(guard: Guard, contract: Contract, k: c.Command[None]) -> None:
     customer: Customer = guard.get(_CU, contract.customer_id, Action.UPDATE)
     guard.save(
         customer.end_contract(
@@ -391,7 +392,7 @@ def _reassign(guard: Guard, k: c.Reassign) -> None:
     guard.save(guard.check(Action.REASSIGN, changed))
 
 
-_HANDLERS: Mapping[type[c.Command], Callable[[Guard, Any], str | None]] = {
+_HANDLERS: Mapping[type[c.Command[Any]], Callable[[Guard, Any], str | None]] = {
     **dict.fromkeys(SINGLE_RECORD, _single),
     c.RegisterProspect: _register_prospect,
     c.OpenOpportunity: _open_opportunity,
@@ -408,11 +409,11 @@ _HANDLERS: Mapping[type[c.Command], Callable[[Guard, Any], str | None]] = {
 
 def handle(
     uow: UnitOfWork,
-    command: c.Command,
+    command: c.Command[T],
     *,
     actor: Actor | None = None,
     policy: AccessPolicy = DEFAULT_POLICY,
-) -> str | None:
+) -> T:
     """Carry ``command`` out in one unit of work, and commit.
 
     Args:
@@ -445,7 +446,7 @@ def handle(
     with uow:
         result = handler(guard, command)
         uow.commit()
-    return result
+    return result  # type: ignore[return-value]  # the table pairs each command with its handler
 
 
 # Queries ---------------------------------------------------------------------------------
@@ -478,7 +479,7 @@ def find(
     policy: AccessPolicy = DEFAULT_POLICY,
     limit: int = DEFAULT_PAGE,
     after: str | None = None,
-    **where: object,
+    **where: Any,
 ) -> Page[Any]:
     """One page of the records of ``kind`` that match ``where`` and that the
     actor may read, ordered by id (keyset paging).
@@ -555,7 +556,7 @@ class Session:
         self.actor = actor
         self.policy = policy
 
-    def handle(self, command: c.Command) -> str | None:
+    def handle(self, command: c.Command[T]) -> T:
         """`handle` the command with this session's unit of work, actor and policy."""
         return handle(self.uow, command, actor=self.actor, policy=self.policy)
 
@@ -565,7 +566,7 @@ class Session:
         *,
         limit: int = DEFAULT_PAGE,
         after: str | None = None,
-        **where: object,
+        **where: Any,
     ) -> Page[Any]:
         """`find` with this session's unit of work, actor and policy."""
         return find(

@@ -4,7 +4,7 @@ from typing import ClassVar
 
 from hypothesis import settings
 
-from crmcore import DEFAULT_PIPELINE
+from crmcore import DEFAULT_PIPELINE, RecordKind
 from crmcore.adapters.memory import InMemoryStore, InMemoryUnitOfWork
 from crmcore.testing import SequentialIds
 from crmcore.testing.contracts import (
@@ -59,10 +59,10 @@ class TestUnitOfWork(InMemory, UnitOfWorkContract):
 
 MACHINE_SETTINGS = settings(max_examples=15, stateful_step_count=15)
 TestCustomerMachine = repository_state_machine(
-    memory, "customers", customers(max_commands=3)
+    memory, RecordKind.CUSTOMER, customers(max_commands=3)
 ).TestCase
 TestCustomerMachine.settings = MACHINE_SETTINGS
 TestOpportunityMachine = repository_state_machine(
-    memory, "opportunities", opportunities(pipeline=DEFAULT_PIPELINE, max_commands=3)
+    memory, RecordKind.OPPORTUNITY, opportunities(pipeline=DEFAULT_PIPELINE, max_commands=3)
 ).TestCase
 TestOpportunityMachine.settings = MACHINE_SETTINGS

@@ -34,4 +34,4 @@ def test_malformed_ids_are_validation_errors_and_never_contained(bad: object) ->
 
 def test_in_phase_rejects_unknown_phases() -> None:
     with InMemoryUnitOfWork() as uow, pytest.raises(ValidationError, match="phase"):
-        uow.customers.in_phase("gone")  # type: ignore[arg-type]
+        uow.customers.in_phase("gone")

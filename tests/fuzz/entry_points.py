@@ -25,6 +25,7 @@ MODULES = (
     "crmcore.analytics.vendors",
     "crmcore.analytics.btyd",
     "crmcore.policy",
+    "crmcore.commands",
     "crmcore.services",
     "crmcore.adapters.memory",
     "crmcore.adapters.clock",

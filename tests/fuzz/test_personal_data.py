@@ -19,7 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crmcore import CrmError, Money, Profile, services
+from crmcore import CrmError, Money, Profile, commands, services
 from crmcore.adapters.memory import InMemoryStore, InMemoryUnitOfWork
 from crmcore.cli import main
 from crmcore.domain.events import Aggregate
@@ -68,15 +68,30 @@ def test_records_events_and_profiles_show_ids_not_people(
     secrets = [name, new_name, email, phone]
     uow = InMemoryUnitOfWork(InMemoryStore(), ids=SequentialIds())
     profile = Profile(email=email, phone=phone)
-    customer_id = services.register_prospect(uow, name=name, at=T0, profile=profile)
-    services.update_profile(uow, customer_id, profile=Profile(phone=phone), at=T0.add(days=1))
-    services.log_interaction(
-        uow, customer_id, channel="phone", direction="in", subject="call", at=T0.add(days=2)
+    customer_id = services.handle(uow, commands.RegisterProspect(name=name, at=T0, profile=profile))
+    services.handle(
+        uow,
+        commands.UpdateProfile(
+            customer_id=customer_id, profile=Profile(phone=phone), at=T0.add(days=1)
+        ),
     )
-    deal = services.open_opportunity(
-        uow, customer_id=customer_id, title="deal", amount=Money.of(5, "EUR"), at=T0
+    services.handle(
+        uow,
+        commands.LogInteraction(
+            customer_id=customer_id,
+            channel="phone",
+            direction="in",
+            subject="call",
+            at=T0.add(days=2),
+        ),
     )
-    services.win_opportunity(uow, deal, at=T0.add(days=3))
+    deal = services.handle(
+        uow,
+        commands.OpenOpportunity(
+            customer_id=customer_id, title="deal", amount=Money.of(5, "EUR"), at=T0
+        ),
+    )
+    services.handle(uow, commands.WinOpportunity(opportunity_id=deal, at=T0.add(days=3)))
     events = uow.collect_events()
     assert events
     with uow:

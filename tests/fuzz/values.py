@@ -28,6 +28,7 @@ from crmcore import (
     Opportunity,
     Profile,
     Role,
+    commands,
     services,
 )
 from crmcore.adapters.memory import InMemoryStore, InMemoryUnitOfWork
@@ -97,30 +98,39 @@ def scalars() -> st.SearchStrategy[Any]:
 def seeded_unit_of_work() -> InMemoryUnitOfWork:
     """A store with one record of each kind (their ids are `SEEDED_IDS`)."""
     uow = InMemoryUnitOfWork(InMemoryStore(), ids=SequentialIds())
-    customer = services.register_prospect(uow, name="Fuzz Customer", at=T0)
-    opportunity = services.open_opportunity(
-        uow, customer_id=customer, title="deal", amount=Money.of("100", "EUR"), at=T0
-    )
-    contract = services.win_opportunity(uow, opportunity, at=T0.add(days=1))
-    services.record_delivery(uow, contract, at=T0.add(days=2))
-    services.start_service_contract(
+    customer = services.handle(uow, commands.RegisterProspect(name="Fuzz Customer", at=T0))
+    opportunity = services.handle(
         uow,
-        customer_id=customer,
-        starts=T0.date(),
-        term_months=12,
-        auto_renew=True,
-        notice_days=30,
-        price=Money.of("10", "EUR"),
-        at=T0.add(days=2),
+        commands.OpenOpportunity(
+            customer_id=customer, title="deal", amount=Money.of("100", "EUR"), at=T0
+        ),
     )
-    services.file_complaint(
+    contract = services.handle(
+        uow, commands.WinOpportunity(opportunity_id=opportunity, at=T0.add(days=1))
+    )
+    services.handle(uow, commands.RecordDelivery(contract_id=contract, at=T0.add(days=2)))
+    services.handle(
         uow,
-        customer_id=customer,
-        channel="e-mail",
-        level="high",
-        complainant_type="rational",
-        subject="late",
-        at=T0.add(days=3),
+        commands.StartServiceContract(
+            customer_id=customer,
+            starts=T0.date(),
+            term_months=12,
+            auto_renew=True,
+            notice_days=30,
+            price=Money.of("10", "EUR"),
+            at=T0.add(days=2),
+        ),
+    )
+    services.handle(
+        uow,
+        commands.FileComplaint(
+            customer_id=customer,
+            channel="e-mail",
+            level="high",
+            complainant_type="rational",
+            subject="late",
+            at=T0.add(days=3),
+        ),
     )
     uow.collect_events()
     return uow

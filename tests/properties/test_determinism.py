@@ -20,7 +20,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crmcore import Money, services
+from crmcore import Money, commands, services
 from crmcore.adapters.memory import InMemoryStore, InMemoryUnitOfWork
 from crmcore.analytics import (
     CashFlow,
@@ -179,13 +179,21 @@ def test_services_ignore_the_decimal_context() -> None:
     def work() -> Any:
         uow = InMemoryUnitOfWork(InMemoryStore(), ids=SequentialIds())
         at = pendulum.datetime(2030, 1, 1, tz="UTC")
-        customer = services.register_prospect(uow, name="N", at=at)
-        deal = services.open_opportunity(
-            uow, customer_id=customer, title="t", amount=Money.of("123456.78", "EUR"), at=at
+        customer = services.handle(uow, commands.RegisterProspect(name="N", at=at))
+        deal = services.handle(
+            uow,
+            commands.OpenOpportunity(
+                customer_id=customer, title="t", amount=Money.of("123456.78", "EUR"), at=at
+            ),
         )
-        contract = services.win_opportunity(uow, deal, at=at.add(days=1))
-        services.record_payment(
-            uow, contract, amount=Money.of("23456.78", "EUR"), at=at.add(days=2)
+        contract = services.handle(
+            uow, commands.WinOpportunity(opportunity_id=deal, at=at.add(days=1))
+        )
+        services.handle(
+            uow,
+            commands.RecordPayment(
+                contract_id=contract, amount=Money.of("23456.78", "EUR"), at=at.add(days=2)
+            ),
         )
         return uow.store.snapshot()
 

@@ -217,6 +217,8 @@ def test_personal_data_never_appears_in_reprs_or_errors(
     name: str, email: str, phone: str, contacts: list[Any]
 ) -> None:
     assume(len(name.strip()) > 3)
+    # a name that is part of the fixed wording (say "file" in "Profile") is not a leak
+    assume(name.strip() not in "Customer Profile email phone hidden Interaction acquisition")
     t0 = pendulum.datetime(2030, 1, 1, tz="UTC")
     customer = Customer.prospect(
         customer_id="c-1", name=name, at=t0, profile=Profile(email=email, phone=phone)

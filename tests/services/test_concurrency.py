@@ -27,7 +27,7 @@ from typing import Any
 import pendulum
 from examples.sqlite_store import SqliteUnitOfWork
 
-from crmcore import ConcurrencyError, CrmError, Money, Profile, services
+from crmcore import ConcurrencyError, CrmError, Money, Profile, commands, services
 from crmcore.adapters.memory import InMemoryStore, InMemoryUnitOfWork
 
 STRESS = os.environ.get("CRMCORE_STRESS") == "1"
@@ -62,17 +62,25 @@ def perform(uow: Any, call: Call) -> None:
     kind, target, n, argument = call
     uow.ids.next = f"w{n}"
     if kind == "interaction":
-        services.log_interaction(
-            uow, target, channel="phone", direction="in", subject=f"call {n}", at=T1
+        services.handle(
+            uow,
+            commands.LogInteraction(
+                customer_id=target, channel="phone", direction="in", subject=f"call {n}", at=T1
+            ),
         )
     elif kind == "profile":
-        services.update_profile(uow, target, profile=Profile(region=f"R{n}"), at=T1)
+        services.handle(
+            uow, commands.UpdateProfile(customer_id=target, profile=Profile(region=f"R{n}"), at=T1)
+        )
     elif kind == "open":
-        services.open_opportunity(
-            uow, customer_id=target, title=f"deal {n}", amount=Money.of(n, "EUR"), at=T1
+        services.handle(
+            uow,
+            commands.OpenOpportunity(
+                customer_id=target, title=f"deal {n}", amount=Money.of(n, "EUR"), at=T1
+            ),
         )
     else:
-        services.move_opportunity(uow, target, stage=argument, at=T1)
+        services.handle(uow, commands.MoveOpportunity(opportunity_id=target, stage=argument, at=T1))
 
 
 def random_call(rnd: random.Random, n: int, customers: list[str], deals: list[str]) -> Call:
@@ -87,12 +95,15 @@ def setup(uow: Any) -> tuple[list[str], list[str]]:
     customers, deals = [], []
     for i in range(CUSTOMERS):
         uow.ids.next = f"c{i}"
-        customers.append(services.register_prospect(uow, name=f"C{i}", at=T0))
+        customers.append(services.handle(uow, commands.RegisterProspect(name=f"C{i}", at=T0)))
     for i in range(OPPORTUNITIES):
         uow.ids.next = f"d{i}"
         deals.append(
-            services.open_opportunity(
-                uow, customer_id=customers[0], title="deal", amount=Money.of(1, "EUR"), at=T0
+            services.handle(
+                uow,
+                commands.OpenOpportunity(
+                    customer_id=customers[0], title="deal", amount=Money.of(1, "EUR"), at=T0
+                ),
             )
         )
     return customers, deals

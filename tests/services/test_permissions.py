@@ -29,6 +29,7 @@ from crmcore import (
     Role,
     Stage,
     ValidationError,
+    commands,
     services,
 )
 from crmcore.adapters.memory import InMemoryStore, InMemoryUnitOfWork
@@ -85,29 +86,40 @@ class World:
         return {"owner": self.draw(OWNERS), "team": self.draw(TEAM_IDS)}
 
     def customer(self, *, lost: bool = False) -> str:
-        customer_id = services.register_prospect(
-            self.uow, name=NAME, at=T0, profile=Profile(email="ada@example.org"), **self.ownership()
+        customer_id = services.handle(
+            self.uow,
+            commands.RegisterProspect(
+                name=NAME, at=T0, profile=Profile(email="ada@example.org"), **self.ownership()
+            ),
         )
         if lost:
-            services.lose_customer(self.uow, customer_id, reason="quiet", at=T0)
+            services.handle(
+                self.uow, commands.LoseCustomer(customer_id=customer_id, reason="quiet", at=T0)
+            )
         return customer_id
 
     def opportunity(self, customer_id: str, *, lost: bool = False) -> str:
-        opp = services.open_opportunity(
+        opp = services.handle(
             self.uow,
-            customer_id=customer_id,
-            title=f"Deal for {NAME}",
-            amount=EUR,
-            at=T0,
-            pipeline=PIPELINE,
-            **self.ownership(),
+            commands.OpenOpportunity(
+                customer_id=customer_id,
+                title=f"Deal for {NAME}",
+                amount=EUR,
+                at=T0,
+                pipeline=PIPELINE,
+                **self.ownership(),
+            ),
         )
         if lost:
-            services.lose_opportunity(self.uow, opp, reason="no budget", at=T0)
+            services.handle(
+                self.uow, commands.LoseOpportunity(opportunity_id=opp, reason="no budget", at=T0)
+            )
         return opp
 
     def contract(self, customer_id: str, *, delivered: bool = False, paid: bool = False) -> str:
-        contract_id = services.win_opportunity(self.uow, self.opportunity(customer_id), at=T0)
+        contract_id = services.handle(
+            self.uow, commands.WinOpportunity(opportunity_id=self.opportunity(customer_id), at=T0)
+        )
         owner, team = self.draw(OWNERS), self.draw(TEAM_IDS)
         with self.uow:
             stored = self.uow.contracts.get(contract_id)
@@ -115,9 +127,11 @@ class World:
                 self.uow.contracts.save(stored.reassign(owner=owner, team=team, at=T0))
                 self.uow.commit()
         if delivered:
-            services.record_delivery(self.uow, contract_id, at=T0)
+            services.handle(self.uow, commands.RecordDelivery(contract_id=contract_id, at=T0))
         if paid:
-            services.record_payment(self.uow, contract_id, amount=EUR, at=T0)
+            services.handle(
+                self.uow, commands.RecordPayment(contract_id=contract_id, amount=EUR, at=T0)
+            )
         return contract_id
 
     def get(self, kind: RecordKind, record_id: str) -> Owned:
@@ -158,22 +172,18 @@ def _customer_update(w: World, actor: Actor) -> tuple[Callable[[], object], list
 
     def run() -> None:
         if call == "profile":
-            services.update_profile(
+            services.handle(
                 w.uow,
-                c,
-                profile=Profile(region="North"),
-                at=T1,
+                commands.UpdateProfile(customer_id=c, profile=Profile(region="North"), at=T1),
                 actor=actor,
                 policy=w.policy,
             )
         else:
-            services.log_interaction(
+            services.handle(
                 w.uow,
-                c,
-                channel="e-mail",
-                direction="in",
-                subject="hello",
-                at=T1,
+                commands.LogInteraction(
+                    customer_id=c, channel="e-mail", direction="in", subject="hello", at=T1
+                ),
                 actor=actor,
                 policy=w.policy,
             )
@@ -187,10 +197,15 @@ def _customer_close(w: World, actor: Actor) -> tuple[Callable[[], object], list[
 
     def run() -> None:
         if lost:
-            services.win_back_customer(w.uow, c, at=T1, actor=actor, policy=w.policy)
+            services.handle(
+                w.uow, commands.WinBackCustomer(customer_id=c, at=T1), actor=actor, policy=w.policy
+            )
         else:
-            services.lose_customer(
-                w.uow, c, reason="moved away", at=T1, actor=actor, policy=w.policy
+            services.handle(
+                w.uow,
+                commands.LoseCustomer(customer_id=c, reason="moved away", at=T1),
+                actor=actor,
+                policy=w.policy,
             )
 
     return run, [_check(Action.CLOSE, w.get(RecordKind.CUSTOMER, c))]
@@ -200,8 +215,11 @@ def _register(w: World, actor: Actor) -> tuple[Callable[[], object], list[Step]]
     owner, team = w.draw(OWNERS), w.draw(TEAM_IDS)
 
     def run() -> str:
-        return services.register_prospect(
-            w.uow, name=NAME, at=T1, owner=owner, team=team, actor=actor, policy=w.policy
+        return services.handle(
+            w.uow,
+            commands.RegisterProspect(name=NAME, at=T1, owner=owner, team=team),
+            actor=actor,
+            policy=w.policy,
         )
 
     return run, _new(RecordKind.CUSTOMER, actor, owner, team)
@@ -212,15 +230,17 @@ def _open(w: World, actor: Actor) -> tuple[Callable[[], object], list[Step]]:
     owner, team = w.draw(OWNERS), w.draw(TEAM_IDS)
 
     def run() -> str:
-        return services.open_opportunity(
+        return services.handle(
             w.uow,
-            customer_id=c,
-            title="Renewal",
-            amount=EUR,
-            at=T1,
-            pipeline=PIPELINE,
-            owner=owner,
-            team=team,
+            commands.OpenOpportunity(
+                customer_id=c,
+                title="Renewal",
+                amount=EUR,
+                at=T1,
+                pipeline=PIPELINE,
+                owner=owner,
+                team=team,
+            ),
             actor=actor,
             policy=w.policy,
         )
@@ -237,12 +257,18 @@ def _opportunity_update(w: World, actor: Actor) -> tuple[Callable[[], object], l
 
     def run() -> None:
         if call == "move":
-            services.move_opportunity(
-                w.uow, o, stage="Propose", at=T1, actor=actor, policy=w.policy
+            services.handle(
+                w.uow,
+                commands.MoveOpportunity(opportunity_id=o, stage="Propose", at=T1),
+                actor=actor,
+                policy=w.policy,
             )
         else:
-            services.request_approval(
-                w.uow, o, stage="Negotiate", at=T1, actor=actor, policy=w.policy
+            services.handle(
+                w.uow,
+                commands.RequestApproval(opportunity_id=o, stage="Negotiate", at=T1),
+                actor=actor,
+                policy=w.policy,
             )
 
     return run, [_check(Action.UPDATE, w.get(RecordKind.OPPORTUNITY, o))]
@@ -255,10 +281,18 @@ def _opportunity_close(w: World, actor: Actor) -> tuple[Callable[[], object], li
 
     def run() -> None:
         if lost:
-            services.reopen_opportunity(w.uow, o, at=T1, actor=actor, policy=w.policy)
+            services.handle(
+                w.uow,
+                commands.ReopenOpportunity(opportunity_id=o, at=T1),
+                actor=actor,
+                policy=w.policy,
+            )
         else:
-            services.lose_opportunity(
-                w.uow, o, reason="too dear", at=T1, actor=actor, policy=w.policy
+            services.handle(
+                w.uow,
+                commands.LoseOpportunity(opportunity_id=o, reason="too dear", at=T1),
+                actor=actor,
+                policy=w.policy,
             )
 
     steps = [_check(Action.CLOSE, w.get(RecordKind.OPPORTUNITY, o))]
@@ -273,7 +307,9 @@ def _win(w: World, actor: Actor) -> tuple[Callable[[], object], list[Step]]:
     opp = w.get(RecordKind.OPPORTUNITY, o)
 
     def run() -> str:
-        return services.win_opportunity(w.uow, o, at=T1, actor=actor, policy=w.policy)
+        return services.handle(
+            w.uow, commands.WinOpportunity(opportunity_id=o, at=T1), actor=actor, policy=w.policy
+        )
 
     return run, [
         _check(Action.CLOSE, opp),
@@ -292,9 +328,16 @@ def _contract_update(w: World, actor: Actor) -> tuple[Callable[[], object], list
 
     def run() -> None:
         if pay:
-            services.record_payment(w.uow, k, amount=EUR, at=T1, actor=actor, policy=w.policy)
+            services.handle(
+                w.uow,
+                commands.RecordPayment(contract_id=k, amount=EUR, at=T1),
+                actor=actor,
+                policy=w.policy,
+            )
         else:
-            services.record_delivery(w.uow, k, at=T1, actor=actor, policy=w.policy)
+            services.handle(
+                w.uow, commands.RecordDelivery(contract_id=k, at=T1), actor=actor, policy=w.policy
+            )
 
     steps = [_check(Action.UPDATE, w.get(RecordKind.CONTRACT, k))]
     if before != "new":  # the call fulfils the contract: the customer's phase changes
@@ -307,8 +350,11 @@ def _cancel(w: World, actor: Actor) -> tuple[Callable[[], object], list[Step]]:
     k = w.contract(c)
 
     def run() -> None:
-        services.cancel_contract(
-            w.uow, k, reason="changed plans", at=T1, actor=actor, policy=w.policy
+        services.handle(
+            w.uow,
+            commands.CancelContract(contract_id=k, reason="changed plans", at=T1),
+            actor=actor,
+            policy=w.policy,
         )
 
     return run, [
@@ -321,36 +367,45 @@ def _service_contract(w: World, actor: Actor) -> tuple[Callable[[], object], lis
     c = w.customer()
     renew = w.pick(["start", "renew"]) == "renew"
     if renew:
-        s = services.start_service_contract(
+        s = services.handle(
             w.uow,
-            customer_id=c,
-            starts=pendulum.date(2030, 1, 1),
-            term_months=12,
-            auto_renew=True,
-            notice_days=30,
-            price=EUR,
-            at=T0,
-            **w.ownership(),
+            commands.StartServiceContract(
+                customer_id=c,
+                starts=pendulum.date(2030, 1, 1),
+                term_months=12,
+                auto_renew=True,
+                notice_days=30,
+                price=EUR,
+                at=T0,
+                **w.ownership(),
+            ),
         )
 
         def renew_it() -> None:
-            services.renew_service_contract(w.uow, s, at=T1, actor=actor, policy=w.policy)
+            services.handle(
+                w.uow,
+                commands.RenewServiceContract(service_contract_id=s, at=T1),
+                actor=actor,
+                policy=w.policy,
+            )
 
         return renew_it, [_check(Action.UPDATE, w.get(RecordKind.SERVICE_CONTRACT, s))]
     owner, team = w.draw(OWNERS), w.draw(TEAM_IDS)
 
     def start() -> str:
-        return services.start_service_contract(
+        return services.handle(
             w.uow,
-            customer_id=c,
-            starts=pendulum.date(2030, 1, 1),
-            term_months=12,
-            auto_renew=True,
-            notice_days=30,
-            price=EUR,
-            at=T1,
-            owner=owner,
-            team=team,
+            commands.StartServiceContract(
+                customer_id=c,
+                starts=pendulum.date(2030, 1, 1),
+                term_months=12,
+                auto_renew=True,
+                notice_days=30,
+                price=EUR,
+                at=T1,
+                owner=owner,
+                team=team,
+            ),
             actor=actor,
             policy=w.policy,
         )
@@ -368,16 +423,18 @@ def _complaint(w: World, actor: Actor) -> tuple[Callable[[], object], list[Step]
         owner, team = w.draw(OWNERS), w.draw(TEAM_IDS)
 
         def file() -> str:
-            return services.file_complaint(
+            return services.handle(
                 w.uow,
-                customer_id=c,
-                channel="phone",
-                level="high",
-                complainant_type="rational",
-                subject=f"{NAME} is unhappy",
-                at=T1,
-                owner=owner,
-                team=team,
+                commands.FileComplaint(
+                    customer_id=c,
+                    channel="phone",
+                    level="high",
+                    complainant_type="rational",
+                    subject=f"{NAME} is unhappy",
+                    at=T1,
+                    owner=owner,
+                    team=team,
+                ),
                 actor=actor,
                 policy=w.policy,
             )
@@ -386,27 +443,44 @@ def _complaint(w: World, actor: Actor) -> tuple[Callable[[], object], list[Step]
             _check(Action.READ, w.get(RecordKind.CUSTOMER, c)),
             *_new(RecordKind.COMPLAINT, actor, owner, team),
         ]
-    m = services.file_complaint(
+    m = services.handle(
         w.uow,
-        customer_id=c,
-        channel="phone",
-        level="high",
-        complainant_type="rational",
-        subject="late delivery",
-        at=T0,
-        **w.ownership(),
+        commands.FileComplaint(
+            customer_id=c,
+            channel="phone",
+            level="high",
+            complainant_type="rational",
+            subject="late delivery",
+            at=T0,
+            **w.ownership(),
+        ),
     )
     if call == "close":
         for step in ("calmed", "clarified", "solution proposed", "action taken"):
-            services.advance_complaint(w.uow, m, step=step, at=T0)
+            services.handle(w.uow, commands.AdvanceComplaint(complaint_id=m, step=step, at=T0))
 
     def run() -> None:
         if call == "advance":
-            services.advance_complaint(w.uow, m, step="calmed", at=T1, actor=actor, policy=w.policy)
+            services.handle(
+                w.uow,
+                commands.AdvanceComplaint(complaint_id=m, step="calmed", at=T1),
+                actor=actor,
+                policy=w.policy,
+            )
         elif call == "compensate":
-            services.compensate_complaint(w.uow, m, amount=EUR, at=T1, actor=actor, policy=w.policy)
+            services.handle(
+                w.uow,
+                commands.CompensateComplaint(complaint_id=m, amount=EUR, at=T1),
+                actor=actor,
+                policy=w.policy,
+            )
         else:
-            services.close_complaint(w.uow, m, satisfaction=4, at=T1, actor=actor, policy=w.policy)
+            services.handle(
+                w.uow,
+                commands.CloseComplaint(complaint_id=m, satisfaction=4, at=T1),
+                actor=actor,
+                policy=w.policy,
+            )
 
     action = Action.CLOSE if call == "close" else Action.UPDATE
     return run, [_check(action, w.get(RecordKind.COMPLAINT, m))]
@@ -423,10 +497,15 @@ def _decide(w: World, actor: Actor) -> tuple[Callable[[], object], list[Step]]:
 
     def run() -> None:
         if approve:
-            services.approve(w.uow, o, at=T1, actor=actor, policy=w.policy)
+            services.handle(
+                w.uow, commands.Approve(opportunity_id=o, at=T1), actor=actor, policy=w.policy
+            )
         else:
-            services.reject(
-                w.uow, o, at=T1, actor=actor, policy=w.policy, reason="discount too deep"
+            services.handle(
+                w.uow,
+                commands.Reject(opportunity_id=o, at=T1, reason="discount too deep"),
+                actor=actor,
+                policy=w.policy,
             )
 
     return run, [
@@ -443,27 +522,25 @@ def _reassign(w: World, actor: Actor) -> tuple[Callable[[], object], list[Step]]
     elif kind is RecordKind.OPPORTUNITY:
         target = w.opportunity(c)
     else:
-        target = services.file_complaint(
+        target = services.handle(
             w.uow,
-            customer_id=c,
-            channel="e-mail",
-            level="low",
-            complainant_type="victim",
-            subject="noise",
-            at=T0,
-            **w.ownership(),
+            commands.FileComplaint(
+                customer_id=c,
+                channel="e-mail",
+                level="low",
+                complainant_type="victim",
+                subject="noise",
+                at=T0,
+                **w.ownership(),
+            ),
         )
     current = w.get(kind, target)
     owner, team = w.draw(OWNERS), w.draw(TEAM_IDS)
 
     def run() -> None:
-        services.reassign(
+        services.handle(
             w.uow,
-            kind.value,
-            target,
-            owner=owner,
-            team=team,
-            at=T1,
+            commands.Reassign(kind=kind.value, record_id=target, owner=owner, team=team, at=T1),
             actor=actor,
             policy=w.policy,
         )
@@ -562,12 +639,10 @@ def test_a_use_case_runs_exactly_when_the_policy_allows_every_record_it_touches(
 def test_every_use_case_takes_an_actor_and_a_policy() -> None:
     import inspect
 
-    for name in services.__all__:
-        parameters = inspect.signature(getattr(services, name)).parameters
-        assert "actor" in parameters, name
-        assert parameters["policy"].default is DEFAULT_POLICY, name
-        if not name.startswith(("list_", "approve", "reject", "request_approval")):
-            assert parameters["actor"].default is None, name
+    for entry in (services.handle, services.find, services.Session):
+        parameters = inspect.signature(entry).parameters
+        assert parameters["actor"].default is None, entry
+        assert parameters["policy"].default is DEFAULT_POLICY, entry
 
 
 # Queries ---------------------------------------------------------------------
@@ -582,15 +657,17 @@ def _populated(draw: st.DrawFn) -> InMemoryUnitOfWork:
             lost = world.uow.customers.get(c).phase is LifecyclePhase.LOST
         if not lost:
             world.opportunity(c, lost=draw(st.booleans()))
-        services.file_complaint(
+        services.handle(
             world.uow,
-            customer_id=c,
-            channel="phone",
-            level="low",
-            complainant_type="victim",
-            subject="noise",
-            at=T0,
-            **world.ownership(),
+            commands.FileComplaint(
+                customer_id=c,
+                channel="phone",
+                level="low",
+                complainant_type="victim",
+                subject="noise",
+                at=T0,
+                **world.ownership(),
+            ),
         )
     return world.uow
 
@@ -606,10 +683,11 @@ def test_queries_return_exactly_what_the_actor_may_read_ordered_by_id(
             "opportunities": uow.opportunities.open() if open_only else uow.opportunities.list(),
             "complaints": uow.complaints.open() if open_only else uow.complaints.list(),
         }
+    only_open: dict[str, object] = {"is_open": True} if open_only else {}
     found = {
-        "customers": services.list_customers(uow, actor=actor),
-        "opportunities": services.list_opportunities(uow, actor=actor, open_only=open_only),
-        "complaints": services.list_complaints(uow, actor=actor, open_only=open_only),
+        "customers": _all(uow, RecordKind.CUSTOMER, actor),
+        "opportunities": _all(uow, RecordKind.OPPORTUNITY, actor, **only_open),
+        "complaints": _all(uow, RecordKind.COMPLAINT, actor, **only_open),
     }
     for key, records in found.items():
         readable = [
@@ -618,25 +696,48 @@ def test_queries_return_exactly_what_the_actor_may_read_ordered_by_id(
         assert list(records) == readable
         ids = [r.record_id for r in records]
         assert ids == sorted(ids)
-    trusted = services.list_customers(uow, actor=None)
+    trusted = _all(uow, RecordKind.CUSTOMER, None)
     assert trusted == everything["customers"]
-    customers = services.list_customers(uow, actor=actor)
+    customers = _all(uow, RecordKind.CUSTOMER, actor)
     for phase in LifecyclePhase:
-        in_phase = services.list_customers(uow, actor=actor, phase=phase.value)
+        in_phase = _all(uow, RecordKind.CUSTOMER, actor, phase=phase.value)
         assert list(in_phase) == [c for c in customers if c.phase is phase]
+
+
+def _all(
+    uow: InMemoryUnitOfWork, kind: RecordKind, actor: Actor | None, **where: Any
+) -> tuple[Any, ...]:
+    """Every page of a find, joined."""
+    found: list[Any] = []
+    cursor = None
+    while True:
+        page = services.find(uow, kind, actor=actor, limit=3, after=cursor, **where)
+        found.extend(page.items)
+        if page.next_cursor is None:
+            return tuple(found)
+        cursor = page.next_cursor
 
 
 def test_queries_reject_bad_arguments() -> None:
     uow = InMemoryUnitOfWork(InMemoryStore())
     with pytest.raises(ValidationError) as caught:
-        services.list_customers(uow, actor=None, phase="gone")
+        services.find(uow, RecordKind.CUSTOMER, phase="gone")
     assert caught.value.field == "phase"
     with pytest.raises(ValidationError) as caught:
-        services.list_opportunities(uow, actor=None, open_only="yes")  # type: ignore[arg-type]
-    assert caught.value.field == "open_only"
+        services.find(uow, RecordKind.OPPORTUNITY, is_open="yes")
+    assert caught.value.field == "is_open"
     with pytest.raises(ValidationError) as caught:
-        services.list_complaints(uow, actor="u1")  # type: ignore[arg-type]
+        services.find(uow, RecordKind.COMPLAINT, actor="u1")  # type: ignore[arg-type]
     assert caught.value.field == "actor"
+    with pytest.raises(ValidationError) as caught:
+        services.find(uow, RecordKind.COMPLAINT, limit=0)
+    assert caught.value.field == "limit"
+    with pytest.raises(ValidationError) as caught:
+        services.find(uow, RecordKind.COMPLAINT, after="")
+    assert caught.value.field == "after"
+    with pytest.raises(ValidationError) as caught:
+        services.find(uow, "complaints")
+    assert caught.value.field == "kind"
 
 
 # Ownership of new records, worked examples ------------------------------------
@@ -654,58 +755,82 @@ ADMIN = Actor("root", Role.ADMIN)
 
 
 def test_the_actor_owns_what_they_create_in_their_only_team(uow: InMemoryUnitOfWork) -> None:
-    c = services.register_prospect(uow, name=NAME, at=T0, actor=REP)
-    o = services.open_opportunity(uow, customer_id=c, title="Deal", amount=EUR, at=T0, actor=REP)
+    c = services.handle(uow, commands.RegisterProspect(name=NAME, at=T0), actor=REP)
+    o = services.handle(
+        uow, commands.OpenOpportunity(customer_id=c, title="Deal", amount=EUR, at=T0), actor=REP
+    )
     with uow:
         assert (uow.customers.get(c).owner, uow.customers.get(c).team) == ("rep-1", "north")
         assert (uow.opportunities.get(o).owner, uow.opportunities.get(o).team) == ("rep-1", "north")
-    k = services.win_opportunity(uow, o, at=T1, actor=REP)
+    k = services.handle(uow, commands.WinOpportunity(opportunity_id=o, at=T1), actor=REP)
     with uow:
         assert (uow.contracts.get(k).owner, uow.contracts.get(k).team) == ("rep-1", "north")
 
 
 def test_an_actor_in_several_teams_must_name_one(uow: InMemoryUnitOfWork) -> None:
     with pytest.raises(ValidationError) as caught:
-        services.register_prospect(uow, name=NAME, at=T0, actor=MANAGER)
+        services.handle(uow, commands.RegisterProspect(name=NAME, at=T0), actor=MANAGER)
     assert caught.value.field == "team"
     assert caught.value.allowed == "north, south"
-    c = services.register_prospect(uow, name=NAME, at=T0, team="south", actor=MANAGER)
+    c = services.handle(
+        uow, commands.RegisterProspect(name=NAME, at=T0, team="south"), actor=MANAGER
+    )
     with uow:
         assert uow.customers.get(c).team == "south"
     with pytest.raises(PermissionDeniedError):
-        services.register_prospect(uow, name=NAME, at=T0, team="west", actor=MANAGER)
-    west = services.register_prospect(uow, name=NAME, at=T0, team="west", actor=ADMIN)
-    unassigned = services.register_prospect(uow, name=NAME, at=T0, actor=ADMIN)
+        services.handle(
+            uow, commands.RegisterProspect(name=NAME, at=T0, team="west"), actor=MANAGER
+        )
+    west = services.handle(
+        uow, commands.RegisterProspect(name=NAME, at=T0, team="west"), actor=ADMIN
+    )
+    unassigned = services.handle(uow, commands.RegisterProspect(name=NAME, at=T0), actor=ADMIN)
     with uow:
         assert (uow.customers.get(west).owner, uow.customers.get(west).team) == ("root", "west")
         assert (uow.customers.get(unassigned).team) is None
-    trusted = services.register_prospect(uow, name=NAME, at=T0)
+    trusted = services.handle(uow, commands.RegisterProspect(name=NAME, at=T0))
     with uow:
         assert (uow.customers.get(trusted).owner, uow.customers.get(trusted).team) == (None, None)
 
 
 def test_a_rep_cannot_give_a_new_record_to_someone_else(uow: InMemoryUnitOfWork) -> None:
     with pytest.raises(PermissionDeniedError) as caught:
-        services.register_prospect(uow, name=NAME, at=T0, owner="rep-2", actor=REP)
+        services.handle(uow, commands.RegisterProspect(name=NAME, at=T0, owner="rep-2"), actor=REP)
     assert caught.value.action == "create"
-    c = services.register_prospect(
-        uow, name=NAME, at=T0, owner="rep-2", actor=MANAGER, team="north"
+    c = services.handle(
+        uow, commands.RegisterProspect(name=NAME, at=T0, owner="rep-2", team="north"), actor=MANAGER
     )
     with uow:
         assert uow.customers.get(c).owner == "rep-2"
 
 
 def test_managers_reassign_within_their_teams_only(uow: InMemoryUnitOfWork) -> None:
-    c = services.register_prospect(uow, name=NAME, at=T0, actor=REP)
+    c = services.handle(uow, commands.RegisterProspect(name=NAME, at=T0), actor=REP)
     with pytest.raises(PermissionDeniedError):
-        services.reassign(uow, "customer", c, owner="rep-2", team="north", at=T1, actor=REP)
-    services.reassign(
-        uow, RecordKind.CUSTOMER, c, owner="rep-2", team="north", at=T1, actor=MANAGER
+        services.handle(
+            uow,
+            commands.Reassign(kind="customer", record_id=c, owner="rep-2", team="north", at=T1),
+            actor=REP,
+        )
+    services.handle(
+        uow,
+        commands.Reassign(
+            kind=RecordKind.CUSTOMER, record_id=c, owner="rep-2", team="north", at=T1
+        ),
+        actor=MANAGER,
     )
     with pytest.raises(PermissionDeniedError) as caught:
-        services.reassign(uow, "customer", c, owner="rep-2", team="west", at=T1, actor=MANAGER)
+        services.handle(
+            uow,
+            commands.Reassign(kind="customer", record_id=c, owner="rep-2", team="west", at=T1),
+            actor=MANAGER,
+        )
     assert caught.value.action == "reassign"
-    services.reassign(uow, "customer", c, owner="rep-9", team="west", at=T1, actor=ADMIN)
+    services.handle(
+        uow,
+        commands.Reassign(kind="customer", record_id=c, owner="rep-9", team="west", at=T1),
+        actor=ADMIN,
+    )
     with uow:
         stored = uow.customers.get(c)
     assert (stored.owner, stored.team) == ("rep-9", "west")
@@ -716,44 +841,64 @@ def test_managers_reassign_within_their_teams_only(uow: InMemoryUnitOfWork) -> N
         "RecordReassigned",
     ]
     with pytest.raises(ValidationError) as invalid:
-        services.reassign(uow, "invoice", c, owner=None, team=None, at=T1)
+        services.handle(
+            uow, commands.Reassign(kind="invoice", record_id=c, owner=None, team=None, at=T1)
+        )
     assert invalid.value.field == "kind"
 
 
 def test_a_gated_stage_through_the_services(uow: InMemoryUnitOfWork) -> None:
-    c = services.register_prospect(uow, name=NAME, at=T0, actor=REP)
-    o = services.open_opportunity(
-        uow, customer_id=c, title="Deal", amount=EUR, at=T0, pipeline=PIPELINE, actor=REP
+    c = services.handle(uow, commands.RegisterProspect(name=NAME, at=T0), actor=REP)
+    o = services.handle(
+        uow,
+        commands.OpenOpportunity(customer_id=c, title="Deal", amount=EUR, at=T0, pipeline=PIPELINE),
+        actor=REP,
     )
-    services.request_approval(uow, o, stage="Negotiate", at=T1, actor=REP)
+    services.handle(
+        uow, commands.RequestApproval(opportunity_id=o, stage="Negotiate", at=T1), actor=REP
+    )
     with pytest.raises(PermissionDeniedError):
-        services.approve(uow, o, at=T1, actor=REP2)  # reps do not approve
-    services.approve(uow, o, at=T1, actor=MANAGER)
-    services.move_opportunity(uow, o, stage="Negotiate", at=T2, actor=REP)
+        services.handle(
+            uow, commands.Approve(opportunity_id=o, at=T1), actor=REP2
+        )  # reps do not approve
+    services.handle(uow, commands.Approve(opportunity_id=o, at=T1), actor=MANAGER)
+    services.handle(
+        uow, commands.MoveOpportunity(opportunity_id=o, stage="Negotiate", at=T2), actor=REP
+    )
     with uow:
         assert uow.opportunities.get(o).stage_name == "Negotiate"
-    services.move_opportunity(uow, o, stage="Propose", at=T2, actor=REP)
-    services.request_approval(uow, o, stage="Negotiate", at=T2, actor=MANAGER)
+    services.handle(
+        uow, commands.MoveOpportunity(opportunity_id=o, stage="Propose", at=T2), actor=REP
+    )
+    services.handle(
+        uow, commands.RequestApproval(opportunity_id=o, stage="Negotiate", at=T2), actor=MANAGER
+    )
     with pytest.raises(PermissionDeniedError, match="they made"):
-        services.approve(uow, o, at=T2, actor=MANAGER)  # nobody approves their own request
-    services.reject(uow, o, at=T2, actor=ADMIN, reason="margin too thin")
+        services.handle(
+            uow, commands.Approve(opportunity_id=o, at=T2), actor=MANAGER
+        )  # nobody approves their own request
+    services.handle(
+        uow, commands.Reject(opportunity_id=o, at=T2, reason="margin too thin"), actor=ADMIN
+    )
     with uow:
         assert uow.opportunities.get(o).approval is None
 
 
 @pytest.mark.parametrize("use_case", ["request_approval", "approve", "reject"])
 def test_approvals_need_a_person(uow: InMemoryUnitOfWork, use_case: str) -> None:
-    c = services.register_prospect(uow, name=NAME, at=T0)
-    o = services.open_opportunity(
-        uow, customer_id=c, title="Deal", amount=EUR, at=T0, pipeline=PIPELINE
+    c = services.handle(uow, commands.RegisterProspect(name=NAME, at=T0))
+    o = services.handle(
+        uow,
+        commands.OpenOpportunity(customer_id=c, title="Deal", amount=EUR, at=T0, pipeline=PIPELINE),
     )
-    arguments: dict[str, Any] = {"at": T1, "actor": None}
-    if use_case == "request_approval":
-        arguments["stage"] = "Negotiate"
-    if use_case == "reject":
-        arguments["reason"] = "no"
+    assert o is not None
+    command: commands.Command[Any] = {
+        "request_approval": commands.RequestApproval(opportunity_id=o, stage="Negotiate", at=T1),
+        "approve": commands.Approve(opportunity_id=o, at=T1),
+        "reject": commands.Reject(opportunity_id=o, reason="no", at=T1),
+    }[use_case]
     with pytest.raises(ValidationError) as caught:
-        getattr(services, use_case)(uow, o, **arguments)
+        services.handle(uow, command, actor=None)
     assert caught.value.field == "actor"
 
 
@@ -761,17 +906,21 @@ def test_bad_actors_and_policies_are_rejected_before_anything_happens(
     uow: InMemoryUnitOfWork,
 ) -> None:
     with pytest.raises(ValidationError) as caught:
-        services.register_prospect(uow, name=NAME, at=T0, actor="rep-1")  # type: ignore[arg-type]
+        services.handle(uow, commands.RegisterProspect(name=NAME, at=T0), actor="rep-1")  # type: ignore[arg-type]
     assert caught.value.field == "actor"
     with pytest.raises(ValidationError) as caught:
-        services.register_prospect(uow, name=NAME, at=T0, actor=REP, policy="open")  # type: ignore[arg-type]
+        services.handle(uow, commands.RegisterProspect(name=NAME, at=T0), actor=REP, policy="open")  # type: ignore[arg-type]
     assert caught.value.field == "policy"
     assert uow.store.snapshot() == InMemoryStore().snapshot()
 
 
 def test_trusted_calls_are_not_checked(uow: InMemoryUnitOfWork) -> None:
-    c = services.register_prospect(uow, name=NAME, at=T0, owner="rep-1", team="north")
-    services.lose_customer(uow, c, reason="gone", at=T1)  # no actor: a batch job
+    c = services.handle(
+        uow, commands.RegisterProspect(name=NAME, at=T0, owner="rep-1", team="north")
+    )
+    services.handle(
+        uow, commands.LoseCustomer(customer_id=c, reason="gone", at=T1)
+    )  # no actor: a batch job
     with uow:
         assert uow.customers.get(c).phase is LifecyclePhase.LOST
 
@@ -783,16 +932,16 @@ def test_a_policy_that_does_not_answer_with_a_decision_is_refused(
         def decide(self, actor: Actor, action: Action, record: Owned) -> bool:
             return True
 
-    c = services.register_prospect(uow, name=NAME, at=T0, owner="rep-1", team="north")
+    c = services.handle(
+        uow, commands.RegisterProspect(name=NAME, at=T0, owner="rep-1", team="north")
+    )
     with pytest.raises(ValidationError, match="returned a bool, not a Decision") as caught:
-        services.update_profile(
+        services.handle(
             uow,
-            c,
-            profile=Profile(),
-            at=T1,
+            commands.UpdateProfile(customer_id=c, profile=Profile(), at=T1),
             actor=REP,
             policy=Sloppy(),  # type: ignore[arg-type]
         )
     assert caught.value.field == "policy"
     with pytest.raises(ValidationError):
-        services.list_customers(uow, actor=REP, policy=Sloppy())  # type: ignore[arg-type]
+        services.find(uow, RecordKind.CUSTOMER, actor=REP, policy=Sloppy())  # type: ignore[arg-type]

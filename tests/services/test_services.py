@@ -1,4 +1,5 @@
 import itertools
+import re
 import sqlite3
 from collections.abc import Callable
 from contextlib import closing
@@ -24,10 +25,11 @@ from crmcore import (
     Role,
     Stage,
     ValidationError,
+    commands,
     services,
 )
 from crmcore.adapters.memory import InMemoryStore, InMemoryUnitOfWork
-from crmcore.adapters.tracking import KINDS
+from crmcore.domain.kinds import REGISTRY
 from crmcore.testing import SequentialIds
 
 T0 = pendulum.datetime(2030, 1, 1, 9, tz="UTC")
@@ -44,54 +46,85 @@ def uow() -> InMemoryUnitOfWork:
 
 
 def test_the_whole_life_of_a_customer(uow: InMemoryUnitOfWork) -> None:
-    customer_id = services.register_prospect(uow, name="Phạm Thu", at=T0)
+    customer_id = services.handle(uow, commands.RegisterProspect(name="Phạm Thu", at=T0))
     assert customer_id == "cust-000001"
-    services.log_interaction(
-        uow, customer_id, channel="phone", direction="out", subject="intro call", at=day(1)
+    services.handle(
+        uow,
+        commands.LogInteraction(
+            customer_id=customer_id,
+            channel="phone",
+            direction="out",
+            subject="intro call",
+            at=day(1),
+        ),
     )
-    opp = services.open_opportunity(
-        uow, customer_id=customer_id, title="CRM", amount=Money.of("5000", "USD"), at=day(2)
+    opp = services.handle(
+        uow,
+        commands.OpenOpportunity(
+            customer_id=customer_id, title="CRM", amount=Money.of("5000", "USD"), at=day(2)
+        ),
     )
-    services.move_opportunity(uow, opp, stage="Proposal", at=day(5))
-    contract_id = services.win_opportunity(uow, opp, at=day(10))
+    services.handle(uow, commands.MoveOpportunity(opportunity_id=opp, stage="Proposal", at=day(5)))
+    contract_id = services.handle(uow, commands.WinOpportunity(opportunity_id=opp, at=day(10)))
     with uow:
         assert uow.customers.get(customer_id).phase is LifecyclePhase.CONTRACT
         assert uow.contracts.get(contract_id).amount == Money.of("5000", "USD")
         assert uow.opportunities.get(opp).is_won
-    services.record_delivery(uow, contract_id, at=day(12))
-    services.record_payment(uow, contract_id, amount=Money.of("2000", "USD"), at=day(13))
+    services.handle(uow, commands.RecordDelivery(contract_id=contract_id, at=day(12)))
+    services.handle(
+        uow,
+        commands.RecordPayment(contract_id=contract_id, amount=Money.of("2000", "USD"), at=day(13)),
+    )
     with uow:
         assert uow.customers.get(customer_id).phase is LifecyclePhase.CONTRACT
-    services.record_payment(uow, contract_id, amount=Money.of("3000", "USD"), at=day(20))
+    services.handle(
+        uow,
+        commands.RecordPayment(contract_id=contract_id, amount=Money.of("3000", "USD"), at=day(20)),
+    )
     with uow:
         assert uow.customers.get(customer_id).phase is LifecyclePhase.AFTER_SALES
         assert uow.contracts.get(contract_id).is_fulfilled
-    service_id = services.start_service_contract(
+    service_id = services.handle(
         uow,
-        customer_id=customer_id,
-        starts=pendulum.Date(2030, 2, 1),
-        term_months=12,
-        auto_renew=True,
-        notice_days=30,
-        price=Money.of("600", "USD"),
-        at=day(21),
+        commands.StartServiceContract(
+            customer_id=customer_id,
+            starts=pendulum.Date(2030, 2, 1),
+            term_months=12,
+            auto_renew=True,
+            notice_days=30,
+            price=Money.of("600", "USD"),
+            at=day(21),
+        ),
     )
-    services.renew_service_contract(uow, service_id, at=day(22))
-    complaint = services.file_complaint(
+    services.handle(uow, commands.RenewServiceContract(service_contract_id=service_id, at=day(22)))
+    complaint = services.handle(
         uow,
-        customer_id=customer_id,
-        channel="e-mail",
-        level="high",
-        complainant_type="rational",
-        subject="slow support",
-        at=day(30),
+        commands.FileComplaint(
+            customer_id=customer_id,
+            channel="e-mail",
+            level="high",
+            complainant_type="rational",
+            subject="slow support",
+            at=day(30),
+        ),
     )
     for step in ("calmed", "clarified", "solution proposed", "action taken"):
-        services.advance_complaint(uow, complaint, step=step, at=day(31))
-    services.compensate_complaint(uow, complaint, amount=Money.of("50", "USD"), at=day(31))
-    services.close_complaint(uow, complaint, satisfaction=5, at=day(32))
-    services.lose_customer(uow, customer_id, reason="moved abroad", at=day(200))
-    services.win_back_customer(uow, customer_id, at=day(300))
+        services.handle(
+            uow, commands.AdvanceComplaint(complaint_id=complaint, step=step, at=day(31))
+        )
+    services.handle(
+        uow,
+        commands.CompensateComplaint(
+            complaint_id=complaint, amount=Money.of("50", "USD"), at=day(31)
+        ),
+    )
+    services.handle(
+        uow, commands.CloseComplaint(complaint_id=complaint, satisfaction=5, at=day(32))
+    )
+    services.handle(
+        uow, commands.LoseCustomer(customer_id=customer_id, reason="moved abroad", at=day(200))
+    )
+    services.handle(uow, commands.WinBackCustomer(customer_id=customer_id, at=day(300)))
     with uow:
         customer = uow.customers.get(customer_id)
         assert customer.phase is LifecyclePhase.ACQUISITION
@@ -112,101 +145,136 @@ def test_the_whole_life_of_a_customer(uow: InMemoryUnitOfWork) -> None:
 
 
 def test_cancelling_the_only_contract_returns_to_acquisition(uow: InMemoryUnitOfWork) -> None:
-    customer_id = services.register_prospect(uow, name="A", at=T0)
-    opp = services.open_opportunity(
-        uow, customer_id=customer_id, title="t", amount=Money.of("10", "EUR"), at=T0
+    customer_id = services.handle(uow, commands.RegisterProspect(name="A", at=T0))
+    opp = services.handle(
+        uow,
+        commands.OpenOpportunity(
+            customer_id=customer_id, title="t", amount=Money.of("10", "EUR"), at=T0
+        ),
     )
-    contract_id = services.win_opportunity(uow, opp, at=day(1))
-    services.cancel_contract(uow, contract_id, reason="customer withdrew", at=day(2))
+    contract_id = services.handle(uow, commands.WinOpportunity(opportunity_id=opp, at=day(1)))
+    services.handle(
+        uow, commands.CancelContract(contract_id=contract_id, reason="customer withdrew", at=day(2))
+    )
     with uow:
         assert uow.customers.get(customer_id).phase is LifecyclePhase.ACQUISITION
         assert uow.contracts.get(contract_id).is_cancelled
 
 
 def test_paid_then_delivered_moves_to_after_sales_on_delivery(uow: InMemoryUnitOfWork) -> None:
-    customer_id = services.register_prospect(uow, name="A", at=T0)
-    opp = services.open_opportunity(
-        uow, customer_id=customer_id, title="t", amount=Money.of("10", "EUR"), at=T0
+    customer_id = services.handle(uow, commands.RegisterProspect(name="A", at=T0))
+    opp = services.handle(
+        uow,
+        commands.OpenOpportunity(
+            customer_id=customer_id, title="t", amount=Money.of("10", "EUR"), at=T0
+        ),
     )
-    contract_id = services.win_opportunity(uow, opp, at=day(1))
-    services.record_payment(uow, contract_id, amount=Money.of("10", "EUR"), at=day(2))
+    contract_id = services.handle(uow, commands.WinOpportunity(opportunity_id=opp, at=day(1)))
+    services.handle(
+        uow,
+        commands.RecordPayment(contract_id=contract_id, amount=Money.of("10", "EUR"), at=day(2)),
+    )
     with uow:
         assert uow.customers.get(customer_id).phase is LifecyclePhase.CONTRACT
-    services.record_delivery(uow, contract_id, at=day(3))
+    services.handle(uow, commands.RecordDelivery(contract_id=contract_id, at=day(3)))
     with uow:
         assert uow.customers.get(customer_id).phase is LifecyclePhase.AFTER_SALES
 
 
 def test_lose_and_reopen_an_opportunity(uow: InMemoryUnitOfWork) -> None:
-    customer_id = services.register_prospect(uow, name="A", at=T0)
-    opp = services.open_opportunity(
-        uow, customer_id=customer_id, title="t", amount=Money.of("10", "EUR"), at=T0
+    customer_id = services.handle(uow, commands.RegisterProspect(name="A", at=T0))
+    opp = services.handle(
+        uow,
+        commands.OpenOpportunity(
+            customer_id=customer_id, title="t", amount=Money.of("10", "EUR"), at=T0
+        ),
     )
-    services.lose_opportunity(uow, opp, reason="budget", at=day(1))
-    services.reopen_opportunity(uow, opp, at=day(2))
+    services.handle(uow, commands.LoseOpportunity(opportunity_id=opp, reason="budget", at=day(1)))
+    services.handle(uow, commands.ReopenOpportunity(opportunity_id=opp, at=day(2)))
     with uow:
         assert uow.opportunities.get(opp).is_open
 
 
 def test_profile_updates(uow: InMemoryUnitOfWork) -> None:
-    customer_id = services.register_prospect(uow, name="A", at=T0)
-    services.update_profile(uow, customer_id, profile=Profile(region="South"), at=day(1))
+    customer_id = services.handle(uow, commands.RegisterProspect(name="A", at=T0))
+    services.handle(
+        uow,
+        commands.UpdateProfile(customer_id=customer_id, profile=Profile(region="South"), at=day(1)),
+    )
     with uow:
         assert uow.customers.get(customer_id).profile.region == "South"
 
 
 def test_unknown_customers_are_not_found(uow: InMemoryUnitOfWork) -> None:
     with pytest.raises(NotFoundError):
-        services.open_opportunity(
-            uow, customer_id="cust-9", title="t", amount=Money.of("1", "EUR"), at=T0
+        services.handle(
+            uow,
+            commands.OpenOpportunity(
+                customer_id="cust-9", title="t", amount=Money.of("1", "EUR"), at=T0
+            ),
         )
     with pytest.raises(NotFoundError):
-        services.file_complaint(
+        services.handle(
             uow,
-            customer_id="cust-9",
-            channel="web",
-            level="low",
-            complainant_type="victim",
-            subject="s",
-            at=T0,
+            commands.FileComplaint(
+                customer_id="cust-9",
+                channel="web",
+                level="low",
+                complainant_type="victim",
+                subject="s",
+                at=T0,
+            ),
         )
     with pytest.raises(NotFoundError):
-        services.start_service_contract(
+        services.handle(
             uow,
-            customer_id="cust-9",
-            starts=pendulum.Date(2030, 1, 1),
-            term_months=1,
-            auto_renew=False,
-            notice_days=0,
-            price=Money.of("1", "EUR"),
-            at=T0,
+            commands.StartServiceContract(
+                customer_id="cust-9",
+                starts=pendulum.Date(2030, 1, 1),
+                term_months=1,
+                auto_renew=False,
+                notice_days=0,
+                price=Money.of("1", "EUR"),
+                at=T0,
+            ),
         )
 
 
 def test_lost_customers_must_be_won_back_first(uow: InMemoryUnitOfWork) -> None:
-    customer_id = services.register_prospect(uow, name="A", at=T0)
-    opp = services.open_opportunity(
-        uow, customer_id=customer_id, title="t", amount=Money.of("10", "EUR"), at=T0
+    customer_id = services.handle(uow, commands.RegisterProspect(name="A", at=T0))
+    opp = services.handle(
+        uow,
+        commands.OpenOpportunity(
+            customer_id=customer_id, title="t", amount=Money.of("10", "EUR"), at=T0
+        ),
     )
-    services.lose_customer(uow, customer_id, reason="disqualified", at=day(1))
+    services.handle(
+        uow, commands.LoseCustomer(customer_id=customer_id, reason="disqualified", at=day(1))
+    )
     with pytest.raises(InvalidTransitionError, match="win the customer back first"):
-        services.open_opportunity(
-            uow, customer_id=customer_id, title="t", amount=Money.of("1", "EUR"), at=day(2)
+        services.handle(
+            uow,
+            commands.OpenOpportunity(
+                customer_id=customer_id, title="t", amount=Money.of("1", "EUR"), at=day(2)
+            ),
         )
     before = uow.store.snapshot()
     with pytest.raises(InvalidTransitionError, match="win the customer back first"):
-        services.win_opportunity(uow, opp, at=day(2))
+        services.handle(uow, commands.WinOpportunity(opportunity_id=opp, at=day(2)))
     assert uow.store.snapshot() == before
 
 
 def test_winning_a_zero_amount_opportunity_changes_nothing(uow: InMemoryUnitOfWork) -> None:
-    customer_id = services.register_prospect(uow, name="A", at=T0)
-    opp = services.open_opportunity(
-        uow, customer_id=customer_id, title="free pilot", amount=Money.zero("EUR"), at=T0
+    customer_id = services.handle(uow, commands.RegisterProspect(name="A", at=T0))
+    opp = services.handle(
+        uow,
+        commands.OpenOpportunity(
+            customer_id=customer_id, title="free pilot", amount=Money.zero("EUR"), at=T0
+        ),
     )
     before = uow.store.snapshot()
     with pytest.raises(ValidationError, match="greater than zero"):
-        services.win_opportunity(uow, opp, at=day(1))
+        services.handle(uow, commands.WinOpportunity(opportunity_id=opp, at=day(1)))
     assert uow.store.snapshot() == before
 
 
@@ -294,8 +362,8 @@ class Backend:
             return self.store.snapshot()
         with closing(sqlite3.connect(self.path)) as db:
             return {
-                kind: db.execute(f"SELECT id, version, body FROM {kind} ORDER BY id").fetchall()
-                for kind in KINDS
+                spec.kind: db.execute(f"SELECT * FROM {spec.repository} ORDER BY id").fetchall()
+                for spec in REGISTRY.values()
             }
 
 
@@ -304,63 +372,66 @@ _FILES = itertools.count()
 
 def _prepared(backend: Backend) -> dict[str, str]:
     uow = backend.unit_of_work(SequentialIds())
-    c = services.register_prospect(uow, name="A", at=T0)
-    lost = services.register_prospect(uow, name="B", at=T0)
-    prospect = services.register_prospect(uow, name="C", at=T0)
-    services.lose_customer(uow, lost, reason="x", at=T0)
-    o1 = services.open_opportunity(
-        uow, customer_id=c, title="t", amount=Money.of("10", "EUR"), at=T0
+    c = services.handle(uow, commands.RegisterProspect(name="A", at=T0))
+    lost = services.handle(uow, commands.RegisterProspect(name="B", at=T0))
+    prospect = services.handle(uow, commands.RegisterProspect(name="C", at=T0))
+    services.handle(uow, commands.LoseCustomer(customer_id=lost, reason="x", at=T0))
+    o1 = services.handle(
+        uow, commands.OpenOpportunity(customer_id=c, title="t", amount=Money.of("10", "EUR"), at=T0)
     )
-    o2 = services.open_opportunity(
-        uow, customer_id=c, title="t", amount=Money.of("10", "EUR"), at=T0
+    o2 = services.handle(
+        uow, commands.OpenOpportunity(customer_id=c, title="t", amount=Money.of("10", "EUR"), at=T0)
     )
-    o3 = services.open_opportunity(
-        uow, customer_id=c, title="t", amount=Money.of("10", "EUR"), at=T0
+    o3 = services.handle(
+        uow, commands.OpenOpportunity(customer_id=c, title="t", amount=Money.of("10", "EUR"), at=T0)
     )
-    k1 = services.win_opportunity(uow, o2, at=T0)
-    k2 = services.win_opportunity(uow, o3, at=T0)
-    services.record_delivery(uow, k2, at=T0)
-    svc = services.start_service_contract(
+    k1 = services.handle(uow, commands.WinOpportunity(opportunity_id=o2, at=T0))
+    k2 = services.handle(uow, commands.WinOpportunity(opportunity_id=o3, at=T0))
+    services.handle(uow, commands.RecordDelivery(contract_id=k2, at=T0))
+    svc = services.handle(
         uow,
-        customer_id=c,
-        starts=pendulum.Date(2030, 1, 1),
-        term_months=1,
-        auto_renew=True,
-        notice_days=5,
-        price=Money.of("5", "EUR"),
-        at=T0,
+        commands.StartServiceContract(
+            customer_id=c,
+            starts=pendulum.Date(2030, 1, 1),
+            term_months=1,
+            auto_renew=True,
+            notice_days=5,
+            price=Money.of("5", "EUR"),
+            at=T0,
+        ),
     )
-    cmp = services.file_complaint(
+    cmp = services.handle(
         uow,
-        customer_id=c,
-        channel="web",
-        level="low",
-        complainant_type="victim",
-        subject="s",
-        at=T0,
+        commands.FileComplaint(
+            customer_id=c, channel="web", level="low", complainant_type="victim", subject="s", at=T0
+        ),
     )
-    done = services.file_complaint(
+    done = services.handle(
         uow,
-        customer_id=c,
-        channel="web",
-        level="low",
-        complainant_type="victim",
-        subject="s",
-        at=T0,
+        commands.FileComplaint(
+            customer_id=c, channel="web", level="low", complainant_type="victim", subject="s", at=T0
+        ),
     )
     for step in ("calmed", "clarified", "solution proposed", "action taken"):
-        services.advance_complaint(uow, done, step=step, at=T0)
+        services.handle(uow, commands.AdvanceComplaint(complaint_id=done, step=step, at=T0))
     gated = [
-        services.open_opportunity(
-            uow, customer_id=c, title="t", amount=Money.of("10", "EUR"), at=T0, pipeline=GATED
+        services.handle(
+            uow,
+            commands.OpenOpportunity(
+                customer_id=c, title="t", amount=Money.of("10", "EUR"), at=T0, pipeline=GATED
+            ),
         )
         for _ in range(2)
     ]
-    services.request_approval(uow, gated[0], stage="Deal", at=T0, actor=Actor("u1", Role.ADMIN))
-    o_lost = services.open_opportunity(
-        uow, customer_id=c, title="t", amount=Money.of("10", "EUR"), at=T0
+    services.handle(
+        uow,
+        commands.RequestApproval(opportunity_id=gated[0], stage="Deal", at=T0),
+        actor=Actor("u1", Role.ADMIN),
     )
-    services.lose_opportunity(uow, o_lost, reason="r", at=T0)
+    o_lost = services.handle(
+        uow, commands.OpenOpportunity(customer_id=c, title="t", amount=Money.of("10", "EUR"), at=T0)
+    )
+    services.handle(uow, commands.LoseOpportunity(opportunity_id=o_lost, reason="r", at=T0))
     return {
         "pending": gated[0],
         "gated": gated[1],
@@ -378,96 +449,170 @@ def _prepared(backend: Backend) -> dict[str, str]:
 
 
 USE_CASES: list[tuple[str, Callable[[InMemoryUnitOfWork, dict[str, str]], object]]] = [
-    ("register_prospect", lambda u, i: services.register_prospect(u, name="N", at=day(1))),
+    (
+        "register_prospect",
+        lambda u, i: services.handle(u, commands.RegisterProspect(name="N", at=day(1))),
+    ),
     (
         "log_interaction",
-        lambda u, i: services.log_interaction(
-            u, i["c"], channel="SMS", direction="in", subject="s", at=day(1)
+        lambda u, i: services.handle(
+            u,
+            commands.LogInteraction(
+                customer_id=i["c"], channel="SMS", direction="in", subject="s", at=day(1)
+            ),
         ),
     ),
     (
         "update_profile",
-        lambda u, i: services.update_profile(u, i["c"], profile=Profile(), at=day(1)),
+        lambda u, i: services.handle(
+            u, commands.UpdateProfile(customer_id=i["c"], profile=Profile(), at=day(1))
+        ),
     ),
     (
         "open_opportunity",
-        lambda u, i: services.open_opportunity(
-            u, customer_id=i["c"], title="t", amount=Money.of("1", "EUR"), at=day(1)
+        lambda u, i: services.handle(
+            u,
+            commands.OpenOpportunity(
+                customer_id=i["c"], title="t", amount=Money.of("1", "EUR"), at=day(1)
+            ),
         ),
     ),
     (
         "move_opportunity",
-        lambda u, i: services.move_opportunity(u, i["o1"], stage="Contact", at=day(1)),
+        lambda u, i: services.handle(
+            u, commands.MoveOpportunity(opportunity_id=i["o1"], stage="Contact", at=day(1))
+        ),
     ),
-    ("win_opportunity", lambda u, i: services.win_opportunity(u, i["o1"], at=day(1))),
-    ("lose_opportunity", lambda u, i: services.lose_opportunity(u, i["o1"], reason="r", at=day(1))),
-    ("record_delivery", lambda u, i: services.record_delivery(u, i["k1"], at=day(1))),
+    (
+        "win_opportunity",
+        lambda u, i: services.handle(u, commands.WinOpportunity(opportunity_id=i["o1"], at=day(1))),
+    ),
+    (
+        "lose_opportunity",
+        lambda u, i: services.handle(
+            u, commands.LoseOpportunity(opportunity_id=i["o1"], reason="r", at=day(1))
+        ),
+    ),
+    (
+        "record_delivery",
+        lambda u, i: services.handle(u, commands.RecordDelivery(contract_id=i["k1"], at=day(1))),
+    ),
     (
         "record_payment",
-        lambda u, i: services.record_payment(u, i["k2"], amount=Money.of("10", "EUR"), at=day(1)),
+        lambda u, i: services.handle(
+            u, commands.RecordPayment(contract_id=i["k2"], amount=Money.of("10", "EUR"), at=day(1))
+        ),
     ),
-    ("cancel_contract", lambda u, i: services.cancel_contract(u, i["k1"], reason="r", at=day(1))),
+    (
+        "cancel_contract",
+        lambda u, i: services.handle(
+            u, commands.CancelContract(contract_id=i["k1"], reason="r", at=day(1))
+        ),
+    ),
     (
         "start_service_contract",
-        lambda u, i: services.start_service_contract(
+        lambda u, i: services.handle(
             u,
-            customer_id=i["c"],
-            starts=pendulum.Date(2030, 1, 1),
-            term_months=1,
-            auto_renew=False,
-            notice_days=0,
-            price=Money.of("1", "EUR"),
-            at=day(1),
+            commands.StartServiceContract(
+                customer_id=i["c"],
+                starts=pendulum.Date(2030, 1, 1),
+                term_months=1,
+                auto_renew=False,
+                notice_days=0,
+                price=Money.of("1", "EUR"),
+                at=day(1),
+            ),
         ),
     ),
     (
         "renew_service_contract",
-        lambda u, i: services.renew_service_contract(u, i["svc"], at=day(1)),
+        lambda u, i: services.handle(
+            u, commands.RenewServiceContract(service_contract_id=i["svc"], at=day(1))
+        ),
     ),
     (
         "file_complaint",
-        lambda u, i: services.file_complaint(
+        lambda u, i: services.handle(
             u,
-            customer_id=i["c"],
-            channel="fax",
-            level="urgent",
-            complainant_type="rational",
-            subject="s",
-            at=day(1),
+            commands.FileComplaint(
+                customer_id=i["c"],
+                channel="fax",
+                level="urgent",
+                complainant_type="rational",
+                subject="s",
+                at=day(1),
+            ),
         ),
     ),
     (
         "advance_complaint",
-        lambda u, i: services.advance_complaint(u, i["cmp"], step="calmed", at=day(1)),
+        lambda u, i: services.handle(
+            u, commands.AdvanceComplaint(complaint_id=i["cmp"], step="calmed", at=day(1))
+        ),
     ),
     (
         "compensate_complaint",
-        lambda u, i: services.compensate_complaint(
-            u, i["cmp"], amount=Money.of("1", "EUR"), at=day(1)
+        lambda u, i: services.handle(
+            u,
+            commands.CompensateComplaint(
+                complaint_id=i["cmp"], amount=Money.of("1", "EUR"), at=day(1)
+            ),
         ),
     ),
     (
         "close_complaint",
-        lambda u, i: services.close_complaint(u, i["done"], satisfaction=4, at=day(1)),
+        lambda u, i: services.handle(
+            u, commands.CloseComplaint(complaint_id=i["done"], satisfaction=4, at=day(1))
+        ),
     ),
-    ("lose_customer", lambda u, i: services.lose_customer(u, i["p"], reason="r", at=day(1))),
-    ("win_back_customer", lambda u, i: services.win_back_customer(u, i["lost"], at=day(1))),
-    ("reopen_opportunity", lambda u, i: services.reopen_opportunity(u, i["o_lost"], at=day(1))),
+    (
+        "lose_customer",
+        lambda u, i: services.handle(
+            u, commands.LoseCustomer(customer_id=i["p"], reason="r", at=day(1))
+        ),
+    ),
+    (
+        "win_back_customer",
+        lambda u, i: services.handle(u, commands.WinBackCustomer(customer_id=i["lost"], at=day(1))),
+    ),
+    (
+        "reopen_opportunity",
+        lambda u, i: services.handle(
+            u, commands.ReopenOpportunity(opportunity_id=i["o_lost"], at=day(1))
+        ),
+    ),
     (
         "reassign",
-        lambda u, i: services.reassign(u, "customer", i["c"], owner="u2", team="t2", at=day(1)),
+        lambda u, i: services.handle(
+            u,
+            commands.Reassign(kind="customer", record_id=i["c"], owner="u2", team="t2", at=day(1)),
+        ),
     ),
     (
         "request_approval",
-        lambda u, i: services.request_approval(u, i["gated"], stage="Deal", at=day(1), actor=BOSS),
+        lambda u, i: services.handle(
+            u,
+            commands.RequestApproval(opportunity_id=i["gated"], stage="Deal", at=day(1)),
+            actor=BOSS,
+        ),
     ),
-    ("approve", lambda u, i: services.approve(u, i["pending"], at=day(1), actor=BOSS)),
-    ("reject", lambda u, i: services.reject(u, i["pending"], at=day(1), actor=BOSS, reason="r")),
+    (
+        "approve",
+        lambda u, i: services.handle(
+            u, commands.Approve(opportunity_id=i["pending"], at=day(1)), actor=BOSS
+        ),
+    ),
+    (
+        "reject",
+        lambda u, i: services.handle(
+            u, commands.Reject(opportunity_id=i["pending"], at=day(1), reason="r"), actor=BOSS
+        ),
+    ),
 ]
 
 
 def test_every_use_case_that_writes_is_fault_tested() -> None:
-    writers = {name for name in services.__all__ if not name.startswith("list_")}
+    writers = {re.sub(r"(?<!^)(?=[A-Z])", "_", cmd.__name__).lower() for cmd in commands.COMMANDS}
     assert {name for name, _ in USE_CASES} == writers
 
 

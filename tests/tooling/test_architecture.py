@@ -49,6 +49,7 @@ def _fake_package(tmp_path: Path) -> Path:
         "policy.py": "import secrets\n",  # purity violation
         "ports.py": "import sqlite3\n",  # purity violation
         "services.py": "import uuid\n",  # purity violation
+        "commands.py": "",
         "adapters/__init__.py": "",
         "testing/__init__.py": "",
         "cli.py": "",

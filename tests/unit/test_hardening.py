@@ -10,7 +10,7 @@ from typing import Any
 import pendulum
 import pytest
 
-from crmcore import Actor, Channel, Money, Role, ValidationError, services
+from crmcore import Actor, Channel, Money, RecordKind, Role, ValidationError, commands, services
 from crmcore.adapters.converters import CrmConverter, make_converter
 from crmcore.adapters.memory import InMemoryStore, InMemoryUnitOfWork
 from crmcore.analytics import Categories, Combined, DurationStats, age_bands, segment
@@ -49,28 +49,40 @@ def test_iterables_of_the_right_kind() -> None:
 
 
 def test_services_need_a_unit_of_work() -> None:
-    assert field_of(lambda: services.register_prospect(5, name="n", at=T0)) == "uow"
-    assert field_of(lambda: services.list_customers(None, actor=None)) == "uow"
+    assert field_of(lambda: services.handle(5, commands.RegisterProspect(name="n", at=T0))) == "uow"
+    assert field_of(lambda: services.find(None, "customer")) == "uow"
 
 
 def test_the_in_memory_store_checks_its_arguments() -> None:
     assert field_of(lambda: InMemoryUnitOfWork(ids=5)) == "ids"
     assert field_of(lambda: InMemoryUnitOfWork(store=5)) == "store"
     store = InMemoryStore()
-    assert field_of(lambda: store.fetch("nope", "x")) == "kind"
+    assert field_of(lambda: store.fetch("customers", "x")) == "kind"
     assert field_of(lambda: store.fetch(5, "x")) == "kind"
-    assert field_of(lambda: store.fetch("customers", 5)) == "record_id"
-    assert field_of(lambda: store.fetch_all("nope")) == "kind"
+    assert field_of(lambda: store.fetch(RecordKind.CUSTOMER, 5)) == "record_id"
+    assert field_of(lambda: store.fetch_where("nope", {}, limit=None, after=None)) == "kind"
+    assert (
+        field_of(lambda: store.fetch_where(RecordKind.CUSTOMER, {"x": 1}, limit=None, after=None))
+        == "where"
+    )
+    assert (
+        field_of(lambda: store.fetch_where(RecordKind.CUSTOMER, {}, limit=0, after=None)) == "limit"
+    )
+    assert (
+        field_of(lambda: store.fetch_where(RecordKind.CUSTOMER, {}, limit=None, after=""))
+        == "after"
+    )
     assert field_of(lambda: store.apply(None, {})) == "expected"
     assert field_of(lambda: store.apply({}, None)) == "writes"
     assert field_of(lambda: store.apply({("nope", "x"): None}, {})) == "kind"
-    assert field_of(lambda: store.apply({("customers", 1): None}, {})) == "expected"
+    assert field_of(lambda: store.apply({("customers", "x"): None}, {})) == "kind"
+    assert field_of(lambda: store.apply({(RecordKind.CUSTOMER, 1): None}, {})) == "expected"
     assert field_of(lambda: store.apply({"customers": None}, {})) == "expected"
-    assert field_of(lambda: store.apply({("customers", "x"): "1"}, {})) == "expected"
-    assert field_of(lambda: store.apply({}, {("customers", "x"): (1,)})) == "writes"
-    assert field_of(lambda: store.apply({}, {("customers", "x"): ("1", None)})) == "writes"
-    store.apply({("customers", "x"): None}, {("customers", "x"): None})
-    assert store.fetch("customers", "x") is None
+    assert field_of(lambda: store.apply({(RecordKind.CUSTOMER, "x"): "1"}, {})) == "expected"
+    assert field_of(lambda: store.apply({}, {(RecordKind.CUSTOMER, "x"): (1,)})) == "writes"
+    assert field_of(lambda: store.apply({}, {(RecordKind.CUSTOMER, "x"): ("1", None)})) == "writes"
+    store.apply({(RecordKind.CUSTOMER, "x"): None}, {(RecordKind.CUSTOMER, "x"): None})
+    assert store.fetch(RecordKind.CUSTOMER, "x") is None
 
 
 def test_the_converter() -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pendulum
 
-from crmcore import commands as c
+import crmcore.commands as c
 from crmcore.adapters.ids import SequentialIds
 from crmcore.adapters.memory import InMemoryStore, InMemoryUnitOfWork
 from crmcore.analytics import abc_classes, forecast, lifetime_value, pareto, weighted_pipeline

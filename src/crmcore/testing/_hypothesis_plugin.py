@@ -9,13 +9,13 @@ never cause a circular import).
 from typing import Any
 
 
-def _lazy(name: str) -> Any:
+def _lazy(name: str, **arguments: Any) -> Any:
     import hypothesis.strategies as st
 
     def build() -> Any:
         from crmcore.testing import strategies
 
-        return getattr(strategies, name)()
+        return getattr(strategies, name)(**arguments)
 
     return st.deferred(build)
 
@@ -45,3 +45,7 @@ def _hypothesis_setup_hook() -> None:
         (Actor, "actors"),
     ):
         st.register_type_strategy(cls, _lazy(strategy))
+    from crmcore.commands import COMMANDS
+
+    for command in COMMANDS:
+        st.register_type_strategy(command, _lazy("commands", kinds=(command,)))

@@ -29,6 +29,7 @@ from crmcore.domain.complaints import Complaint
 from crmcore.domain.contracts import Contract, ServiceContract
 from crmcore.domain.customers import Customer, LifecyclePhase
 from crmcore.domain.events import Aggregate, DomainEvent
+from crmcore.domain.kinds import REGISTRY, RecordKind
 from crmcore.domain.money import Money
 from crmcore.domain.opportunities import Opportunity
 from crmcore.domain.pipeline import DEFAULT_PIPELINE, HUBSPOT_PIPELINE
@@ -37,6 +38,7 @@ from crmcore.errors import (
     ConcurrencyError,
     CrmError,
     NotFoundError,
+    ValidationError,
 )
 from crmcore.ports import Repository, UnitOfWork
 from crmcore.testing import strategies
@@ -57,22 +59,13 @@ A = TypeVar("A", bound=Aggregate)
 Factory = Callable[[], UnitOfWork]
 """Makes units of work that share one store."""
 
-_ID_FIELDS = {
-    "customers": "customer_id",
-    "opportunities": "opportunity_id",
-    "contracts": "contract_id",
-    "service_contracts": "contract_id",
-    "complaints": "complaint_id",
-}
+
+def _id(kind: RecordKind, aggregate: Aggregate) -> str:
+    return REGISTRY[kind].record_id(aggregate)
 
 
-def _id(repository_name: str, aggregate: Aggregate) -> str:
-    value: str = getattr(aggregate, _ID_FIELDS[repository_name])
-    return value
-
-
-def _repo(uow: UnitOfWork, repository_name: str) -> Repository[Any]:
-    repository: Repository[Any] = getattr(uow, repository_name)
+def _repo(uow: UnitOfWork, kind: RecordKind) -> Repository[Any]:
+    repository: Repository[Any] = getattr(uow, REGISTRY[kind].repository)
     return repository
 
 
@@ -82,12 +75,14 @@ _MARKER = DomainEvent(occurred_at=pendulum.datetime(2000, 1, 1, tz="UTC"))
 class RepositoryContract(abc.ABC, Generic[A]):
     """The rules every repository follows, one Hypothesis test per rule.
 
-    Subclasses name the repository (``repository_name``), give a strategy
-    for its aggregates (``aggregates``), and check the kind's queries
-    (``check_queries``).
+    Subclasses name the kind of record (``kind``), give a strategy for its
+    aggregates (``aggregates``), and check the kind's convenience queries
+    (``check_queries``). The rules of ``select`` (filters on every indexed
+    field, ordering, limits, cursors, read-your-writes) are checked for every
+    kind from the registry.
     """
 
-    repository_name: ClassVar[str]
+    kind: ClassVar[RecordKind]
     max_examples: ClassVar[int | None] = None
     """Examples per rule; ``None`` keeps the active Hypothesis profile's number."""
 
@@ -109,13 +104,13 @@ class RepositoryContract(abc.ABC, Generic[A]):
             self.aggregates(),
             min_size=1,
             max_size=5,
-            unique_by=lambda a: _id(self.repository_name, a),
+            unique_by=lambda a: _id(self.kind, a),
         )
 
     def _stored(self, factory: Factory, aggregates: list[A]) -> None:
         with factory() as uow:
             for aggregate in aggregates:
-                _repo(uow, self.repository_name).add(aggregate)
+                _repo(uow, self.kind).add(aggregate)
             uow.commit()
 
     def _case(self, data: st.DataObject) -> tuple[Factory, list[A]]:
@@ -138,7 +133,7 @@ class RepositoryContract(abc.ABC, Generic[A]):
         self._stored(factory, aggregates)
         with factory() as uow:
             for aggregate in aggregates:
-                loaded = _repo(uow, self.repository_name).get(_id(self.repository_name, aggregate))
+                loaded = _repo(uow, self.kind).get(_id(self.kind, aggregate))
                 assert loaded == aggregate
                 assert loaded.version == 1
                 assert loaded.pending_events == ()
@@ -148,21 +143,21 @@ class RepositoryContract(abc.ABC, Generic[A]):
         factory, aggregates = self._case(data)
         first = aggregates[0]
         with factory() as uow:
-            repository = _repo(uow, self.repository_name)
+            repository = _repo(uow, self.kind)
             repository.add(first)
             with pytest.raises(AlreadyExistsError):
                 repository.add(first)
             uow.commit()
         with factory() as uow, pytest.raises(AlreadyExistsError):
-            _repo(uow, self.repository_name).add(first)
+            _repo(uow, self.kind).add(first)
 
     def test_missing_ids_are_not_found(self, data: st.DataObject) -> None:
         """get, save and remove of an unknown id raise NotFoundError; ``in`` is False."""
         factory, aggregates = self._case(data)
         missing = aggregates[0]
-        record_id = _id(self.repository_name, missing)
+        record_id = _id(self.kind, missing)
         with factory() as uow:
-            repository = _repo(uow, self.repository_name)
+            repository = _repo(uow, self.kind)
             assert record_id not in repository
             for attempt in (
                 lambda: repository.get(record_id),
@@ -177,21 +172,21 @@ class RepositoryContract(abc.ABC, Generic[A]):
         """Saving a copy loaded before someone else's save raises ConcurrencyError."""
         factory, aggregates = self._case(data)
         first = aggregates[0]
-        record_id = _id(self.repository_name, first)
+        record_id = _id(self.kind, first)
         self._stored(factory, [first])
         slow = factory()
         with slow:
-            stale = _repo(slow, self.repository_name).get(record_id)
+            stale = _repo(slow, self.kind).get(record_id)
             with factory() as fast:
-                fresh = _repo(fast, self.repository_name).get(record_id)
-                saved = _repo(fast, self.repository_name).save(fresh)
+                fresh = _repo(fast, self.kind).get(record_id)
+                saved = _repo(fast, self.kind).save(fresh)
                 assert saved.version == 2
                 fast.commit()
             with pytest.raises(ConcurrencyError) as error:
-                _repo(slow, self.repository_name).save(stale)
+                _repo(slow, self.kind).save(stale)
             assert (error.value.expected, error.value.actual) == (1, 2)
         with factory() as uow:
-            assert _repo(uow, self.repository_name).get(record_id).version == 2
+            assert _repo(uow, self.kind).get(record_id).version == 2
 
     def test_save_increments_the_version(self, data: st.DataObject) -> None:
         """Each save stores the next version; keep working with what save returns."""
@@ -199,29 +194,27 @@ class RepositoryContract(abc.ABC, Generic[A]):
         first = aggregates[0]
         self._stored(factory, [first])
         with factory() as uow:
-            repository = _repo(uow, self.repository_name)
-            current = repository.get(_id(self.repository_name, first))
+            repository = _repo(uow, self.kind)
+            current = repository.get(_id(self.kind, first))
             for expected in (2, 3):
                 current = repository.save(current)
                 assert current.version == expected
             uow.commit()
         with factory() as uow:
-            assert (
-                _repo(uow, self.repository_name).get(_id(self.repository_name, first)).version == 3
-            )
+            assert _repo(uow, self.kind).get(_id(self.kind, first)).version == 3
 
     def test_removed_aggregates_are_gone(self, data: st.DataObject) -> None:
         """After remove and commit, the id is not found and not listed."""
         factory, aggregates = self._case(data)
         self._stored(factory, aggregates)
-        gone = _id(self.repository_name, aggregates[0])
+        gone = _id(self.kind, aggregates[0])
         with factory() as uow:
-            _repo(uow, self.repository_name).remove(gone)
+            _repo(uow, self.kind).remove(gone)
             uow.commit()
         with factory() as uow:
-            repository = _repo(uow, self.repository_name)
+            repository = _repo(uow, self.kind)
             assert gone not in repository
-            assert gone not in [_id(self.repository_name, a) for a in repository.list()]
+            assert gone not in [_id(self.kind, a) for a in repository.list()]
             with pytest.raises(NotFoundError):
                 repository.get(gone)
 
@@ -230,12 +223,10 @@ class RepositoryContract(abc.ABC, Generic[A]):
         factory, aggregates = self._case(data)
         self._stored(factory, aggregates)
         with factory() as uow:
-            repository = _repo(uow, self.repository_name)
+            repository = _repo(uow, self.kind)
             listed = repository.list()
-            expected = sorted(aggregates, key=lambda a: _id(self.repository_name, a))
-            assert [_id(self.repository_name, a) for a in listed] == [
-                _id(self.repository_name, a) for a in expected
-            ]
+            expected = sorted(aggregates, key=lambda a: _id(self.kind, a))
+            assert [_id(self.kind, a) for a in listed] == [_id(self.kind, a) for a in expected]
             assert list(listed) == expected
             self.check_queries(repository, expected)
 
@@ -245,9 +236,83 @@ class RepositoryContract(abc.ABC, Generic[A]):
         with_event = aggregates[0]._replaced(pending_events=(_MARKER,))
         self._stored(factory, [with_event])
         with factory() as uow:
-            loaded = _repo(uow, self.repository_name).get(_id(self.repository_name, with_event))
+            loaded = _repo(uow, self.kind).get(_id(self.kind, with_event))
             assert loaded.pending_events == ()
             assert loaded == with_event
+
+    def test_select_equals_a_filter_of_the_listing(self, data: st.DataObject) -> None:
+        """select(where, limit, after) gives exactly the records whose indexed
+        fields match, with ids above ``after``, ordered by id, at most ``limit``;
+        paging with the last id as cursor gives each record once."""
+        factory, aggregates = self._case(data)
+        self._stored(factory, aggregates)
+        spec = REGISTRY[self.kind]
+        with factory() as uow:
+            listed = list(_repo(uow, self.kind).list())
+            where = data.draw(_wheres(spec, listed), label="where")
+            checked = spec.check_where(where)
+            ids = [_id(self.kind, a) for a in listed]
+            after = data.draw(st.none() | st.sampled_from([*ids, "0", "~"]), label="after")
+            limit = data.draw(st.none() | st.integers(1, 4), label="limit")
+            matching = [a for a in listed if spec.matches(a, checked)]
+            expected = [a for a in matching if after is None or _id(self.kind, a) > after]
+            got = uow.select(self.kind, where, limit=limit, after=after)
+            assert list(got) == expected[:limit], "select must equal a filter of list()"
+            assert list(_repo(uow, self.kind).select(where, limit=limit, after=after)) == list(got)
+            pages: list[Any] = []
+            cursor = None
+            while True:
+                page = uow.select(self.kind, where, limit=2, after=cursor)
+                pages.extend(page)
+                if len(page) < 2:
+                    break
+                cursor = _id(self.kind, page[-1])
+            assert pages == matching, "paging by the last id must give every match once"
+
+    def test_select_sees_the_blocks_own_writes(self, data: st.DataObject) -> None:
+        """Inside a block, select merges what the block added, saved and removed."""
+        factory, aggregates = self._case(data)
+        *stored, fresh = aggregates
+        self._stored(factory, stored)
+        spec = REGISTRY[self.kind]
+        with factory() as uow:
+            repository = _repo(uow, self.kind)
+            state = {_id(self.kind, a): a for a in stored}
+            remove_one: bool = data.draw(st.booleans(), label="remove one")
+            if stored and remove_one:
+                gone = _id(self.kind, stored[0])
+                repository.remove(gone)
+                del state[gone]
+            added = repository.add(fresh)
+            state[_id(self.kind, added)] = added
+            expected_all = [state[k] for k in sorted(state)]
+            where = data.draw(_wheres(spec, expected_all), label="where")
+            limit = data.draw(st.none() | st.integers(1, 3), label="limit")
+            checked = spec.check_where(where)
+            expected = [a for a in expected_all if spec.matches(a, checked)][:limit]
+            assert list(uow.select(self.kind, where, limit=limit)) == expected, (
+                "select must see the block's own writes (read-your-writes)"
+            )
+
+
+@st.composite
+def _wheres(draw: st.DrawFn, spec: Any, records: list[Any]) -> dict[str, object]:
+    """Filters on a few of the kind's indexed fields, with values the records hold
+    (so that some match), sometimes as a membership set (perhaps empty)."""
+    where: dict[str, object] = {}
+    names = draw(st.lists(st.sampled_from(sorted(spec.indexed)), unique=True, max_size=2))
+    for name in names:
+        field = spec.indexed[name]
+        pool = sorted({field.read(r) for r in records}, key=repr)
+        if field.type == "bool":
+            pool = [False, True]
+        if not pool:
+            continue
+        if draw(st.booleans()):
+            where[name] = draw(st.sampled_from(pool))
+        else:
+            where[name] = draw(st.lists(st.sampled_from(pool), unique=True, max_size=2))
+    return where
 
 
 def _expect(got: tuple[Any, ...], expected: list[Any]) -> None:
@@ -257,7 +322,7 @@ def _expect(got: tuple[Any, ...], expected: list[Any]) -> None:
 class CustomerRepositoryContract(RepositoryContract[Customer]):
     """The contract for a customer repository (``uow.customers``)."""
 
-    repository_name = "customers"
+    kind = RecordKind.CUSTOMER
 
     def aggregates(self) -> st.SearchStrategy[Customer]:
         """Generated customers in every phase."""
@@ -272,7 +337,7 @@ class CustomerRepositoryContract(RepositoryContract[Customer]):
 class OpportunityRepositoryContract(RepositoryContract[Opportunity]):
     """The contract for an opportunity repository (``uow.opportunities``)."""
 
-    repository_name = "opportunities"
+    kind = RecordKind.OPPORTUNITY
 
     def aggregates(self) -> st.SearchStrategy[Opportunity]:
         """Generated opportunities, open and closed, on a few customers."""
@@ -295,7 +360,7 @@ class OpportunityRepositoryContract(RepositoryContract[Opportunity]):
 class ContractRepositoryContract(RepositoryContract[Contract]):
     """The contract for a contract repository (``uow.contracts``)."""
 
-    repository_name = "contracts"
+    kind = RecordKind.CONTRACT
 
     def aggregates(self) -> st.SearchStrategy[Contract]:
         """Generated contracts: open, fulfilled and cancelled."""
@@ -316,7 +381,7 @@ class ContractRepositoryContract(RepositoryContract[Contract]):
 class ServiceContractRepositoryContract(RepositoryContract[ServiceContract]):
     """The contract for a service-contract repository (``uow.service_contracts``)."""
 
-    repository_name = "service_contracts"
+    kind = RecordKind.SERVICE_CONTRACT
 
     def aggregates(self) -> st.SearchStrategy[ServiceContract]:
         """Generated service contracts."""
@@ -336,7 +401,7 @@ class ServiceContractRepositoryContract(RepositoryContract[ServiceContract]):
 class ComplaintRepositoryContract(RepositoryContract[Complaint]):
     """The contract for a complaint repository (``uow.complaints``)."""
 
-    repository_name = "complaints"
+    kind = RecordKind.COMPLAINT
 
     def aggregates(self) -> st.SearchStrategy[Complaint]:
         """Generated complaints at every step."""
@@ -359,7 +424,7 @@ class ComplaintRepositoryContract(RepositoryContract[Complaint]):
 
 def repository_state_machine(
     factory: Callable[[], Factory],
-    repository_name: str,
+    kind: RecordKind,
     aggregates: st.SearchStrategy[Any],
 ) -> type[RuleBasedStateMachine]:
     """A state machine that drives a repository beside a plain dict.
@@ -370,7 +435,7 @@ def repository_state_machine(
     Args:
         factory: makes a unit-of-work factory on a fresh, empty store (called
             once per run).
-        repository_name: ``"customers"``, ``"opportunities"``, ...
+        kind: the kind of record (`RecordKind`).
         aggregates: the strategy for the repository's aggregates.
     """
 
@@ -384,7 +449,7 @@ def repository_state_machine(
             self.known: dict[str, Any] = {}
 
         def _id(self, aggregate: Any) -> str:
-            return _id(repository_name, aggregate)
+            return _id(kind, aggregate)
 
         @rule(target=stored, aggregate=aggregates)
         def add(self, aggregate: Any) -> str:
@@ -399,7 +464,7 @@ def repository_state_machine(
             record_id = self._id(aggregate)
             self.known[record_id] = aggregate
             with self.make() as uow:
-                repository = _repo(uow, repository_name)
+                repository = _repo(uow, kind)
                 if record_id in self.model:
                     with pytest.raises(AlreadyExistsError):
                         repository.add(aggregate)
@@ -412,7 +477,7 @@ def repository_state_machine(
         @rule(record_id=stored)
         def get(self, record_id: str) -> None:
             with self.make() as uow:
-                repository = _repo(uow, repository_name)
+                repository = _repo(uow, kind)
                 if record_id in self.model:
                     version, expected = self.model[record_id]
                     loaded = repository.get(record_id)
@@ -427,7 +492,7 @@ def repository_state_machine(
                 return
             version, aggregate = self.model[record_id]
             with self.make() as uow:
-                repository = _repo(uow, repository_name)
+                repository = _repo(uow, kind)
                 loaded = repository.get(record_id)
                 if stale:
                     with pytest.raises(ConcurrencyError):
@@ -440,7 +505,7 @@ def repository_state_machine(
         @rule(record_id=stored)
         def remove(self, record_id: str) -> None:
             with self.make() as uow:
-                repository = _repo(uow, repository_name)
+                repository = _repo(uow, kind)
                 if record_id in self.model:
                     repository.remove(record_id)
                     uow.commit()
@@ -452,12 +517,12 @@ def repository_state_machine(
         @invariant()
         def listing_matches_the_model(self) -> None:
             with self.make() as uow:
-                listed = _repo(uow, repository_name).list()
+                listed = _repo(uow, kind).list()
             assert [(self._id(a), a.version) for a in listed] == [
                 (k, v) for k, (v, _) in sorted(self.model.items())
             ]
 
-    RepositoryMachine.__name__ = f"{repository_name.title()}RepositoryMachine"
+    RepositoryMachine.__name__ = f"{kind.name.title().replace('_', '')}RepositoryMachine"
     return RepositoryMachine
 
 
@@ -481,7 +546,7 @@ def _opportunity(number: int, customer: int) -> Opportunity:
 
 
 class UnitOfWorkContract(abc.ABC):
-    """The rules every unit of work follows (DESIGN.md §5)."""
+    """The rules every unit of work follows (`crmcore.ports.UnitOfWork`)."""
 
     @abc.abstractmethod
     def unit_of_work_factory(self) -> Factory:
@@ -641,6 +706,54 @@ class UnitOfWorkContract(abc.ABC):
             assert saved.version == 2
         with make() as uow:
             assert uow.customers.get("cust-1").name == "Second"
+
+    def test_select_records_what_it_returns_as_read(self) -> None:
+        """A record a query returned that someone changes makes the commit conflict."""
+        make = self.unit_of_work_factory()
+        with make() as uow:
+            uow.customers.add(_customer(1))
+            uow.commit()
+        with make() as slow:
+            assert [c.customer_id for c in slow.select(RecordKind.CUSTOMER)] == ["cust-1"]
+            slow.opportunities.add(_opportunity(1, 1))
+            with make() as fast:
+                fast.customers.save(fast.customers.get("cust-1"))
+                fast.commit()
+            with pytest.raises(ConcurrencyError):
+                slow.commit()
+
+    def test_select_does_not_protect_against_phantoms(self) -> None:
+        """A record another unit of work adds that would have matched is no conflict
+        (documented: no phantom protection)."""
+        make = self.unit_of_work_factory()
+        with make() as slow:
+            assert slow.select(RecordKind.CUSTOMER, {"phase": "acquisition"}) == ()
+            slow.opportunities.add(_opportunity(1, 1))
+            with make() as fast:
+                fast.customers.add(_customer(1))
+                fast.commit()
+            slow.commit()
+        with make() as uow:
+            assert len(uow.select(RecordKind.OPPORTUNITY, {"customer_id": "cust-1"})) == 1
+
+    def test_select_refuses_bad_queries(self) -> None:
+        """Unknown kinds and fields, bad values, limits, cursors and orderings are
+        ValidationErrors."""
+        make = self.unit_of_work_factory()
+        with make() as uow:
+            attempts: tuple[Callable[[], object], ...] = (
+                lambda: uow.select("customers"),  # type: ignore[arg-type]
+                lambda: uow.select(RecordKind.CUSTOMER, {"name": "x"}),
+                lambda: uow.select(RecordKind.CUSTOMER, {"phase": "nowhere"}),
+                lambda: uow.select(RecordKind.OPPORTUNITY, {"is_open": "yes"}),
+                lambda: uow.select(RecordKind.CUSTOMER, ["phase"]),  # type: ignore[arg-type]
+                lambda: uow.select(RecordKind.CUSTOMER, limit=0),
+                lambda: uow.select(RecordKind.CUSTOMER, after=""),
+                lambda: uow.select(RecordKind.CUSTOMER, order_by="name"),
+            )
+            for attempt in attempts:
+                with pytest.raises(ValidationError):
+                    attempt()
 
     def test_versions_count_across_remove_and_add_again(self) -> None:
         make = self.unit_of_work_factory()

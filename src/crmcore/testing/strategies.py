@@ -5,9 +5,12 @@ valid values only, within the limits the domain enforces.
 """
 
 import datetime as _dt
+from collections.abc import Iterable
 from decimal import Decimal
 from fractions import Fraction
+from typing import TYPE_CHECKING, Any
 
+import attrs
 import pendulum
 from hypothesis import strategies as st
 
@@ -24,12 +27,16 @@ from crmcore.domain.customers import (
     Occupation,
     Profile,
 )
+from crmcore.domain.kinds import RecordKind
 from crmcore.domain.money import MAX_FRACTION_DIGITS, MAX_INTEGER_DIGITS, Money
 from crmcore.domain.numbers import to_fraction
 from crmcore.domain.opportunities import Opportunity
 from crmcore.domain.ownership import Actor, Role
-from crmcore.domain.pipeline import ForecastCategory, Pipeline, Stage, StageKind
+from crmcore.domain.pipeline import DEFAULT_PIPELINE, ForecastCategory, Pipeline, Stage, StageKind
 from crmcore.errors import ValidationError
+
+if TYPE_CHECKING:
+    from crmcore.commands import Command
 
 _LIMIT = Fraction(10**MAX_INTEGER_DIGITS)
 _REQUESTER = "user-requester"
@@ -38,6 +45,7 @@ _APPROVER = "user-approver"
 __all__ = [
     "actors",
     "aware_datetimes",
+    "commands",
     "complaints",
     "contracts",
     "currencies",
@@ -553,3 +561,73 @@ def complaints(
     if complaint.current_step is STEPS[4] and draw(st.booleans()):
         complaint = complaint.close(at=at, satisfaction=draw(st.integers(min_value=1, max_value=5)))
     return complaint.without_events()
+
+
+# Commands -----------------------------------------------------------------------------
+
+
+def _command_fields(record_ids: st.SearchStrategy[str]) -> dict[str, st.SearchStrategy[Any]]:
+    """A strategy for each field name the commands use."""
+    stage_names = st.sampled_from([s.name for s in DEFAULT_PIPELINE.open_stages])
+    return {
+        "at": aware_datetimes(),
+        "customer_id": record_ids,
+        "opportunity_id": record_ids,
+        "contract_id": record_ids,
+        "service_contract_id": record_ids,
+        "complaint_id": record_ids,
+        "record_id": record_ids,
+        "name": names(),
+        "profile": profiles(),
+        "owner": owners(),
+        "team": teams(),
+        "channel": st.sampled_from(Channel),
+        "direction": st.sampled_from(Direction),
+        "level": st.sampled_from(ComplaintLevel),
+        "complainant_type": st.sampled_from(ComplainantType),
+        "step": st.sampled_from(STEPS[1:-1]),
+        "subject": texts(),
+        "reason": texts(),
+        "title": texts(),
+        "note": st.just("") | texts(),
+        "amount": money(min_value=Decimal("0.01"), max_value=10**9),
+        "price": money(min_value=Decimal("0.01"), max_value=10**9),
+        "pipeline": st.just(DEFAULT_PIPELINE),
+        "expected_close": st.none() | dates(),
+        "stage": stage_names,
+        "starts": dates(max_value=_dt.date(2100, 12, 31)),
+        "term_months": st.integers(min_value=1, max_value=1200),
+        "notice_days": st.integers(min_value=0, max_value=3650),
+        "auto_renew": st.booleans(),
+        "response_target": st.none()
+        | st.timedeltas(min_value=_dt.timedelta(minutes=1), max_value=_dt.timedelta(days=365)),
+        "satisfaction": st.integers(min_value=1, max_value=5),
+        "kind": st.sampled_from(RecordKind),
+    }
+
+
+def commands(
+    *,
+    kinds: "Iterable[type[Command[Any]]] | None" = None,
+    record_ids: st.SearchStrategy[str] | None = None,
+) -> st.SearchStrategy["Command[Any]"]:
+    """Valid command values (`crmcore.commands`): every field within its rules.
+
+    Args:
+        kinds: the command classes to draw from (default: every one).
+        record_ids: the ids commands name (default `ids`; pass a small pool
+            so that some commands find their records).
+    """
+    from crmcore.commands import COMMANDS
+
+    fields = _command_fields(ids() if record_ids is None else record_ids)
+    chosen = tuple(COMMANDS if kinds is None else kinds)
+    return st.one_of(
+        [
+            st.builds(
+                cls,
+                **{f.name: fields[f.name] for f in attrs.fields(cls)},
+            )
+            for cls in chosen
+        ]
+    )
