@@ -13,6 +13,7 @@ smaller sizes, for a smoke test).
 
 import argparse
 import gc
+import itertools
 import json
 import os
 import platform
@@ -20,6 +21,7 @@ import random
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import tracemalloc
 from collections.abc import Callable
@@ -41,6 +43,7 @@ from crmcore import (
     Opportunity,
     PhaseChange,
     Profile,
+    RecordKind,
     commands,
     services,
 )
@@ -314,10 +317,53 @@ def _life(uow: InMemoryUnitOfWork, i: int) -> None:
     services.handle(uow, commands.WinBackCustomer(customer_id=customer, at=at.add(days=6)))
 
 
+_FOLDER = tempfile.TemporaryDirectory(prefix="crmcore-bench-")
+_DATABASES = itertools.count()
+
+
+def _sqlite_uow() -> Any:
+    root = str(Path(__file__).resolve().parents[1])
+    if root not in sys.path:
+        sys.path.insert(0, root)  # the SQLite example lives beside the package
+    from examples.sqlite_store import SqliteUnitOfWork
+
+    return SqliteUnitOfWork(Path(_FOLDER.name) / f"bench-{next(_DATABASES)}.sqlite3")
+
+
 def _lives(n: int) -> None:
     uow = InMemoryUnitOfWork(InMemoryStore(), ids=SequentialIds())
     for i in range(n):
         _life(uow, i)
+
+
+def _query_store(n: int, uow: Any) -> list[str]:
+    """``n`` customers and ``n`` opportunities (one per customer), added in one commit."""
+    at = pendulum.datetime(2030, 1, 1, tz="UTC")
+    amount = Money.of("10", "EUR")
+    ids = [f"cust-{i:07d}" for i in range(n)]
+    with uow:
+        for i, customer_id in enumerate(ids):
+            uow.customers.add(Customer.prospect(customer_id=customer_id, name="C", at=at))
+            uow.opportunities.add(
+                Opportunity.open(
+                    opportunity_id=f"opp-{i:07d}",
+                    customer_id=customer_id,
+                    title="t",
+                    amount=amount,
+                    at=at,
+                )
+            )
+        uow.commit()
+    return ids
+
+
+def _queries(uow: Any, customer_ids: list[str], count: int) -> None:
+    """``count`` queries for one customer's opportunities, each in its own block."""
+    step = max(1, len(customer_ids) // count)
+    for customer_id in customer_ids[::step][:count]:
+        with uow:
+            found = uow.select(RecordKind.OPPORTUNITY, {"customer_id": customer_id}, limit=50)
+        assert len(found) == 1
 
 
 def _import_time(statement: str, runs: int) -> float:
@@ -510,6 +556,27 @@ def run(quick: bool) -> list[Record]:
         "per-customer <= 1.3x",
         (b / 10) / a,
     )
+
+    # one customer's opportunities, on a small and a large store
+    for store_name, make in (
+        ("in-memory", lambda: InMemoryUnitOfWork(InMemoryStore())),
+        ("SQLite example", _sqlite_uow),
+    ):
+        timings = []
+        for n in (10**3, 10**5 // scale):
+            uow = make()
+            customer_ids = _query_store(n, uow)
+            mine, _, _ = alternate(lambda: _queries(uow, customer_ids, 500), None, rounds)
+            timings.append(mine)
+            add(
+                f"query one customer's opportunities ({store_name}, 500 queries)",
+                n,
+                mine,
+                None,
+                None,
+                "10^5 <= 2x 10^3",
+                None if len(timings) == 1 else timings[1] / timings[0],
+            )
 
     # import time
     runs = 5 if quick else 15
