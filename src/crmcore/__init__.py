@@ -52,7 +52,6 @@ if _typing.TYPE_CHECKING:
         PhaseChange,
         Profile,
         Transition,
-        lifecycle_mermaid,
     )
     from crmcore.domain.events import DomainEvent
     from crmcore.domain.kinds import RecordKind
@@ -100,6 +99,7 @@ if _typing.TYPE_CHECKING:
         ValidationError,
     )
     from crmcore.ports import Page
+    from crmcore.rendering import lifecycle_mermaid
 
 __version__ = "0.1.0"
 
@@ -185,7 +185,7 @@ _MODULES: dict[str, str] = {
     "StageVisit": "crmcore.domain.opportunities",
     "Transition": "crmcore.domain.customers",
     "ValidationError": "crmcore.errors",
-    "lifecycle_mermaid": "crmcore.domain.customers",
+    "lifecycle_mermaid": "crmcore.rendering",
 }
 """Public name → the module that defines it."""
 

@@ -243,21 +243,6 @@ class TablePolicy:
             return {"team": teams}
         return {}
 
-    def to_markdown(self) -> str:
-        """The table as Markdown: one row per role and kind of record, one column per action.
-
-        Rows come in the order of `Role` and `RecordKind`; ``—`` is scope ``none``.
-        """
-        header = "| role | record | " + " | ".join(a.value for a in _ACTIONS) + " |"
-        rule = "| --- | --- | " + " | ".join("---" for _ in _ACTIONS) + " |"
-        lines = [header, rule]
-        for role in Role:
-            for kind in RecordKind:
-                scopes = [self.scope(role, kind, action) for action in _ACTIONS]
-                shown = ["—" if s is Scope.NONE else s.value for s in scopes]
-                lines.append(f"| {role.value} | {_label(kind)} | " + " | ".join(shown) + " |")
-        return "\n".join(lines) + "\n"
-
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, TablePolicy):
             return NotImplemented

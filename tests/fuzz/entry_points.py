@@ -25,6 +25,7 @@ MODULES = (
     "crmcore.analytics.vendors",
     "crmcore.analytics.btyd",
     "crmcore.policy",
+    "crmcore.rendering",
     "crmcore.commands",
     "crmcore.services",
     "crmcore.adapters.memory",

@@ -28,6 +28,7 @@ from crmcore import (
 )
 from crmcore.analytics import Transaction
 from crmcore.analytics.btyd import BetaGeo, GammaGamma, clv, rfm_summary
+from crmcore.rendering import pipeline_mermaid
 from tests.records import T0, T1, complaint, contract, customer, opportunity, service_contract
 
 MAY = pendulum.Date(2030, 5, 1)
@@ -228,4 +229,4 @@ PIPELINE = """stateDiagram-v2
 
 def test_the_diagrams_are_exact() -> None:
     assert lifecycle_mermaid() == LIFECYCLE
-    assert DEFAULT_PIPELINE.to_mermaid() == PIPELINE
+    assert pipeline_mermaid(DEFAULT_PIPELINE) == PIPELINE

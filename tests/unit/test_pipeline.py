@@ -14,6 +14,7 @@ from crmcore import (
     StageKind,
     ValidationError,
 )
+from crmcore.rendering import pipeline_mermaid
 from crmcore.testing.strategies import pipelines
 
 
@@ -194,7 +195,7 @@ def test_unknown_stage_lists_the_valid_names(name: Any) -> None:
 
 def test_mermaid_lists_stages_and_moves() -> None:
     gated = Pipeline([OPEN, Stage("Deal", "0.9", requires_approval=True), WON, LOST])
-    text = gated.to_mermaid()
+    text = pipeline_mermaid(gated)
     assert text.startswith("stateDiagram-v2\n")
     assert 'state "Open (50 %)" as s0' in text
     assert 'state "Deal (90 %, approval)" as s1' in text
@@ -210,4 +211,4 @@ def test_generated_pipelines_keep_the_rules(pipeline: Pipeline) -> None:
     assert pipeline.lost_stage.probability == 0
     assert len(set(pipeline.names)) == len(pipeline)
     assert pipeline.first_open.is_open
-    assert pipeline.to_mermaid().count(" as s") == len(pipeline)
+    assert pipeline_mermaid(pipeline).count(" as s") == len(pipeline)

@@ -16,6 +16,7 @@ from crmcore.analytics.vendors import (
     ScoreLine,
     score_vendors,
 )
+from crmcore.rendering import vendor_table
 
 OOB, MINOR, MAJOR, NA = (
     Ability.OUT_OF_THE_BOX,
@@ -228,7 +229,7 @@ def test_leave_one_out() -> None:
 
 
 def test_to_table_fits_a_handout() -> None:
-    text = score_vendors(REQS, RATINGS).to_table()
+    text = vendor_table(score_vendors(REQS, RATINGS))
     lines = text.splitlines()
     assert lines[0].split() == ["vendor", "R1", "R2", "R3", "R4", "total", "fit", "rank"]
     assert lines[2].split() == ["Beta", "9", "12", "8", "4", "33", "91.7", "%", "1"]
@@ -251,7 +252,7 @@ def test_table_shows_a_dash_for_an_undefined_fit() -> None:
         priorities={Priority.HIGH: 1, Priority.MEDIUM: 1, Priority.LOW: 0},
         abilities={OOB: 1, MINOR: 1, MAJOR: 1, NA: 0},
     )
-    table = score_vendors([Requirement("A", "low")], {"x": {"A": OOB}}, scale=scale).to_table()
+    table = vendor_table(score_vendors([Requirement("A", "low")], {"x": {"A": OOB}}, scale=scale))
     assert table.splitlines()[2].split() == ["x", "0", "0", "-", "1"]
 
 

@@ -222,10 +222,6 @@ class LeaveOneOut:
     winner_changed: bool | None
 
 
-def _pts(n: int) -> str:
-    return f"{n} point" if n == 1 else f"{n} points"
-
-
 def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
 
@@ -403,30 +399,6 @@ class VendorRanking(MappingResult[str, VendorScore]):
                 requirement.name, ranking, set(ranking.best) != set(self.best)
             )
         return MappingProxyType(result)
-
-    def to_table(self) -> str:
-        """A plain-text table: vendors × requirements (R1, R2, ...), totals, fit %, rank."""
-        codes = [f"R{i}" for i in range(1, len(self.requirements) + 1)]
-        rows = []
-        for score in self._scores.values():
-            rank = str(score.rank) if score.rank is not None else "out"
-            rows.append(
-                (
-                    score.vendor,
-                    *(str(ln.value) for ln in score.lines),
-                    str(score.total),
-                    percent(score.fit),
-                    rank,
-                )
-            )
-        table = _table(("vendor", *codes, "total", "fit", "rank"), rows)
-        legend = "\n".join(
-            f"{code}: {r.name} ({r.priority.value}, {_pts(self.scale.priorities[r.priority])}"
-            + (", must have" if r.must_have else "")
-            + ")"
-            for code, r in zip(codes, self.requirements, strict=True)
-        )
-        return table + legend + "\n"
 
 
 def _score(

@@ -17,11 +17,11 @@ from crmcore.analytics.vendors import Ability, Priority, Requirement, score_vend
 from crmcore.cli import inputs
 from crmcore.cli.output import CliError, Report, Table, write, write_file
 from crmcore.cli.svg import pareto_svg
-from crmcore.domain.customers import lifecycle_mermaid
 from crmcore.domain.money import Money
 from crmcore.domain.numbers import percent
 from crmcore.domain.pipeline import DEFAULT_PIPELINE
 from crmcore.errors import CrmError, ValidationError
+from crmcore.rendering import lifecycle_mermaid, pipeline_mermaid, vendor_table
 
 __all__ = ["main"]
 
@@ -117,7 +117,9 @@ def _run(arguments: argparse.Namespace) -> tuple[Report, list[str]]:
         return run(), []
     if command == "diagram":
         text = (
-            DEFAULT_PIPELINE.to_mermaid() if arguments.which == "pipeline" else lifecycle_mermaid()
+            pipeline_mermaid(DEFAULT_PIPELINE)
+            if arguments.which == "pipeline"
+            else lifecycle_mermaid()
         )
         return Report((text.rstrip(),), {"diagram": arguments.which, "mermaid": text}), []
     if command == "clv":
@@ -329,7 +331,7 @@ def _vendors(path: str) -> Report:
         }
         for s in ranking.values()
     }
-    return Report((ranking.to_table().rstrip(),), data, main=table)
+    return Report((vendor_table(ranking).rstrip(),), data, main=table)
 
 
 def _rfm(arguments: argparse.Namespace) -> Report:

@@ -24,6 +24,7 @@ from crmcore.domain.money import Money
 from crmcore.domain.numbers import percent
 from crmcore.domain.pipeline import DEFAULT_PIPELINE, ForecastCategory
 from crmcore.ports import MAX_PAGE
+from crmcore.rendering import vendor_table
 from crmcore.services import Session
 
 T0 = pendulum.datetime(2030, 1, 7, 9, tz="UTC")
@@ -270,7 +271,7 @@ def _report(
     }
     ranking = score_vendors(requirements, ratings)
     sections.append(
-        "5. Vendor scoring (priority points x ability points)\n" + ranking.to_table().rstrip()
+        "5. Vendor scoring (priority points x ability points)\n" + vendor_table(ranking).rstrip()
     )
     data["vendors"] = {
         name: {"total": s.total, "fit": percent(s.fit), "rank": s.rank}

@@ -85,18 +85,6 @@ def allowed_targets(phase: LifecyclePhase) -> tuple[LifecyclePhase, ...]:
     return tuple(seen)
 
 
-def lifecycle_mermaid() -> str:
-    """The transition table as a Mermaid state diagram."""
-    lines = ["stateDiagram-v2", "    [*] --> acquisition : prospect"]
-    for t in LIFECYCLE_TRANSITIONS:
-        lines.append(f"    {_state(t.source)} --> {_state(t.target)} : {t.command}")
-    return "\n".join(lines) + "\n"
-
-
-def _state(phase: LifecyclePhase) -> str:
-    return phase.name.lower()
-
-
 # Profile ---------------------------------------------------------------------
 
 

@@ -1,7 +1,5 @@
 """Sales stages and pipelines, with the sources' default and two presets."""
 
-import decimal
-import itertools
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from fractions import Fraction
@@ -255,47 +253,6 @@ class Pipeline:
     def lost_stage(self) -> Stage:
         """The single lost stage."""
         return next(s for s in self.stages if s.kind is StageKind.LOST)
-
-    def to_mermaid(self) -> str:
-        """A Mermaid state diagram of the stages and the moves allowed between them.
-
-        Open stages are drawn in their order inside a composite state: an
-        opportunity may move from any open stage to any other, forward or
-        back. From any open stage it may be won or lost; a lost opportunity
-        may be reopened (back to its last open stage); won is final.
-        """
-        ids = {s.name: f"s{i}" for i, s in enumerate(self.stages)}
-
-        def label(stage: Stage) -> str:
-            gate = ", approval" if stage.requires_approval else ""
-            shown = f"{stage.name} ({_percent(stage.probability)}{gate})"
-            return f'    state "{shown}" as {ids[stage.name]}'
-
-        opened = self.open_stages
-        lines = ["stateDiagram-v2", "    direction LR", *(label(s) for s in self.stages)]
-        lines.append("    state open_stages {")
-        lines.append(f"        [*] --> {ids[opened[0].name]}")
-        pairs = itertools.pairwise(opened)
-        lines.extend(f"        {ids[a.name]} --> {ids[b.name]}" for a, b in pairs)
-        lines.append("    }")
-        lines.append("    note right of open_stages : any open stage may move to any other")
-        won, lost = ids[self.won_stage.name], ids[self.lost_stage.name]
-        lines += [
-            "    [*] --> open_stages",
-            f"    open_stages --> {won} : win",
-            f"    open_stages --> {lost} : lose",
-            f"    {lost} --> open_stages : reopen",
-            f"    {won} --> [*]",
-        ]
-        return "\n".join(lines) + "\n"
-
-
-_NORMALIZE = decimal.Context(prec=40)
-
-
-def _percent(probability: Decimal) -> str:
-    value = probability * 100
-    return f"{value.normalize(_NORMALIZE):f} %"
 
 
 def _preset(name: str, open_stages: list[tuple[str, str]], won: str, lost: str) -> Pipeline:
