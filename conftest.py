@@ -9,11 +9,15 @@ Profiles, chosen by the HYPOTHESIS_PROFILE environment variable:
 """
 
 import os
+from typing import Any
 
+import attrs
 from hypothesis import HealthCheck, settings
 from sybil import Sybil
 from sybil.parsers.markdown import PythonCodeBlockParser, SkipParser
 from sybil.typing import Parser
+
+from crmcore.domain.events import Aggregate
 
 settings.register_profile("dev", max_examples=50, deadline=None)
 settings.register_profile(
@@ -40,6 +44,21 @@ settings.register_profile(
     suppress_health_check=list(HealthCheck),
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+# Commands build their new states without running the constructor (it keeps
+# them cheap). Under the test suite every such state is rebuilt through the
+# constructor too, so an invariant the constructor enforces cannot be broken
+# by a command without a test noticing.
+_replaced = Aggregate._replaced
+
+
+def _checked_replaced(self: Aggregate, **changes: Any) -> Any:
+    new = _replaced(self, **changes)
+    attrs.evolve(new)  # runs every converter, validator and __attrs_post_init__
+    return new
+
+
+Aggregate._replaced = _checked_replaced  # type: ignore[method-assign]
 
 _parsers: list[Parser] = [PythonCodeBlockParser(), SkipParser()]
 pytest_collect_file = (

@@ -8,8 +8,14 @@ import pendulum
 
 from crmcore.domain.customers import Channel
 from crmcore.domain.events import DomainEvent
-from crmcore.domain.fields import Choice, bounded_int, check_text, member, tuple_of
-from crmcore.domain.ids import check_id
+from crmcore.domain.fields import (
+    Choice,
+    bounded_int,
+    identifier,
+    member,
+    text,
+    tuple_of,
+)
 from crmcore.domain.money import Money
 from crmcore.domain.ownership import Owned
 from crmcore.domain.times import elapsed, not_before, to_utc
@@ -160,14 +166,12 @@ class Complaint(Owned):
     The subject and notes are free text and stay out of ``repr``.
     """
 
-    complaint_id: str = attrs.field(validator=lambda _i, _a, v: check_id(v, "complaint_id"))
-    customer_id: str = attrs.field(validator=lambda _i, _a, v: check_id(v, "customer_id"))
+    complaint_id: str = identifier()
+    customer_id: str = identifier()
     channel: Channel = attrs.field(converter=_to_channel)
     level: ComplaintLevel = attrs.field(converter=_to_level)
     complainant_type: ComplainantType = attrs.field(converter=_to_complainant_type)
-    subject: str = attrs.field(
-        validator=lambda _i, _a, v: check_text(v, "subject", max_length=MAX_SUBJECT_LENGTH)
-    )
+    subject: str = text(max_length=MAX_SUBJECT_LENGTH, repr=True)
     response_target_override: _dt.timedelta | None = attrs.field(default=None, converter=_target)
     steps: tuple[StepRecord, ...] = attrs.field(converter=_to_steps)
     compensations: tuple[Compensation, ...] = attrs.field(default=(), converter=_to_compensations)

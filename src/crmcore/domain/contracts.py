@@ -2,14 +2,21 @@
 
 import datetime as _dt
 from fractions import Fraction
-from typing import Self
+from typing import Any, Self
 
 import attrs
 import pendulum
 
 from crmcore.domain.events import DomainEvent
-from crmcore.domain.fields import bounded_int, check_bool, check_text, tuple_of
-from crmcore.domain.ids import check_id
+from crmcore.domain.fields import (
+    bounded_int,
+    check_text,
+    checked_field,
+    flag,
+    identifier,
+    tuple_of,
+    whole,
+)
 from crmcore.domain.money import Money
 from crmcore.domain.ownership import Owned
 from crmcore.domain.times import elapsed, in_days, not_before, to_date, to_utc
@@ -102,10 +109,10 @@ class Contract(Owned):
     crmcore). A fulfilled or cancelled contract accepts no command.
     """
 
-    contract_id: str = attrs.field(validator=lambda _i, _a, v: check_id(v, "contract_id"))
-    customer_id: str = attrs.field(validator=lambda _i, _a, v: check_id(v, "customer_id"))
-    opportunity_id: str = attrs.field(validator=lambda _i, _a, v: check_id(v, "opportunity_id"))
-    amount: Money = attrs.field(validator=lambda _i, _a, v: _positive(v, "amount"))
+    contract_id: str = identifier()
+    customer_id: str = identifier()
+    opportunity_id: str = identifier()
+    amount: Money = checked_field(_positive, False)
     signed_at: pendulum.DateTime = attrs.field(converter=to_utc)
     delivered_at: pendulum.DateTime | None = attrs.field(
         default=None, converter=attrs.converters.optional(to_utc)
@@ -244,15 +251,21 @@ class Contract(Owned):
         not_before(instant, self.changed_at)
         return instant
 
-    def _maybe_fulfilled(self, contract: Self, at: pendulum.DateTime) -> Self:
-        if contract.is_delivered and contract.is_paid:
-            return contract._recorded(
+    def _changed(self, event: DomainEvent, at: pendulum.DateTime, **changes: Any) -> Self:
+        """The contract with ``changes`` and ``event``, fulfilled at ``at`` if it is
+        then delivered and paid in full (one new state, never an intermediate one)."""
+        events = [event]
+        delivered = changes.get("delivered_at", self.delivered_at) is not None
+        payments: tuple[Payment, ...] = changes.get("payments", self.payments)
+        paid = sum((p.amount for p in payments), Money.zero(self.amount.currency))
+        if delivered and paid == self.amount:
+            events.append(
                 ContractFulfilled(
                     occurred_at=at, contract_id=self.contract_id, customer_id=self.customer_id
-                ),
-                fulfilled_at=at,
+                )
             )
-        return contract
+            changes["fulfilled_at"] = at
+        return self._recorded(*events, changed_at=at, **changes)
 
     def deliver(self, *, at: _dt.datetime) -> Self:
         """Record the delivery (once).
@@ -268,12 +281,11 @@ class Contract(Owned):
                 requested="deliver",
                 allowed=("pay", "cancel"),
             )
-        delivered = self._recorded(
+        return self._changed(
             ContractDelivered(occurred_at=instant, contract_id=self.contract_id),
+            instant,
             delivered_at=instant,
-            changed_at=instant,
         )
-        return self._maybe_fulfilled(delivered, instant)
 
     def pay(self, amount: Money, *, at: _dt.datetime) -> Self:
         """Record a payment; partial payments accumulate.
@@ -294,17 +306,16 @@ class Contract(Owned):
                 f"is more than the outstanding {outstanding}",
                 allowed=f"a positive amount of at most {outstanding}",
             )
-        paid = self._recorded(
+        return self._changed(
             PaymentReceived(
                 occurred_at=instant,
                 contract_id=self.contract_id,
                 amount=amount,
                 outstanding=outstanding - amount,
             ),
+            instant,
             payments=(*self.payments, Payment(amount, instant)),
-            changed_at=instant,
         )
-        return self._maybe_fulfilled(paid, instant)
 
     def cancel(self, *, at: _dt.datetime, reason: str) -> Self:
         """Cancel a contract that is not fulfilled; payments stay on the ledger.
@@ -386,20 +397,14 @@ class ServiceContract(Owned):
     March, not 28 March). ``ends`` is exclusive.
     """
 
-    contract_id: str = attrs.field(validator=lambda _i, _a, v: check_id(v, "contract_id"))
-    customer_id: str = attrs.field(validator=lambda _i, _a, v: check_id(v, "customer_id"))
+    contract_id: str = identifier()
+    customer_id: str = identifier()
     starts: pendulum.Date = attrs.field(converter=_to_starts)
-    term_months: int = attrs.field(
-        validator=lambda _i, _a, v: bounded_int(v, "term_months", 1, 1200)
-    )
-    auto_renew: bool = attrs.field(validator=lambda _i, _a, v: check_bool(v, "auto_renew"))
-    notice_days: int = attrs.field(
-        validator=lambda _i, _a, v: bounded_int(v, "notice_days", 0, 3650)
-    )
-    price: Money = attrs.field(validator=lambda _i, _a, v: _positive(v, "price"))
-    term: int = attrs.field(
-        default=1, validator=lambda _i, _a, v: bounded_int(v, "term", 1, MAX_TERMS)
-    )
+    term_months: int = whole(1, 1200)
+    auto_renew: bool = flag()
+    notice_days: int = whole(0, 3650)
+    price: Money = checked_field(_positive, False)
+    term: int = whole(1, MAX_TERMS, default=1)
     changed_at: pendulum.DateTime = attrs.field(converter=to_utc)
 
     def __attrs_post_init__(self) -> None:

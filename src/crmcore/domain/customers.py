@@ -16,7 +16,15 @@ import attrs
 import pendulum
 
 from crmcore.domain.events import DomainEvent
-from crmcore.domain.fields import Choice, check_text, member, optional_member, tuple_of
+from crmcore.domain.fields import (
+    Choice,
+    check_text,
+    identifier,
+    member,
+    optional_member,
+    text,
+    tuple_of,
+)
 from crmcore.domain.ids import check_id
 from crmcore.domain.ownership import Owned
 from crmcore.domain.times import elapsed, not_before, to_date, to_utc
@@ -269,9 +277,7 @@ class Interaction:
     channel: Channel = attrs.field(converter=_to_channel)
     direction: Direction = attrs.field(converter=_to_direction)
     at: pendulum.DateTime = attrs.field(converter=to_utc)
-    subject: str = attrs.field(
-        validator=lambda _i, _a, v: check_text(v, "subject", max_length=MAX_SUBJECT_LENGTH)
-    )
+    subject: str = text(max_length=MAX_SUBJECT_LENGTH, repr=True)
 
     def __repr__(self) -> str:
         return (
@@ -408,7 +414,7 @@ class Customer(Owned):
     storage are checked too.
     """
 
-    customer_id: str = attrs.field(validator=lambda _i, _a, v: check_id(v, "customer_id"))
+    customer_id: str = identifier()
     name: str = attrs.field(converter=check_name)
     profile: Profile = attrs.field(default=None, converter=_profile)
     phase: LifecyclePhase = attrs.field(converter=_to_phase)

@@ -11,8 +11,8 @@ import attrs
 import pendulum
 
 from crmcore.domain.events import DomainEvent
-from crmcore.domain.fields import Choice, check_text, member
-from crmcore.domain.ids import check_id, check_optional_id
+from crmcore.domain.fields import Choice, check_text, checked_field, identifier, member, text
+from crmcore.domain.ids import check_id
 from crmcore.domain.money import Money
 from crmcore.domain.ownership import Owned
 from crmcore.domain.pipeline import DEFAULT_PIPELINE, Pipeline, Stage, StageKind, check_probability
@@ -62,12 +62,10 @@ class ApprovalRequest:
     """
 
     stage_name: str
-    requested_by: str = attrs.field(validator=lambda _i, _a, v: check_id(v, "requested_by"))
+    requested_by: str = identifier()
     requested_at: pendulum.DateTime = attrs.field(converter=to_utc)
     status: ApprovalStatus = attrs.field(default=ApprovalStatus.PENDING, converter=_to_status)
-    decided_by: str | None = attrs.field(
-        default=None, validator=lambda _i, _a, v: check_optional_id(v, "decided_by")
-    )
+    decided_by: str | None = identifier(optional=True)
     decided_at: pendulum.DateTime | None = attrs.field(
         default=None, converter=attrs.converters.optional(to_utc)
     )
@@ -243,12 +241,10 @@ class Opportunity(Owned):
     history, so values rebuilt from storage are checked too.
     """
 
-    opportunity_id: str = attrs.field(validator=lambda _i, _a, v: check_id(v, "opportunity_id"))
-    customer_id: str = attrs.field(validator=lambda _i, _a, v: check_id(v, "customer_id"))
-    title: str = attrs.field(
-        validator=lambda _i, _a, v: check_text(v, "title", max_length=MAX_TITLE_LENGTH)
-    )
-    amount: Money = attrs.field(validator=lambda _i, _a, v: _check_amount(v))
+    opportunity_id: str = identifier()
+    customer_id: str = identifier()
+    title: str = text(max_length=MAX_TITLE_LENGTH, repr=True)
+    amount: Money = checked_field(_check_amount, False)
     pipeline: Pipeline = attrs.field(validator=lambda _i, _a, v: _check_pipeline(v))
     stage_name: str
     history: tuple[StageVisit, ...] = attrs.field(converter=_to_history)

@@ -14,7 +14,7 @@ import attrs
 import pendulum
 
 from crmcore.domain.events import Aggregate, DomainEvent
-from crmcore.domain.fields import Choice, member
+from crmcore.domain.fields import Choice, identifier, member
 from crmcore.domain.ids import check_id, check_optional_id
 from crmcore.domain.kinds import RecordKind, kind_of
 from crmcore.domain.times import not_before, to_utc
@@ -81,12 +81,8 @@ class Owned(Aggregate):
     Their kind, label and id field come from the registry (`crmcore.domain.kinds`).
     """
 
-    owner: str | None = attrs.field(
-        default=None, validator=lambda _i, _a, v: check_optional_id(v, "owner")
-    )
-    team: str | None = attrs.field(
-        default=None, validator=lambda _i, _a, v: check_optional_id(v, "team")
-    )
+    owner: str | None = identifier(optional=True)
+    team: str | None = identifier(optional=True)
 
     if TYPE_CHECKING:  # every subclass has this field
 
