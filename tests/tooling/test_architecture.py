@@ -50,6 +50,7 @@ def _fake_package(tmp_path: Path) -> Path:
         "ports.py": "import sqlite3\n",  # purity violation
         "services.py": "import uuid\n",  # purity violation
         "commands.py": "",
+        "rendering.py": "",
         "adapters/__init__.py": "",
         "testing/__init__.py": "",
         "cli.py": "",

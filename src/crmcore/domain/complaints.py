@@ -6,11 +6,12 @@ from typing import Self
 import attrs
 import pendulum
 
-from crmcore.domain.customers import Channel
+from crmcore.domain.channels import Channel
 from crmcore.domain.events import DomainEvent
 from crmcore.domain.fields import (
     Choice,
     bounded_int,
+    choice,
     identifier,
     member,
     text,
@@ -139,18 +140,6 @@ def _target(value: object) -> _dt.timedelta | None:
     return value
 
 
-def _to_channel(value: object) -> Channel:
-    return member(Channel, value, "channel")
-
-
-def _to_complainant_type(value: object) -> ComplainantType:
-    return member(ComplainantType, value, "complainant_type")
-
-
-def _to_level(value: object) -> ComplaintLevel:
-    return member(ComplaintLevel, value, "level")
-
-
 def _to_steps(value: object) -> tuple[StepRecord, ...]:
     return tuple_of(StepRecord, value, "steps")
 
@@ -168,9 +157,9 @@ class Complaint(Owned):
 
     complaint_id: str = identifier()
     customer_id: str = identifier()
-    channel: Channel = attrs.field(converter=_to_channel)
-    level: ComplaintLevel = attrs.field(converter=_to_level)
-    complainant_type: ComplainantType = attrs.field(converter=_to_complainant_type)
+    channel: Channel = choice(Channel)
+    level: ComplaintLevel = choice(ComplaintLevel)
+    complainant_type: ComplainantType = choice(ComplainantType)
     subject: str = text(max_length=MAX_SUBJECT_LENGTH, repr=True)
     response_target_override: _dt.timedelta | None = attrs.field(default=None, converter=_target)
     steps: tuple[StepRecord, ...] = attrs.field(converter=_to_steps)
@@ -233,9 +222,9 @@ class Complaint(Owned):
             team=team,
             complaint_id=complaint_id,
             customer_id=customer_id,
-            channel=channel,
-            level=level,
-            complainant_type=complainant_type,
+            channel=member(Channel, channel, "channel"),
+            level=member(ComplaintLevel, level, "level"),
+            complainant_type=member(ComplainantType, complainant_type, "complainant_type"),
             subject=subject,
             response_target_override=response_target,
             steps=(StepRecord(ComplaintStep.RECEIVED, instant),),

@@ -7,9 +7,7 @@ appears in ``repr``, ``str`` or an error message: customers are shown by id.
 """
 
 import datetime as _dt
-import enum
 import itertools
-import re
 from typing import Any, Self
 
 import attrs
@@ -17,42 +15,24 @@ import pendulum
 
 from crmcore.domain.events import DomainEvent
 from crmcore.domain.fields import (
-    Choice,
     check_text,
     identifier,
     member,
-    optional_member,
-    text,
     tuple_of,
 )
 from crmcore.domain.ids import check_id
+from crmcore.domain.interactions import Interaction as Interaction
+from crmcore.domain.lifecycle import LIFECYCLE_TRANSITIONS as LIFECYCLE_TRANSITIONS
+from crmcore.domain.lifecycle import LifecyclePhase as LifecyclePhase
+from crmcore.domain.lifecycle import allowed_targets as allowed_targets
 from crmcore.domain.ownership import Owned
-from crmcore.domain.times import elapsed, not_before, to_date, to_utc
+from crmcore.domain.profile import Profile as Profile
+from crmcore.domain.profile import profile_or_empty
+from crmcore.domain.times import elapsed, not_before, to_utc
 from crmcore.errors import InvalidTransitionError, ValidationError
 
 MAX_NAME_LENGTH = 200
 MAX_REASON_LENGTH = 500
-MAX_SUBJECT_LENGTH = 500
-
-
-class LifecyclePhase(Choice):
-    """The sources' customer life cycle, plus LOST for churned or disqualified."""
-
-    ACQUISITION = "acquisition"
-    CONTRACT = "contract"
-    AFTER_SALES = "after-sales"
-    LOST = "lost"
-
-
-@attrs.frozen
-class Transition:
-    """One allowed phase change: from, to, the command that makes it, and when."""
-
-    source: LifecyclePhase
-    target: LifecyclePhase
-    command: str
-    when: str
-
 
 _A, _C, _S, _L = (
     LifecyclePhase.ACQUISITION,
@@ -60,230 +40,6 @@ _A, _C, _S, _L = (
     LifecyclePhase.AFTER_SALES,
     LifecyclePhase.LOST,
 )
-
-LIFECYCLE_TRANSITIONS: tuple[Transition, ...] = (
-    Transition(_A, _C, "enter_contract", "a contract is signed (an opportunity is won)"),
-    Transition(_C, _C, "enter_contract", "another contract is signed (one more open contract)"),
-    Transition(
-        _C,
-        _S,
-        "end_contract",
-        "the last open contract ends and at least one contract was ever fulfilled",
-    ),
-    Transition(
-        _C,
-        _A,
-        "end_contract",
-        "the last open contract ends by cancellation and none was ever fulfilled",
-    ),
-    Transition(_S, _C, "enter_contract", "a new contract is signed (repeat, cross-sell, up-sell)"),
-    Transition(_A, _L, "lose", "the prospect is disqualified (reason required)"),
-    Transition(_S, _L, "lose", "the customer churns (reason required)"),
-    Transition(_L, _A, "win_back", "win-back: a lost customer is worked again"),
-)
-"""The lifecycle rules as data: every phase change a command may make."""
-
-
-def allowed_targets(phase: LifecyclePhase) -> tuple[LifecyclePhase, ...]:
-    """The phases reachable from ``phase`` in one transition, in table order."""
-    seen: dict[LifecyclePhase, None] = {}
-    for transition in LIFECYCLE_TRANSITIONS:
-        if transition.source is phase:
-            seen[transition.target] = None
-    return tuple(seen)
-
-
-# Profile ---------------------------------------------------------------------
-
-
-class Industry(Choice):
-    """The sources' industry segments."""
-
-    GOVERNMENT = "government"
-    PRIVATE_ENTERPRISE = "private enterprise"
-    STATE_OWNED_ENTERPRISE = "state-owned enterprise"
-    FOREIGN_ENTERPRISE = "foreign enterprise"
-    OTHER = "other"
-
-
-class CustomerType(Choice):
-    """The sources' customer types."""
-
-    ORDINARY = "ordinary"
-    INDIVIDUAL_VIP = "individual VIP"
-    CORPORATE = "corporate"
-
-
-class Occupation(Choice):
-    """The sources' occupation segments."""
-
-    OWNER = "owner"
-    MANAGER = "manager"
-    SUPERVISOR = "supervisor"
-    STAFF = "staff"
-    SALES = "sales"
-
-
-class Channel(Choice):
-    """Contact channels the sources list (for interactions and complaints)."""
-
-    PHONE = "phone"
-    EMAIL = "e-mail"
-    WEB = "web"
-    FACE_TO_FACE = "face to face"
-    LETTER = "letter"
-    FAX = "fax"
-    SMS = "SMS"
-    CALL_CENTRE = "call centre"
-
-
-class Direction(Choice):
-    """Who started an interaction."""
-
-    INBOUND = "in"
-    OUTBOUND = "out"
-
-
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
-_PHONE = re.compile(r"\+?[0-9 ()./-]{3,31}")
-
-
-def _email(value: object) -> str | None:
-    if value is None:
-        return None
-    allowed = "an address like name@example.com (at most 254 characters)"
-    if type(value) is not str or len(value) > 254 or not _EMAIL.fullmatch(value):
-        raise ValidationError("email", "is not an e-mail address", allowed=allowed)
-    return value
-
-
-def _phone(value: object) -> str | None:
-    if value is None:
-        return None
-    allowed = "digits with optional +, spaces, ( ) . / -, 3 to 32 characters, at least 3 digits"
-    if type(value) is not str or not _PHONE.fullmatch(value) or sum(c.isdigit() for c in value) < 3:
-        raise ValidationError("phone", "is not a phone number", allowed=allowed)
-    return value
-
-
-def _region(value: object) -> str | None:
-    return None if value is None else check_text(value, "region")
-
-
-def _birth_date(value: object) -> pendulum.Date | None:
-    return None if value is None else to_date(value, "birth_date")
-
-
-_HIDDEN = "<hidden>"
-
-
-def _to_industry(value: object) -> Industry | None:
-    return optional_member(Industry, value, "industry")
-
-
-def _to_customer_type(value: object) -> CustomerType | None:
-    return optional_member(CustomerType, value, "customer_type")
-
-
-def _to_preferred_channel(value: object) -> Channel | None:
-    return optional_member(Channel, value, "preferred_channel")
-
-
-def _to_occupation(value: object) -> Occupation | None:
-    return optional_member(Occupation, value, "occupation")
-
-
-@attrs.frozen(repr=False)
-class Profile:
-    """What the sources segment customers by, plus contact details.
-
-    Every attribute is optional. E-mail and phone are validated lightly.
-    ``repr`` hides the personal ones (birth date, e-mail, phone).
-    """
-
-    industry: Industry | None = attrs.field(default=None, converter=_to_industry)
-    customer_type: CustomerType | None = attrs.field(default=None, converter=_to_customer_type)
-    occupation: Occupation | None = attrs.field(default=None, converter=_to_occupation)
-    birth_date: pendulum.Date | None = attrs.field(default=None, converter=_birth_date)
-    region: str | None = attrs.field(default=None, converter=_region)
-    preferred_channel: Channel | None = attrs.field(default=None, converter=_to_preferred_channel)
-    email: str | None = attrs.field(default=None, converter=_email)
-    phone: str | None = attrs.field(default=None, converter=_phone)
-
-    def __repr__(self) -> str:
-        shown = []
-        for field in attrs.fields(Profile):
-            value = getattr(self, field.name)
-            if value is None:
-                continue
-            if field.name in ("birth_date", "email", "phone"):
-                shown.append(f"{field.name}={_HIDDEN}")
-            else:
-                shown.append(
-                    f"{field.name}={value.value if isinstance(value, enum.Enum) else value!r}"
-                )
-        return f"Profile({', '.join(shown)})"
-
-    def age(self, *, on: _dt.date) -> int | None:
-        """Age in whole years on ``on`` (``None`` without a birth date).
-
-        A birthday on 29 February counts on 28 February in common years.
-
-        Raises:
-            ValidationError: ``on`` is before the birth date.
-        """
-        day = to_date(on, "on")
-        if self.birth_date is None:
-            return None
-        if day < self.birth_date:
-            raise ValidationError("on", "is before the birth date", allowed="a date on or after it")
-        years = day.year - self.birth_date.year
-        birthday = self.birth_date.add(years=years)  # clamps 29 February
-        return years if day >= birthday else years - 1
-
-
-_EMPTY_PROFILE = Profile()
-"""Shared by every customer without a profile (profiles are immutable)."""
-
-
-def _profile(value: object) -> Profile:
-    if value is None:
-        return _EMPTY_PROFILE
-    if not isinstance(value, Profile):
-        raise ValidationError(
-            "profile", f"must be a Profile, not {type(value).__name__}", allowed="a Profile or None"
-        )
-    return value
-
-
-# Interactions and history ------------------------------------------------------
-
-
-def _to_channel(value: object) -> Channel:
-    return member(Channel, value, "channel")
-
-
-def _to_direction(value: object) -> Direction:
-    return member(Direction, value, "direction")
-
-
-@attrs.frozen(repr=False)
-class Interaction:
-    """One contact with the customer (the sources' contact management).
-
-    The subject is free text and stays out of ``repr``.
-    """
-
-    channel: Channel = attrs.field(converter=_to_channel)
-    direction: Direction = attrs.field(converter=_to_direction)
-    at: pendulum.DateTime = attrs.field(converter=to_utc)
-    subject: str = text(max_length=MAX_SUBJECT_LENGTH, repr=True)
-
-    def __repr__(self) -> str:
-        return (
-            f"Interaction(channel={self.channel.value!r}, direction={self.direction.value!r}, "
-            f"at={self.at.isoformat()})"
-        )
 
 
 @attrs.frozen
@@ -416,7 +172,7 @@ class Customer(Owned):
 
     customer_id: str = identifier()
     name: str = attrs.field(converter=check_name)
-    profile: Profile = attrs.field(default=None, converter=_profile)
+    profile: Profile = attrs.field(default=None, converter=profile_or_empty)
     phase: LifecyclePhase = attrs.field(converter=_to_phase)
     open_contracts: tuple[str, ...] = attrs.field(default=(), converter=_to_open_contracts)
     ever_fulfilled: bool = False
@@ -702,7 +458,7 @@ class Customer(Owned):
     def update_profile(self, profile: Profile, *, at: _dt.datetime) -> Self:
         """Replace the whole profile."""
         instant = self._when(at)
-        new_profile = _profile(profile)
+        new_profile = profile_or_empty(profile)
         event = CustomerProfileUpdated(
             occurred_at=instant, customer_id=self.customer_id, profile=new_profile
         )
@@ -728,3 +484,14 @@ class Customer(Owned):
         return self._recorded(
             event, interactions=interactions, changed_at=max(self.changed_at, interaction.at)
         )
+
+
+# The lifecycle table, the profile, channels and interactions live in their own
+# modules; these names stay importable from here.
+from crmcore.domain.channels import Channel as Channel  # noqa: E402
+from crmcore.domain.channels import Direction as Direction  # noqa: E402
+from crmcore.domain.interactions import MAX_SUBJECT_LENGTH as MAX_SUBJECT_LENGTH  # noqa: E402
+from crmcore.domain.lifecycle import Transition as Transition  # noqa: E402
+from crmcore.domain.profile import CustomerType as CustomerType  # noqa: E402
+from crmcore.domain.profile import Industry as Industry  # noqa: E402
+from crmcore.domain.profile import Occupation as Occupation  # noqa: E402

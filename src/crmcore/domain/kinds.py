@@ -221,9 +221,10 @@ def _registry() -> Mapping[RecordKind, KindSpec[Any]]:
     # The aggregate modules import this module (for RecordKind), so the table
     # is built on first use, when they are all loaded.
     from crmcore.domain.complaints import Complaint, ComplaintStep
-    from crmcore.domain.contracts import Contract, ServiceContract
+    from crmcore.domain.contracts import Contract
     from crmcore.domain.customers import Customer, LifecyclePhase
     from crmcore.domain.opportunities import Opportunity
+    from crmcore.domain.service_contracts import ServiceContract
 
     def spec(
         kind: RecordKind,

@@ -398,3 +398,14 @@ def _ratios(ratios: Iterable[Any]) -> list[Fraction]:
     if not weights or sum(weights) == 0:
         raise ValidationError("ratios", "must have a positive sum", allowed=RATIOS_RULE)
     return weights
+
+
+def positive_money(value: object, field: str) -> Money:
+    """``value`` if it is Money greater than zero, else a `ValidationError` naming ``field``."""
+    if not isinstance(value, Money):
+        raise ValidationError(
+            field, f"must be Money, not {type(value).__name__}", allowed="Money greater than zero"
+        )
+    if value.amount <= 0:
+        raise ValidationError(field, "must be greater than zero", allowed="Money greater than zero")
+    return value
