@@ -37,7 +37,9 @@ import pendulum
 from scipy import special
 
 from crmcore import (
+    Contract,
     Customer,
+    Interaction,
     LifecyclePhase,
     Money,
     Opportunity,
@@ -317,6 +319,81 @@ def _life(uow: InMemoryUnitOfWork, i: int) -> None:
     services.handle(uow, commands.WinBackCustomer(customer_id=customer, at=at.add(days=6)))
 
 
+def _direct_life(uow: InMemoryUnitOfWork, i: int) -> None:
+    """The same life as `_life`, written as the use-case functions before commands
+    were: one `with` block per use case, load, call the domain, save, commit."""
+    at = T0.add(hours=i)
+    with uow:
+        customer = uow.customers.add(
+            Customer.prospect(customer_id=uow.ids.new_id("cust"), name=f"C{i}", at=at)
+        )
+        uow.commit()
+    cid = customer.customer_id
+    with uow:
+        c = uow.customers.get(cid)
+        interaction = Interaction(channel="phone", direction="out", at=at, subject="hi")
+        uow.customers.save(c.log_interaction(interaction))
+        uow.commit()
+    with uow:
+        uow.customers.get(cid).check_can_sign()
+        opp = uow.opportunities.add(
+            Opportunity.open(
+                opportunity_id=uow.ids.new_id("opp"),
+                customer_id=cid,
+                title="deal",
+                amount=Money.of(1000 + i % 500, "USD"),
+                at=at,
+            )
+        )
+        uow.commit()
+    oid = opp.opportunity_id
+    with uow:
+        uow.opportunities.save(uow.opportunities.get(oid).move_to("Proposal", at=at.add(days=1)))
+        uow.commit()
+    with uow:
+        o = uow.opportunities.get(oid)
+        c = uow.customers.get(cid)
+        c.check_can_sign()
+        won = o.win(at=at.add(days=2))
+        contract = Contract.sign(
+            contract_id=uow.ids.new_id("ctr"),
+            customer_id=cid,
+            opportunity_id=oid,
+            amount=won.amount,
+            at=at.add(days=2),
+        )
+        uow.opportunities.save(won)
+        uow.contracts.add(contract)
+        uow.customers.save(c.enter_contract(at=at.add(days=2), contract_id=contract.contract_id))
+        uow.commit()
+    kid = contract.contract_id
+    with uow:
+        uow.contracts.save(uow.contracts.get(kid).deliver(at=at.add(days=3)))
+        uow.commit()
+    with uow:
+        paid = uow.contracts.save(
+            uow.contracts.get(kid).pay(Money.of(1000 + i % 500, "USD"), at=at.add(days=4))
+        )
+        c = uow.customers.get(cid)
+        uow.customers.save(
+            c.end_contract(at=at.add(days=4), contract_id=kid, fulfilled=paid.is_fulfilled)
+        )
+        uow.commit()
+    with uow:
+        c = uow.customers.get(cid)
+        uow.customers.save(c.lose(at=at.add(days=5), reason="moved away"))
+        uow.commit()
+    with uow:
+        uow.customers.save(uow.customers.get(cid).win_back(at=at.add(days=6)))
+        uow.commit()
+
+
+def _direct_lives(n: int) -> None:
+    uow = InMemoryUnitOfWork(InMemoryStore(), ids=SequentialIds())
+    for i in range(n):
+        _direct_life(uow, i)
+
+
 _FOLDER = tempfile.TemporaryDirectory(prefix="crmcore-bench-")
 _DATABASES = itertools.count()
 
@@ -544,11 +621,20 @@ def run(quick: bool) -> list[Record]:
 
     # services
     lives_small = 10**3 // scale
-    a, _, _ = alternate(lambda: _lives(lives_small), None, max(1, rounds // 2))
-    add("customer lives through services", lives_small, a, None, None, "per-customer <= 1.3x")
+    a, base, ratio = alternate(
+        lambda: _lives(lives_small), lambda: _direct_lives(lives_small), max(1, rounds // 2)
+    )
+    add(
+        "customer lives: handle vs direct unit-of-work code",
+        lives_small,
+        a,
+        base,
+        ratio,
+        "<= 1.1x",
+    )
     b, _, _ = alternate(lambda: _lives(lives_small * 10), None, max(1, rounds // 2))
     add(
-        "customer lives through services",
+        "customer lives through handle",
         lives_small * 10,
         b,
         None,

@@ -10,6 +10,7 @@ import decimal
 import itertools
 from decimal import Decimal
 
+from crmcore.analytics._results import text_table
 from crmcore.analytics.vendors import VendorRanking
 from crmcore.domain.customers import LIFECYCLE_TRANSITIONS, LifecyclePhase
 from crmcore.domain.kinds import RecordKind
@@ -107,19 +108,6 @@ def policy_markdown(policy: TablePolicy) -> str:
             shown = ["—" if s is Scope.NONE else s.value for s in scopes]
             lines.append(f"| {role.value} | {kind.label} | " + " | ".join(shown) + " |")
     return "\n".join(lines) + "\n"
-
-
-def text_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
-    """A plain-text table: the first column left-aligned, the others right-aligned."""
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
-
-    def line(cells: tuple[str, ...]) -> str:
-        first = cells[0].ljust(widths[0])
-        rest = [c.rjust(w) for c, w in zip(cells[1:], widths[1:], strict=True)]
-        return "  ".join([first, *rest]).rstrip()
-
-    rule = "  ".join("-" * w for w in widths)
-    return "\n".join([line(header), rule, *(line(r) for r in rows)]) + "\n"
 
 
 def _points(n: int) -> str:

@@ -15,7 +15,7 @@ from typing import Any, cast
 
 import attrs
 
-from crmcore.analytics._results import MappingResult
+from crmcore.analytics._results import MappingResult, text_table
 from crmcore.domain.fields import Choice, check_bool, check_text, member, tuple_of
 from crmcore.domain.numbers import percent
 from crmcore.errors import ValidationError
@@ -200,7 +200,7 @@ class Comparison:
     def __str__(self) -> str:
         rows: list[tuple[str, ...]] = [(r, str(x), str(y), f"{d:+d}") for r, x, y, d in self.lines]
         rows.append(("total", "", "", f"{self.difference:+d}"))
-        return _table(("requirement", self.a, self.b, "difference"), rows)
+        return text_table(("requirement", self.a, self.b, "difference"), rows)
 
 
 @attrs.frozen
@@ -220,18 +220,6 @@ class LeaveOneOut:
     requirement: str
     ranking: "VendorRanking | None"
     winner_changed: bool | None
-
-
-def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
-
-    def line(cells: tuple[str, ...]) -> str:
-        first = cells[0].ljust(widths[0])
-        rest = [c.rjust(w) for c, w in zip(cells[1:], widths[1:], strict=True)]
-        return "  ".join([first, *rest]).rstrip()
-
-    rule = "  ".join("-" * w for w in widths)
-    return "\n".join([line(header), rule, *(line(r) for r in rows)]) + "\n"
 
 
 class VendorRanking(MappingResult[str, VendorScore]):
@@ -302,7 +290,7 @@ class VendorRanking(MappingResult[str, VendorScore]):
             if score.qualified
             else f"not qualified: fails must-have {', '.join(score.knocked_out_by)}"
         )
-        table = _table(("requirement", "priority", "ability", "value"), rows)
+        table = text_table(("requirement", "priority", "ability", "value"), rows)
         return f"{score.vendor}: {verdict}\n{table}"
 
     def compare(self, a: str, b: str) -> Comparison:
