@@ -13,9 +13,9 @@ from crmcore.domain.fields import (
     bounded_int,
     choice,
     identifier,
+    items,
     member,
     text,
-    tuple_of,
 )
 from crmcore.domain.money import Money
 from crmcore.domain.ownership import Owned
@@ -140,14 +140,6 @@ def _target(value: object) -> _dt.timedelta | None:
     return value
 
 
-def _to_steps(value: object) -> tuple[StepRecord, ...]:
-    return tuple_of(StepRecord, value, "steps")
-
-
-def _to_compensations(value: object) -> tuple[Compensation, ...]:
-    return tuple_of(Compensation, value, "compensations")
-
-
 @attrs.frozen(kw_only=True, repr=False)
 class Complaint(Owned):
     """A customer complaint moving through the six handling steps.
@@ -162,8 +154,8 @@ class Complaint(Owned):
     complainant_type: ComplainantType = choice(ComplainantType)
     subject: str = text(max_length=MAX_SUBJECT_LENGTH, repr=True)
     response_target_override: _dt.timedelta | None = attrs.field(default=None, converter=_target)
-    steps: tuple[StepRecord, ...] = attrs.field(converter=_to_steps)
-    compensations: tuple[Compensation, ...] = attrs.field(default=(), converter=_to_compensations)
+    steps: tuple[StepRecord, ...] = items(StepRecord)
+    compensations: tuple[Compensation, ...] = items(Compensation, default=())
     satisfaction: int | None = None
     changed_at: pendulum.DateTime = attrs.field(converter=to_utc)
 

@@ -12,7 +12,7 @@ from crmcore.domain.fields import (
     check_text,
     checked_field,
     identifier,
-    tuple_of,
+    items,
 )
 from crmcore.domain.money import Money, positive_money
 from crmcore.domain.ownership import Owned
@@ -79,10 +79,6 @@ class ContractCancelled(DomainEvent):
 # Contract ---------------------------------------------------------------------
 
 
-def _to_payments(value: object) -> tuple[Payment, ...]:
-    return tuple_of(Payment, value, "payments")
-
-
 @attrs.frozen(kw_only=True)
 class Contract(Owned):
     """An order from signing to delivery and payment (the sources' order processing).
@@ -100,7 +96,7 @@ class Contract(Owned):
     delivered_at: pendulum.DateTime | None = attrs.field(
         default=None, converter=attrs.converters.optional(to_utc)
     )
-    payments: tuple[Payment, ...] = attrs.field(default=(), converter=_to_payments)
+    payments: tuple[Payment, ...] = items(Payment, default=())
     fulfilled_at: pendulum.DateTime | None = attrs.field(
         default=None, converter=attrs.converters.optional(to_utc)
     )

@@ -16,9 +16,10 @@ import pendulum
 from crmcore.domain.events import DomainEvent
 from crmcore.domain.fields import (
     check_text,
+    choice,
     identifier,
+    items,
     member,
-    tuple_of,
 )
 from crmcore.domain.ids import check_id
 from crmcore.domain.interactions import Interaction as Interaction
@@ -144,22 +145,6 @@ def check_name(value: object, field: str = "name") -> str:
     return value
 
 
-def _to_phase_history(value: object) -> tuple[PhaseChange, ...]:
-    return tuple_of(PhaseChange, value, "phase_history")
-
-
-def _to_open_contracts(value: object) -> tuple[str, ...]:
-    return tuple_of(str, value, "open_contracts")
-
-
-def _to_interactions(value: object) -> tuple[Interaction, ...]:
-    return tuple_of(Interaction, value, "interactions")
-
-
-def _to_phase(value: object) -> LifecyclePhase:
-    return member(LifecyclePhase, value, "phase")
-
-
 @attrs.frozen(kw_only=True, repr=False)
 class Customer(Owned):
     """A customer (or prospect) and its place in the lifecycle.
@@ -173,11 +158,11 @@ class Customer(Owned):
     customer_id: str = identifier()
     name: str = attrs.field(converter=check_name)
     profile: Profile = attrs.field(default=None, converter=profile_or_empty)
-    phase: LifecyclePhase = attrs.field(converter=_to_phase)
-    open_contracts: tuple[str, ...] = attrs.field(default=(), converter=_to_open_contracts)
+    phase: LifecyclePhase = choice(LifecyclePhase)
+    open_contracts: tuple[str, ...] = items(str, default=())
     ever_fulfilled: bool = False
-    phase_history: tuple[PhaseChange, ...] = attrs.field(converter=_to_phase_history)
-    interactions: tuple[Interaction, ...] = attrs.field(default=(), converter=_to_interactions)
+    phase_history: tuple[PhaseChange, ...] = items(PhaseChange)
+    interactions: tuple[Interaction, ...] = items(Interaction, default=())
     last_contract_at: pendulum.DateTime | None = attrs.field(
         default=None, converter=attrs.converters.optional(to_utc)
     )

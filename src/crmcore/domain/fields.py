@@ -197,3 +197,8 @@ def of_type(kind: type[T], *, optional: bool = False, **kwargs: Any) -> Any:
         return value
 
     return checked_field(check, optional, **kwargs)
+
+
+def items(kind: type[T], **kwargs: Any) -> Any:
+    """A tuple field whose items must all be ``kind`` (`tuple_of`)."""
+    return checked_field(lambda v, f: tuple_of(kind, v, f), False, **kwargs)

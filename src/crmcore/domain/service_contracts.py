@@ -9,6 +9,7 @@ import pendulum
 from crmcore.domain.events import DomainEvent
 from crmcore.domain.fields import (
     bounded_int,
+    calendar_date,
     checked_field,
     flag,
     identifier,
@@ -18,10 +19,6 @@ from crmcore.domain.money import Money, positive_money
 from crmcore.domain.ownership import Owned
 from crmcore.domain.times import not_before, to_date, to_utc
 from crmcore.errors import ValidationError
-
-
-def _to_starts(value: object) -> pendulum.Date:
-    return to_date(value, "starts")
 
 
 @attrs.frozen(kw_only=True)
@@ -81,7 +78,7 @@ class ServiceContract(Owned):
 
     contract_id: str = identifier()
     customer_id: str = identifier()
-    starts: pendulum.Date = attrs.field(converter=_to_starts)
+    starts: pendulum.Date = calendar_date()
     term_months: int = whole(1, 1200)
     auto_renew: bool = flag()
     notice_days: int = whole(0, 3650)
@@ -119,7 +116,7 @@ class ServiceContract(Owned):
             team=team,
             contract_id=contract_id,
             customer_id=customer_id,
-            starts=starts,
+            starts=to_date(starts, "starts"),
             term_months=term_months,
             auto_renew=auto_renew,
             notice_days=notice_days,
