@@ -232,6 +232,7 @@ class TrackingUnitOfWork(abc.ABC):
             self._repositories[spec.kind] = repository
             setattr(self, spec.repository, repository)
         self._owner: int | None = None
+        self._entry = threading.Lock()
         self._reads: dict[Key, int | None] = {}
         self._writes: dict[Key, Aggregate | None] = {}
         self._pending: list[DomainEvent] = []
@@ -276,17 +277,22 @@ class TrackingUnitOfWork(abc.ABC):
         return self._repositories[spec_of(kind).kind]
 
     def __enter__(self) -> Self:
-        if self._owner is not None:
-            raise RepositoryError(
-                "this unit of work is already open: units of work are not re-entrant and "
-                "belong to one thread; finish the current `with` block (or use another "
-                "unit of work) first"
-            )
+        with self._entry:  # two threads entering at once: exactly one gets the block
+            if self._owner is not None:
+                raise RepositoryError(
+                    "this unit of work is already open: units of work are not re-entrant "
+                    "and belong to one thread; finish the current `with` block (or use "
+                    "another unit of work) first"
+                )
+            self._owner = threading.get_ident()
         self._reads.clear()
         self._writes.clear()
         self._pending.clear()
-        self.begin()
-        self._owner = threading.get_ident()
+        try:
+            self.begin()
+        except BaseException:
+            self._owner = None
+            raise
         return self
 
     def __exit__(
