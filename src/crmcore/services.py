@@ -355,7 +355,8 @@ def _cancel_contract(guard: Guard, k: c.CancelContract) -> None:
 
 
 def _start_service_contract(guard: Guard, k: c.StartServiceContract) -> str:
-    guard.get(_CU, k.customer_id, Action.READ)
+    # a LOST customer is won back before it signs anything, service contracts included
+    _workable(guard, k.customer_id, Action.READ)
     contract = ServiceContract.start(
         contract_id=guard.new_id("svc"),
         customer_id=k.customer_id,

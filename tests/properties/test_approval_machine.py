@@ -263,19 +263,8 @@ def test_the_strategies_approval_helpers_handle_every_request_state() -> None:
         pending.approval, status="approved", decided_by="user-approver", decided_at=T0
     )
     assert _approval_step(NO, pending, T0).approval is None
-    only_gate = Pipeline(
-        [
-            Stage("A", "0.5", requires_approval=True),
-            Stage("W", "1", kind="won"),
-            Stage("L", "0", kind="lost"),
-        ]
-    )
+    # no gated stage at all (the first open stage, where it opens, never is)
     lone = Opportunity.open(
-        opportunity_id="o2",
-        customer_id="c1",
-        title="Deal",
-        amount=Money.of("1", "EUR"),
-        at=T0,
-        pipeline=only_gate,
+        opportunity_id="o2", customer_id="c1", title="Deal", amount=Money.of("1", "EUR"), at=T0
     )
-    assert _approval_step(YES, lone, T0) is lone  # no other gated stage
+    assert _approval_step(YES, lone, T0) is lone

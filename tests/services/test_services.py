@@ -640,3 +640,24 @@ def test_a_failing_write_at_any_point_leaves_the_store_unchanged(
             call(backend.unit_of_work(SequentialIds(100)), ids)
         assert backend.snapshot() == snapshot, (name, kind, k)
         FAULTS_INJECTED.append((name, kind, k))
+
+
+def test_a_lost_customer_cannot_start_a_service_contract() -> None:
+    uow = InMemoryUnitOfWork(InMemoryStore(), ids=SequentialIds())
+    customer = services.handle(uow, commands.RegisterProspect(name="A", at=T0))
+    services.handle(uow, commands.LoseCustomer(customer_id=customer, reason="gone", at=T0))
+    before = uow.store.snapshot()
+    with pytest.raises(InvalidTransitionError, match="win the customer back first"):
+        services.handle(
+            uow,
+            commands.StartServiceContract(
+                customer_id=customer,
+                starts=T0.date(),
+                term_months=12,
+                auto_renew=False,
+                notice_days=30,
+                price=Money.of("10", "EUR"),
+                at=T0,
+            ),
+        )
+    assert uow.store.snapshot() == before

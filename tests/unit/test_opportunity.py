@@ -423,3 +423,26 @@ def test_open_starts_in_the_first_open_stage_of_the_given_pipeline() -> None:
         ).stage.name
         == "A"
     )
+
+
+def test_a_pipeline_whose_first_open_stage_is_gated_cannot_open_opportunities() -> None:
+    from crmcore import Pipeline, Stage
+
+    gated_first = Pipeline(
+        [
+            Stage("Screen", "0.2", requires_approval=True),
+            Stage("Deal", "0.6"),
+            Stage("Won", "1", kind="won"),
+            Stage("Lost", "0", kind="lost"),
+        ]
+    )
+    with pytest.raises(ValidationError) as caught:
+        Opportunity.open(
+            opportunity_id="o-1",
+            customer_id="c-1",
+            title="t",
+            amount=Money.of("1", "EUR"),
+            at=pendulum.datetime(2030, 1, 1, tz="UTC"),
+            pipeline=gated_first,
+        )
+    assert caught.value.field == "pipeline"

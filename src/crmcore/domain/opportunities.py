@@ -335,10 +335,19 @@ class Opportunity(Owned):
             team: the team id it belongs to (``None``: unassigned).
 
         Raises:
-            ValidationError: any argument is invalid.
+            ValidationError: any argument is invalid, or the pipeline's first
+                open stage requires approval (an opportunity would enter a gated
+                stage with no approval: such a pipeline cannot open opportunities).
         """
         instant = to_utc(at)
         first = pipeline.first_open.name if isinstance(pipeline, Pipeline) else ""
+        if isinstance(pipeline, Pipeline) and pipeline.first_open.requires_approval:
+            raise ValidationError(
+                "pipeline",
+                f"its first open stage {first!r} requires approval, so no opportunity can "
+                "open in it",
+                allowed="a pipeline whose first open stage needs no approval",
+            )
         # the event is built before the checks; a rejected opportunity discards it
         event = OpportunityOpened(
             occurred_at=instant,

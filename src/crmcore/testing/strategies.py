@@ -244,7 +244,8 @@ def pipelines(
     draw: st.DrawFn, *, min_open: int = 1, max_open: int = 8, gated: bool = False
 ) -> Pipeline:
     """Valid pipelines: ``min_open`` to ``max_open`` open stages, one won and one
-    lost stage, at any positions; with ``gated``, some stages require approval."""
+    lost stage, at any positions; with ``gated``, some stages require approval
+    (never the first open stage, where opportunities open)."""
     opened = draw(
         st.lists(
             stages(kind=StageKind.OPEN, gated=gated),
@@ -253,6 +254,8 @@ def pipelines(
             unique_by=lambda s: s.name,
         )
     )
+    # opportunities open in the first open stage, which therefore needs no approval
+    opened[0] = attrs.evolve(opened[0], requires_approval=False)
     names = {s.name for s in opened}
     won = draw(stages(kind=StageKind.WON, gated=gated).filter(lambda s: s.name not in names))
     lost = draw(
