@@ -63,11 +63,12 @@ imports: $(STAMP)
 
 # The fuzz suite runs outside coverage: tracing would triple its time, and the
 # other suites reach every branch on their own.
+# Both run on every core (pytest-xdist); coverage is combined across the workers.
 unit: $(STAMP)
 	$(BIN)/coverage erase
-	$(BIN)/coverage run -m pytest --ignore=tests/fuzz
-	$(BIN)/coverage report
-	$(BIN)/python -m pytest tests/fuzz
+	$(BIN)/python -m pytest -n auto --cov --cov-report=term-missing:skip-covered \
+		--cov-fail-under=100 --ignore=tests/fuzz
+	$(BIN)/python -m pytest -n auto tests/fuzz
 
 docs: $(STAMP)
 	$(BIN)/mkdocs build --strict --quiet --site-dir build/site

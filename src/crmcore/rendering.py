@@ -20,7 +20,7 @@ from crmcore.domain.pipeline import Pipeline, Stage
 from crmcore.errors import ValidationError
 from crmcore.policy import Action, Scope, TablePolicy
 
-__all__ = ["lifecycle_mermaid", "pipeline_mermaid", "policy_markdown", "text_table", "vendor_table"]
+__all__ = ["lifecycle_mermaid", "pipeline_mermaid", "policy_markdown", "vendor_table"]
 
 _NORMALIZE = decimal.Context(prec=40, traps=[decimal.InvalidOperation])
 

@@ -1,6 +1,7 @@
 """Commands through the one handling path: the same on every store, atomic when
 refused, and queries that equal a brute-force filter."""
 
+import datetime as _dt
 import itertools
 import tempfile
 from pathlib import Path
@@ -123,6 +124,12 @@ def test_commands_compare_by_value_and_hide_free_text(command: commands.Command[
             customer_id="c", title="t", amount=Money.of("-1", "EUR"), at=T0
         ), "amount"),
         (lambda: commands.CloseComplaint(complaint_id="c", satisfaction=6, at=T0), "satisfaction"),
+        (lambda: commands.RecordPayment(contract_id="k", amount="5 EUR", at=T0), "amount"),  # type: ignore[arg-type]
+        (lambda: commands.MoveOpportunity(opportunity_id="o", stage=" ", at=T0), "stage"),
+        (lambda: commands.FileComplaint(
+            customer_id="c", channel="web", level="low", complainant_type="rational",
+            subject="s", response_target=_dt.timedelta(0), at=T0,
+        ), "response_target"),
         (lambda: commands.StartServiceContract(
             customer_id="c", starts=T0.date(), term_months=0, auto_renew=True, notice_days=0,
             price=Money.of("1", "EUR"), at=T0,
@@ -251,3 +258,12 @@ def test_find_pages_equal_a_brute_force_filter_despite_inserts_between_pages(
     assert set(seen) <= {r.record_id for r in after}
     assert {r.record_id for r in before} <= set(seen), "no record that existed throughout is lost"
     assert seen == sorted(seen), "pages come in id order"
+
+
+def test_indexed_values_are_checked_in_queries() -> None:
+    with pytest.raises(ValidationError) as caught:
+        services.find(InMemoryUnitOfWork(), RecordKind.OPPORTUNITY, stage=5)
+    assert caught.value.field == "stage"
+    with pytest.raises(ValidationError) as caught:
+        DEFAULT_POLICY.read_filter("rep", RecordKind.CUSTOMER)  # type: ignore[arg-type]
+    assert caught.value.field == "actor"

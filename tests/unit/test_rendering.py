@@ -5,15 +5,10 @@ import decimal
 import pytest
 
 from crmcore import DEFAULT_PIPELINE, ValidationError
+from crmcore.analytics._results import text_table
 from crmcore.analytics.vendors import Requirement, score_vendors
 from crmcore.policy import DEFAULT_POLICY
-from crmcore.rendering import (
-    lifecycle_mermaid,
-    pipeline_mermaid,
-    policy_markdown,
-    text_table,
-    vendor_table,
-)
+from crmcore.rendering import lifecycle_mermaid, pipeline_mermaid, policy_markdown, vendor_table
 
 
 @pytest.mark.parametrize(

@@ -82,9 +82,8 @@ def _start(ids: list[str], after: str | None) -> int:
 
 
 def _discard(ids: list[str], record_id: str) -> None:
-    position = bisect.bisect_left(ids, record_id)
-    if position < len(ids) and ids[position] == record_id:
-        del ids[position]
+    """Remove an id that is in the sorted list (callers only remove what they put)."""
+    del ids[bisect.bisect_left(ids, record_id)]
 
 
 class InMemoryStore:

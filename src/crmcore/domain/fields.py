@@ -120,11 +120,6 @@ def check_bool(value: object, field: str) -> bool:
 # `ValidationError` naming the field).
 
 
-def checked_converter(check: Callable[[object, str], Any]) -> Any:
-    """An attrs converter that calls ``check(value, field_name)``."""
-    return _named(check)
-
-
 def _named(check: Callable[[object, str], Any]) -> Any:
     return attrs.Converter(
         lambda value, field: check(value, field.name),

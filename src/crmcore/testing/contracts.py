@@ -306,8 +306,6 @@ def _wheres(draw: st.DrawFn, spec: Any, records: list[Any]) -> dict[str, object]
         pool = sorted({field.read(r) for r in records}, key=repr)
         if field.type == "bool":
             pool = [False, True]
-        if not pool:
-            continue
         if draw(st.booleans()):
             where[name] = draw(st.sampled_from(pool))
         else:
