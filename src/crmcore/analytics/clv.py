@@ -24,7 +24,7 @@ from fractions import Fraction
 import attrs
 import pendulum
 
-from crmcore.domain.fields import bounded_int, items_of
+from crmcore.domain.fields import bounded_int, items_of, validates
 from crmcore.domain.money import Money
 from crmcore.domain.numbers import to_fraction
 from crmcore.domain.times import to_date
@@ -209,8 +209,8 @@ class CashFlow:
     """What a customer brought and cost on one day (both zero or more, one currency)."""
 
     on: pendulum.Date = attrs.field(converter=_to_day)
-    revenue: Money = attrs.field(validator=lambda _i, _a, v: _non_negative(v, "revenue"))
-    cost: Money = attrs.field(validator=lambda _i, _a, v: _non_negative(v, "cost"))
+    revenue: Money = attrs.field(validator=validates(_non_negative))
+    cost: Money = attrs.field(validator=validates(_non_negative))
 
     def __attrs_post_init__(self) -> None:
         if self.revenue.currency != self.cost.currency:

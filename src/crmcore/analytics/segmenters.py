@@ -13,7 +13,7 @@ from typing import Any
 import attrs
 
 from crmcore.domain.customers import Customer, CustomerType, Industry, Occupation
-from crmcore.domain.fields import items_of
+from crmcore.domain.fields import items_of, validates
 from crmcore.domain.money import Money
 from crmcore.domain.numbers import round_fraction, to_fraction
 from crmcore.domain.times import to_date
@@ -24,11 +24,11 @@ from crmcore.errors import ValidationError
 Key = str | Callable[[Any], Any]
 
 
-def _check_key(value: object) -> Key:
+def _check_key(value: object, field: str = "key") -> Key:
     if isinstance(value, str) or callable(value):
         return value
     raise ValidationError(
-        "key",
+        field,
         f"must be a name or a function, not {type(value).__name__}",
         allowed="an attribute or mapping key name, or a function of the record",
     )
@@ -98,7 +98,7 @@ class Bands:
         labels: n + 1 labels; default "below e1", "e1-e2", ..., "en and above".
     """
 
-    key: Key = attrs.field(eq=False, validator=lambda _i, _a, v: _check_key(v))
+    key: Key = attrs.field(eq=False, validator=validates(_check_key))
     edges: tuple[Fraction, ...] = attrs.field(converter=_edges)
     labels: tuple[str, ...] = attrs.field(
         default=None,
@@ -144,7 +144,7 @@ class Categories:
             are labelled by their value.
     """
 
-    key: Key = attrs.field(eq=False, validator=lambda _i, _a, v: _check_key(v))
+    key: Key = attrs.field(eq=False, validator=validates(_check_key))
     allowed: Mapping[Any, str] = attrs.field(converter=_allowed)
 
     def label(self, record_id: str, record: object) -> str:

@@ -5,6 +5,7 @@ import datetime as _dt
 import attrs
 import pendulum
 
+from crmcore.domain.fields import validates
 from crmcore.domain.ids import check_id
 from crmcore.domain.money import Money
 from crmcore.domain.times import to_date, to_utc
@@ -17,9 +18,9 @@ def _when(value: object) -> pendulum.Date | pendulum.DateTime:
     return to_date(value, "at")
 
 
-def _check_amount(value: object) -> None:
+def _check_amount(value: object, field: str) -> None:
     if not isinstance(value, Money) or value.is_negative():
-        raise ValidationError("amount", "must be Money of zero or more", allowed="Money >= 0")
+        raise ValidationError(field, "must be Money of zero or more", allowed="Money >= 0")
 
 
 @attrs.frozen
@@ -27,9 +28,9 @@ class Transaction:
     """One purchase: who, when (a date, or an aware datetime counted on its UTC
     calendar day) and how much (Money, zero or more)."""
 
-    customer_id: str = attrs.field(validator=lambda _i, _a, v: check_id(v, "customer_id"))
+    customer_id: str = attrs.field(validator=validates(check_id))
     at: pendulum.Date | pendulum.DateTime = attrs.field(converter=_when)
-    amount: Money = attrs.field(validator=lambda _i, _a, v: _check_amount(v))
+    amount: Money = attrs.field(validator=validates(_check_amount))
 
     @property
     def day(self) -> pendulum.Date:

@@ -16,7 +16,7 @@ from typing import Any, cast
 import attrs
 
 from crmcore.analytics._results import MappingResult, text_table
-from crmcore.domain.fields import Choice, check_bool, check_text, member, tuple_of
+from crmcore.domain.fields import Choice, check_bool, check_text, member, tuple_of, validates
 from crmcore.domain.numbers import percent
 from crmcore.errors import ValidationError
 
@@ -143,11 +143,9 @@ class Requirement:
     worth 0 points.
     """
 
-    name: str = attrs.field(validator=lambda _i, _a, v: check_text(v, "name", max_length=200))
+    name: str = attrs.field(validator=validates(check_text, max_length=200))
     priority: Priority = attrs.field(converter=_to_priority)
-    must_have: bool = attrs.field(
-        default=False, kw_only=True, validator=lambda _i, _a, v: check_bool(v, "must_have")
-    )
+    must_have: bool = attrs.field(default=False, kw_only=True, validator=validates(check_bool))
 
 
 @attrs.frozen

@@ -134,6 +134,17 @@ def _optional(check: Callable[[object, str], T]) -> Callable[[object, str], T | 
     return checked
 
 
+def validates(check: Callable[..., Any], **options: Any) -> Any:
+    """An attrs validator that calls ``check(value, field_name, **options)``: for
+    the positional classes, where a converter helper would look like a default
+    to type checkers."""
+
+    def validator(_instance: object, attribute: Any, value: object) -> None:
+        check(value, attribute.name, **options)
+
+    return validator
+
+
 def checked_field(check: Callable[[object, str], Any], optional: bool, **kwargs: Any) -> Any:
     """An attrs field whose converter is ``check(value, field_name)``; ``optional``: None
     is accepted (and is the default unless one is given)."""

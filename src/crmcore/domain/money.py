@@ -9,6 +9,7 @@ from typing import Any, Self
 import attrs
 
 from crmcore.domain.currencies import MINOR_UNITS
+from crmcore.domain.fields import validates
 from crmcore.domain.numbers import EXACT, parse_decimal, round_fraction
 from crmcore.errors import CurrencyMismatchError, ValidationError
 
@@ -134,7 +135,7 @@ class Money:
     """
 
     amount: Decimal = attrs.field(converter=_to_amount)
-    currency: str = attrs.field(validator=lambda _i, _a, v: check_currency(v))
+    currency: str = attrs.field(validator=validates(check_currency))
 
     @classmethod
     def of(cls, amount: str | int | Decimal, currency: str) -> Self:

@@ -11,7 +11,15 @@ import attrs
 import pendulum
 
 from crmcore.domain.events import DomainEvent
-from crmcore.domain.fields import Choice, check_text, checked_field, identifier, member, text
+from crmcore.domain.fields import (
+    Choice,
+    check_text,
+    checked_field,
+    identifier,
+    member,
+    text,
+    validates,
+)
 from crmcore.domain.ids import check_id
 from crmcore.domain.money import Money
 from crmcore.domain.ownership import Owned
@@ -206,6 +214,22 @@ class ApprovalRejected(DomainEvent):
 # The aggregate ------------------------------------------------------------
 
 
+def _check_approval_type(value: object, field: str) -> None:
+    if value is not None and not isinstance(value, ApprovalRequest):
+        raise ValidationError(
+            field,
+            f"must be an ApprovalRequest or None, not {type(value).__name__}",
+            allowed="an ApprovalRequest or None",
+        )
+
+
+def _check_pipeline(value: object, field: str) -> None:
+    if not isinstance(value, Pipeline):
+        raise ValidationError(
+            field, f"must be a Pipeline, not {type(value).__name__}", allowed="a Pipeline"
+        )
+
+
 def _check_amount(value: object, field: str = "amount") -> Money:
     if not isinstance(value, Money):
         raise ValidationError(
@@ -245,7 +269,7 @@ class Opportunity(Owned):
     customer_id: str = identifier()
     title: str = text(max_length=MAX_TITLE_LENGTH, repr=True)
     amount: Money = checked_field(_check_amount, False)
-    pipeline: Pipeline = attrs.field(validator=lambda _i, _a, v: _check_pipeline(v))
+    pipeline: Pipeline = attrs.field(validator=validates(_check_pipeline))
     stage_name: str
     history: tuple[StageVisit, ...] = attrs.field(converter=_to_history)
     changed_at: pendulum.DateTime = attrs.field(converter=to_utc)
@@ -259,7 +283,7 @@ class Opportunity(Owned):
     lost_reason: str | None = None
     close_date_pushes: int = 0
     approval: ApprovalRequest | None = attrs.field(
-        default=None, validator=lambda _i, _a, v: _check_approval_type(v)
+        default=None, validator=validates(_check_approval_type)
     )
 
     def __attrs_post_init__(self) -> None:
@@ -775,22 +799,6 @@ class Opportunity(Owned):
             expected_close=day,
             close_date_pushes=self.close_date_pushes + pushed,
             changed_at=instant,
-        )
-
-
-def _check_approval_type(value: object) -> None:
-    if value is not None and not isinstance(value, ApprovalRequest):
-        raise ValidationError(
-            "approval",
-            f"must be an ApprovalRequest or None, not {type(value).__name__}",
-            allowed="an ApprovalRequest or None",
-        )
-
-
-def _check_pipeline(value: object) -> None:
-    if not isinstance(value, Pipeline):
-        raise ValidationError(
-            "pipeline", f"must be a Pipeline, not {type(value).__name__}", allowed="a Pipeline"
         )
 
 

@@ -14,7 +14,7 @@ import attrs
 import pendulum
 
 from crmcore.domain.events import Aggregate, DomainEvent
-from crmcore.domain.fields import Choice, identifier, member
+from crmcore.domain.fields import Choice, identifier, member, validates
 from crmcore.domain.ids import check_id, check_optional_id
 from crmcore.domain.kinds import RecordKind, kind_of
 from crmcore.domain.times import not_before, to_utc
@@ -53,7 +53,7 @@ class Actor:
         ValidationError: a bad user id, an unknown role or a bad team id.
     """
 
-    user_id: str = attrs.field(validator=lambda _i, _a, v: check_id(v, "user_id"))
+    user_id: str = attrs.field(validator=validates(check_id))
     role: Role = attrs.field(converter=_to_role)
     teams: frozenset[str] = attrs.field(default=frozenset(), converter=_to_teams)
 

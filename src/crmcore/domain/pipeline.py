@@ -7,7 +7,7 @@ from typing import Any
 
 import attrs
 
-from crmcore.domain.fields import Choice, check_bool, check_text, member
+from crmcore.domain.fields import Choice, check_bool, check_text, member, validates
 from crmcore.domain.numbers import parse_decimal
 from crmcore.errors import ValidationError
 
@@ -91,7 +91,7 @@ class Stage:
         requires_approval: entering the stage needs an approved request.
     """
 
-    name: str = attrs.field(validator=lambda _i, _a, v: check_text(v, "name"))
+    name: str = attrs.field(validator=validates(check_text))
     probability: Decimal = attrs.field(converter=check_probability)
     kind: StageKind = attrs.field(default=StageKind.OPEN, converter=_to_kind)
     forecast_category: ForecastCategory = attrs.field(
@@ -100,7 +100,7 @@ class Stage:
     )
     stale_after_days: int | None = attrs.field(default=None, kw_only=True)
     requires_approval: bool = attrs.field(
-        default=False, kw_only=True, validator=lambda _i, _a, v: check_bool(v, "requires_approval")
+        default=False, kw_only=True, validator=validates(check_bool)
     )
 
     @stale_after_days.validator
@@ -173,9 +173,7 @@ class Pipeline:
     """
 
     stages: tuple[Stage, ...] = attrs.field(converter=_stage_tuple)
-    name: str = attrs.field(
-        default="custom", kw_only=True, validator=lambda _i, _a, v: check_text(v, "name")
-    )
+    name: str = attrs.field(default="custom", kw_only=True, validator=validates(check_text))
     _by_name: dict[str, Stage] = attrs.field(init=False, eq=False, hash=False)
     _index: dict[str, int] = attrs.field(init=False, eq=False, hash=False)
 
