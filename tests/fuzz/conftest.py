@@ -2,10 +2,28 @@
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.fuzz import stats
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """On a pytest-xdist worker: hand this worker's counts to the controller."""
+    output = getattr(session.config, "workeroutput", None)
+    if output is not None:
+        output["fuzz_stats"] = json.dumps([dict(stats.examples), stats.calls, stats.errors])
+
+
+def pytest_testnodedown(node: Any, error: object) -> None:
+    """On the pytest-xdist controller: add up the workers' counts."""
+    found = getattr(node, "workeroutput", {}).get("fuzz_stats")
+    if found:
+        examples, calls, errors = json.loads(found)
+        stats.examples.update(examples)
+        stats.calls += calls
+        stats.errors += errors
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
