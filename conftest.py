@@ -52,9 +52,13 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 _replaced = Aggregate._replaced
 
 
+_BOOKKEEPING = frozenset({"version", "pending_events"})
+
+
 def _checked_replaced(self: Aggregate, **changes: Any) -> Any:
     new = _replaced(self, **changes)
-    attrs.evolve(new)  # runs every converter, validator and __attrs_post_init__
+    if not _BOOKKEEPING.issuperset(changes):  # a new state, not a new version of one
+        attrs.evolve(new)  # runs every converter, validator and __attrs_post_init__
     return new
 
 

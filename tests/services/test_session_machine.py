@@ -163,7 +163,7 @@ class SessionMachine(RuleBasedStateMachine):
         assert open_ids == {k for k, (_, s) in self.opportunity.items() if s == "open"}
 
 
-SessionMachine.TestCase.settings = settings(max_examples=40, stateful_step_count=30)
+SessionMachine.TestCase.settings = settings(max_examples=25, stateful_step_count=25)
 TestSession = SessionMachine.TestCase
 
 
