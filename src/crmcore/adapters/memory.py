@@ -61,9 +61,8 @@ class _Table:
         for name, indexed in values.items():
             bisect.insort(self.index[name].setdefault(indexed, []), record_id)
 
-    def candidates(self, field: str, accepted: frozenset[IndexValue], after: str | None) -> int:
+    def candidates(self, field: str, accepted: frozenset[IndexValue]) -> int:
         """How many ids the index holds for ``field`` in ``accepted`` (an upper bound)."""
-        del after
         return sum(len(self.index[field].get(value, ())) for value in accepted)
 
     def scan(
@@ -121,7 +120,7 @@ class InMemoryStore:
         with self._lock:
             driver = min(
                 filters,
-                key=lambda name: table.candidates(name, filters[name], cursor),
+                key=lambda name: table.candidates(name, filters[name]),
                 default=None,
             )
             rest = [(name, accepted) for name, accepted in filters.items() if name != driver]

@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import attrs
 
-from crmcore.domain.fields import Choice
-from crmcore.domain.ids import check_id
+from crmcore.domain.fields import Choice, check_bool
+from crmcore.domain.ids import check_id, check_optional_id
 from crmcore.errors import ValidationError
 
 if TYPE_CHECKING:
@@ -57,16 +57,6 @@ class RecordKind(Choice):
         return self.value.replace("_", " ")
 
 
-def _check_optional_id(value: object, field: str) -> str | None:
-    return None if value is None else check_id(value, field)
-
-
-def _check_bool(value: object, field: str) -> bool:
-    if type(value) is not bool:
-        raise ValidationError(field, "must be True or False", allowed="a bool")
-    return value
-
-
 def _check_text_value(value: object, field: str) -> str:
     if type(value) is not str or not value:
         raise ValidationError(field, "must be a non-empty string", allowed="a string")
@@ -94,7 +84,7 @@ class IndexedField:
 
 def id_index(name: str, *, optional: bool = False) -> IndexedField:
     """An index on an id attribute (``optional``: it may be None)."""
-    check = _check_optional_id if optional else check_id
+    check = check_optional_id if optional else check_id
     return IndexedField(name, _attribute(name), check)
 
 
@@ -130,7 +120,7 @@ def text_index(name: str, read: Callable[[Any], str]) -> IndexedField:
 
 def bool_index(name: str) -> IndexedField:
     """An index on a bool attribute or property."""
-    return IndexedField(name, _attribute(name), _check_bool, "bool")
+    return IndexedField(name, _attribute(name), check_bool, "bool")
 
 
 def _attribute(name: str) -> Callable[[Any], IndexValue]:
@@ -283,7 +273,7 @@ def _registry() -> Mapping[RecordKind, KindSpec[Any]]:
             "complaints",
             id_index("customer_id"),
             enum_index("step", ComplaintStep, "current_step"),
-            IndexedField("is_open", complaint_is_open, _check_bool, "bool"),
+            IndexedField("is_open", complaint_is_open, check_bool, "bool"),
         ),
     )
     return MappingProxyType({entry.kind: entry for entry in entries})
