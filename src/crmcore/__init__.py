@@ -8,6 +8,7 @@ import importlib as _importlib
 import typing as _typing
 
 if _typing.TYPE_CHECKING:
+    from crmcore.domain.calendars import BusinessCalendar
     from crmcore.domain.complaints import (
         RESPONSE_TARGETS,
         ComplainantType,
@@ -74,6 +75,7 @@ if _typing.TYPE_CHECKING:
         StageVisit,
     )
     from crmcore.domain.ownership import Actor, RecordReassigned, Role
+    from crmcore.domain.periods import Period, PeriodUnit
     from crmcore.domain.pipeline import (
         DEFAULT_PIPELINE,
         HUBSPOT_PIPELINE,
@@ -111,6 +113,7 @@ _MODULES: dict[str, str] = {
     "ApprovalRequest": "crmcore.domain.opportunities",
     "ApprovalRequested": "crmcore.domain.opportunities",
     "ApprovalStatus": "crmcore.domain.opportunities",
+    "BusinessCalendar": "crmcore.domain.calendars",
     "Channel": "crmcore.domain.channels",
     "ChurnRisk": "crmcore.domain.customers",
     "ComplainantType": "crmcore.domain.complaints",
@@ -165,6 +168,8 @@ _MODULES: dict[str, str] = {
     "OpportunityStageChanged": "crmcore.domain.opportunities",
     "OpportunityWon": "crmcore.domain.opportunities",
     "Payment": "crmcore.domain.contracts",
+    "Period": "crmcore.domain.periods",
+    "PeriodUnit": "crmcore.domain.periods",
     "PaymentReceived": "crmcore.domain.contracts",
     "PermissionDeniedError": "crmcore.errors",
     "PhaseChange": "crmcore.domain.customers",
@@ -217,6 +222,7 @@ __all__ = [
     "ApprovalRequest",
     "ApprovalRequested",
     "ApprovalStatus",
+    "BusinessCalendar",
     "Channel",
     "ChurnRisk",
     "ComplainantType",
@@ -270,6 +276,8 @@ __all__ = [
     "Page",
     "Payment",
     "PaymentReceived",
+    "Period",
+    "PeriodUnit",
     "PermissionDeniedError",
     "PhaseChange",
     "Pipeline",

@@ -23,12 +23,17 @@ def _lazy(name: str, **arguments: Any) -> Any:
 def _hypothesis_setup_hook() -> None:
     import hypothesis.strategies as st
 
+    from crmcore.analytics.contact_centre import ContactRecord
+    from crmcore.analytics.satisfaction import SurveyAnswer
+    from crmcore.analytics.service_levels import SlaPolicy
+    from crmcore.domain.calendars import BusinessCalendar
     from crmcore.domain.complaints import Complaint
     from crmcore.domain.contracts import Contract, ServiceContract
     from crmcore.domain.customers import Customer, Interaction, Profile
     from crmcore.domain.money import Money
     from crmcore.domain.opportunities import Opportunity
     from crmcore.domain.ownership import Actor
+    from crmcore.domain.periods import Period
     from crmcore.domain.pipeline import Pipeline, Stage
 
     for cls, strategy in (
@@ -43,6 +48,11 @@ def _hypothesis_setup_hook() -> None:
         (ServiceContract, "service_contracts"),
         (Complaint, "complaints"),
         (Actor, "actors"),
+        (Period, "periods"),
+        (BusinessCalendar, "business_calendars"),
+        (SlaPolicy, "sla_policies"),
+        (ContactRecord, "contact_records"),
+        (SurveyAnswer, "survey_answers"),
     ):
         st.register_type_strategy(cls, _lazy(strategy))
     from crmcore.commands import COMMANDS

@@ -14,6 +14,10 @@ import attrs
 import pendulum
 from hypothesis import strategies as st
 
+from crmcore.analytics.contact_centre import ContactRecord
+from crmcore.analytics.satisfaction import SurveyAnswer
+from crmcore.analytics.service_levels import PAUSABLE_STEPS, Milestone, SlaPolicy, SlaTarget
+from crmcore.domain.calendars import BusinessCalendar
 from crmcore.domain.complaints import STEPS, ComplainantType, Complaint, ComplaintLevel
 from crmcore.domain.contracts import Contract, ServiceContract
 from crmcore.domain.currencies import MINOR_UNITS
@@ -32,6 +36,7 @@ from crmcore.domain.money import MAX_FRACTION_DIGITS, MAX_INTEGER_DIGITS, Money
 from crmcore.domain.numbers import to_fraction
 from crmcore.domain.opportunities import Opportunity
 from crmcore.domain.ownership import Actor, Role
+from crmcore.domain.periods import Period, PeriodUnit
 from crmcore.domain.pipeline import DEFAULT_PIPELINE, ForecastCategory, Pipeline, Stage, StageKind
 from crmcore.errors import ValidationError
 
@@ -45,8 +50,10 @@ _APPROVER = "user-approver"
 __all__ = [
     "actors",
     "aware_datetimes",
+    "business_calendars",
     "commands",
     "complaints",
+    "contact_records",
     "contracts",
     "currencies",
     "customers",
@@ -58,12 +65,15 @@ __all__ = [
     "names",
     "opportunities",
     "owners",
+    "periods",
     "phones",
     "pipelines",
     "probabilities",
     "profiles",
     "service_contracts",
+    "sla_policies",
     "stages",
+    "survey_answers",
     "team_ids",
     "teams",
     "texts",
@@ -633,4 +643,106 @@ def commands(
             )
             for cls in chosen
         ]
+    )
+
+
+# Service levels, contact centres, satisfaction ------------------------------------------
+
+_ZONES = ("UTC", "Europe/Berlin", "America/New_York", "Asia/Shanghai", "Australia/Lord_Howe")
+
+
+def periods(*, unit: str | None = None) -> st.SearchStrategy[Period]:
+    """Months, quarters and years from 1970 to 2200 (``unit`` fixes the length)."""
+    units = st.just(PeriodUnit(unit)) if unit is not None else st.sampled_from(PeriodUnit)
+    counts = {PeriodUnit.MONTH: 12, PeriodUnit.QUARTER: 4, PeriodUnit.YEAR: 1}
+    return units.flatmap(
+        lambda u: st.builds(
+            Period,
+            st.just(u),
+            st.integers(min_value=1970, max_value=2200),
+            st.integers(min_value=1, max_value=counts[u]),
+        )
+    )
+
+
+def _clock(minutes: int) -> _dt.time:
+    """Minutes after midnight as a time of day (1440 is midnight at the day's end)."""
+    return _dt.time((minutes // 60) % 24, minutes % 60)
+
+
+@st.composite
+def business_calendars(draw: st.DrawFn) -> BusinessCalendar:
+    """Calendars in zones with and without clock changes, with 1 to 7 open weekdays
+    (some around the clock, some ending at midnight) and a few holidays."""
+    days = draw(st.sets(st.integers(min_value=0, max_value=6), min_size=1))
+    hours = {}
+    for day in sorted(days):
+        start = draw(st.integers(min_value=0, max_value=23 * 4)) * 15
+        end = draw(st.integers(min_value=start // 15 + 1, max_value=24 * 4)) * 15
+        hours[day] = (_clock(start), _clock(end))
+    return BusinessCalendar(
+        draw(st.sampled_from(_ZONES)),
+        hours,
+        draw(
+            st.lists(
+                dates(min_value=_dt.date(2000, 1, 1), max_value=_dt.date(2100, 1, 1)), max_size=5
+            )
+        ),
+    )
+
+
+@st.composite
+def sla_policies(draw: st.DrawFn) -> SlaPolicy:
+    """Policies with up to four targets, any calendar, and some paused steps."""
+    targets = draw(
+        st.lists(
+            st.builds(
+                SlaTarget,
+                milestone=st.sampled_from(Milestone),
+                within=st.timedeltas(
+                    min_value=_dt.timedelta(minutes=1), max_value=_dt.timedelta(days=30)
+                ),
+                level=st.none() | st.sampled_from(ComplaintLevel),
+                complainant_type=st.none() | st.sampled_from(ComplainantType),
+                channel=st.none() | st.sampled_from(Channel),
+            ),
+            max_size=4,
+        )
+    )
+    return SlaPolicy(
+        targets=tuple(targets),
+        calendar=draw(business_calendars()),
+        paused_steps=draw(st.sets(st.sampled_from(sorted(PAUSABLE_STEPS, key=STEPS.index)))),
+        complaint_targets=draw(st.booleans()),
+    )
+
+
+@st.composite
+def contact_records(draw: st.DrawFn, *, agents: int = 5) -> ContactRecord:
+    """Answered and abandoned contacts with waits up to ten minutes, handled by one
+    of ``agents`` agents."""
+    offered = draw(aware_datetimes(max_value=_dt.datetime(2100, 1, 1)))  # noqa: DTZ001
+    wait = draw(st.timedeltas(min_value=_dt.timedelta(0), max_value=_dt.timedelta(minutes=10)))
+    contact_id = draw(ids(prefix="call-"))
+    if draw(st.booleans()):
+        return ContactRecord(contact_id=contact_id, offered_at=offered, abandoned_at=offered + wait)
+    return ContactRecord(
+        contact_id=contact_id,
+        offered_at=offered,
+        answered_at=offered + wait,
+        agent=f"agent-{draw(st.integers(min_value=1, max_value=agents))}",
+        handle_time=draw(
+            st.timedeltas(min_value=_dt.timedelta(0), max_value=_dt.timedelta(hours=1))
+        ),
+        transferred=draw(st.booleans()),
+    )
+
+
+def survey_answers(*, scale: int = 5) -> st.SearchStrategy[SurveyAnswer]:
+    """Survey answers on a 1-to-``scale`` scale (0 to 10 when ``scale`` is 10)."""
+    return st.builds(
+        SurveyAnswer,
+        customer_id=ids(prefix="cust-"),
+        answered_at=aware_datetimes(),
+        score=st.integers(min_value=0 if scale == 10 else 1, max_value=scale),
     )
