@@ -45,6 +45,7 @@ def test_the_tour_matches_the_golden_file(capsys: pytest.CaptureFixture[str]) ->
         "20/80:",
         "5. Vendor scoring",
         "6. Customer lifetime value",
+        "Service level, in working hours",
     ):
         assert heading in out
 
@@ -63,6 +64,10 @@ def test_the_tour_as_json(capsys: pytest.CaptureFixture[str]) -> None:
         "thanked",
     ]
     assert data["clv"][2]["lifetime_end"] == "266.67 USD"
+    assert data["complaint"]["service_level"] == {
+        "first response": {"state": "reached", "elapsed_hours": "1.0"},
+        "resolution": {"state": "reached", "elapsed_hours": "8.0"},
+    }
 
 
 def test_python_dash_m_runs_the_command_line() -> None:

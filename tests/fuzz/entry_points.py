@@ -38,17 +38,20 @@ MODULES = (
 def _instances() -> dict[type, st.SearchStrategy[Any]]:
     from crmcore import (
         Actor,
+        BusinessCalendar,
         Complaint,
         Contract,
         Customer,
         Interaction,
         Money,
         Opportunity,
+        Period,
         Pipeline,
         Profile,
         ServiceContract,
         Stage,
     )
+    from crmcore.analytics import ContactRecord, SlaPolicy, SurveyAnswer
     from crmcore.policy import DEFAULT_POLICY
 
     return {
@@ -64,6 +67,11 @@ def _instances() -> dict[type, st.SearchStrategy[Any]]:
         Complaint: crm.complaints(),
         Actor: crm.actors(),
         TablePolicy: st.just(DEFAULT_POLICY),
+        Period: crm.periods(),
+        BusinessCalendar: crm.business_calendars(),
+        SlaPolicy: crm.sla_policies(),
+        ContactRecord: crm.contact_records(),
+        SurveyAnswer: crm.survey_answers(),
         BetaGeo: st.just(BetaGeo(r=0.24, alpha=4.41, a=0.79, b=2.43)),
         GammaGamma: st.just(GammaGamma(p=6.25, q=3.74, v=15.44)),
     }
@@ -80,6 +88,9 @@ RESULTS = frozenset(
         "RfmScore", "RfmSummaries", "RfmSummary", "SalesCycle", "SalesVelocity",
         "ScoreLine", "Segmentation", "StageConversion", "StaleOpportunity",
         "VendorRanking", "VendorScore", "WeightedPipeline", "WinRate",
+        "AgentLoad", "CohortTable", "ContactCentreReport", "ErlangC", "MilestoneStatus",
+        "Retention", "SatisfactionSummary", "ScorecardResult", "SlaCounts", "SlaReport",
+        "SlaStatus", "Staffing",
     }
 )  # fmt: skip
 

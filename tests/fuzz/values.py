@@ -250,6 +250,32 @@ _PLAUSIBLE: dict[str, st.SearchStrategy[Any]] = {
     "channel": st.sampled_from(["phone", "email", "meeting"]),
     "direction": st.sampled_from(["in", "out"]),
     "policy": st.just(DEFAULT_POLICY),
+    # Service levels, contact centres, staffing, satisfaction
+    "complaint": crm.complaints(),
+    "complaints": st.lists(crm.complaints(), max_size=4),
+    "contacts": st.lists(crm.contact_records(), max_size=6, unique_by=lambda c: c.contact_id),
+    "answers": st.lists(crm.survey_answers(), max_size=6),
+    "calendar": crm.business_calendars(),
+    "timezone": st.sampled_from(["UTC", "Europe/Berlin", "America/New_York"]),
+    "duration": st.timedeltas(min_value=_dt.timedelta(0), max_value=_dt.timedelta(days=30)),
+    "period": st.one_of(
+        crm.periods(),
+        st.timedeltas(min_value=_dt.timedelta(seconds=1), max_value=_dt.timedelta(hours=2)),
+    ),
+    "arrivals": st.integers(0, 10_000),
+    "handle_time": st.timedeltas(
+        min_value=_dt.timedelta(seconds=1), max_value=_dt.timedelta(hours=1)
+    ),
+    "agents": st.integers(1, 2_000),
+    "target_answer": st.timedeltas(min_value=_dt.timedelta(0), max_value=_dt.timedelta(minutes=5)),
+    "service_level_target": st.timedeltas(
+        min_value=_dt.timedelta(0), max_value=_dt.timedelta(minutes=5)
+    ),
+    "target_level": st.sampled_from(["0.5", "0.8", "0.95", "0.999"]),
+    "shrinkage": st.sampled_from(["0", "0.3", "0.5"]),
+    "seats": st.integers(-5, 500),
+    "ratings": st.lists(st.integers(0, 6), max_size=8),
+    "scores": st.lists(st.integers(-1, 11), max_size=8),
 }
 
 

@@ -15,7 +15,7 @@ from typing import Literal
 import attrs
 import pendulum
 
-from crmcore.domain.fields import Choice, flag, identifier, member
+from crmcore.domain.fields import Choice, flag, identifier, items_of, member
 from crmcore.domain.times import elapsed, to_utc
 from crmcore.errors import ValidationError
 
@@ -239,7 +239,7 @@ def contact_centre_report(
     waited = handled_total = _ZERO
     longest: _dt.timedelta | None = None
     per_agent: dict[str, tuple[int, _dt.timedelta]] = {}
-    for contact in contacts:
+    for contact in items_of(contacts, "contacts", "ContactRecord values"):
         if not isinstance(contact, ContactRecord):
             raise ValidationError("contacts", "holds a non-ContactRecord", allowed="ContactRecord")
         if contact.contact_id in seen:
@@ -249,7 +249,7 @@ def contact_centre_report(
         seen.add(contact.contact_id)
         wait = contact.wait
         longest = wait if longest is None else max(longest, wait)
-        if contact.agent is not None:
+        if contact.is_answered and contact.agent is not None:
             answered += 1
             answered_in += wait <= target
             waited += wait

@@ -20,7 +20,16 @@ import attrs
 import pendulum
 
 from crmcore.domain.customers import Customer
-from crmcore.domain.fields import bounded_int, check_bool, identifier, member, whole
+from crmcore.domain.fields import (
+    bounded_int,
+    check_bool,
+    check_text,
+    identifier,
+    items_of,
+    member,
+    validates,
+    whole,
+)
 from crmcore.domain.lifecycle import LifecyclePhase
 from crmcore.domain.periods import Period, PeriodUnit
 from crmcore.domain.times import to_utc
@@ -33,9 +42,7 @@ CUSTOMER_PHASES = frozenset({LifecyclePhase.CONTRACT, LifecyclePhase.AFTER_SALES
 
 
 def _scores(values: Iterable[int], field: str, low: int, high: int) -> list[int]:
-    if isinstance(values, str | bytes | Mapping) or not isinstance(values, Iterable):
-        raise ValidationError(field, "is not a collection of scores", allowed="ints")
-    return [bounded_int(v, field, low, high) for v in values]
+    return [bounded_int(v, field, low, high) for v in items_of(values, field, "ints")]
 
 
 def _scale(scale: object, satisfied_from: object) -> tuple[int, int]:
@@ -125,11 +132,20 @@ def satisfaction_by(
             outside the scale.
     """
     top, low = _scale(scale, satisfied_from)
+    if not callable(key):
+        raise ValidationError("key", "is not callable", allowed="a function of a SurveyAnswer")
     groups: dict[K, list[int]] = {}
-    for answer in answers:
+    for answer in items_of(answers, "answers", "SurveyAnswer values"):
         if not isinstance(answer, SurveyAnswer):
             raise ValidationError("answers", "holds a non-SurveyAnswer", allowed="SurveyAnswer")
-        groups.setdefault(key(answer), []).append(answer.score)
+        group = key(answer)
+        try:
+            hash(group)
+        except TypeError:
+            raise ValidationError(
+                "key", "returned a value that cannot be a mapping key", allowed="hashable values"
+            ) from None
+        groups.setdefault(group, []).append(answer.score)
     summaries = {}
     for group, scores in groups.items():
         checked = _scores(scores, "score", 0 if top == 10 else 1, top)
@@ -149,12 +165,13 @@ def by_period(unit: PeriodUnit | str) -> Callable[[SurveyAnswer], Period]:
 
 
 def _customers(customers: Iterable[Customer]) -> list[Customer]:
-    listed = list(customers)
-    if any(not isinstance(c, Customer) for c in listed):
+    listed = items_of(customers, "customers", "Customer values")
+    checked = [c for c in listed if isinstance(c, Customer)]
+    if len(checked) != len(listed):
         raise ValidationError("customers", "holds a non-Customer", allowed="Customer values")
-    if len({c.customer_id for c in listed}) != len(listed):
+    if len({c.customer_id for c in checked}) != len(checked):
         raise ValidationError("customers", "repeats a customer id", allowed="distinct customers")
-    return listed
+    return checked
 
 
 def _is_customer(customer: Customer, at: _dt.datetime) -> bool:
@@ -287,10 +304,10 @@ def _month_end(month: Period, k: int) -> pendulum.DateTime | None:
 
 @attrs.frozen
 class ScorecardQuestion:
-    """One yes/no question of the CRM scorecard."""
+    """One yes/no question of the CRM scorecard: a short key and the question."""
 
-    key: str
-    question: str
+    key: str = attrs.field(validator=validates(check_text, max_length=40))
+    question: str = attrs.field(validator=validates(check_text, max_length=200))
 
 
 CRM_SCORECARD: tuple[ScorecardQuestion, ...] = (

@@ -19,7 +19,7 @@ import attrs
 import pendulum
 
 from crmcore.analytics._results import MappingResult, text_table
-from crmcore.domain.calendars import BusinessCalendar
+from crmcore.domain.calendars import MAX_SPAN_DAYS, BusinessCalendar
 from crmcore.domain.channels import Channel
 from crmcore.domain.complaints import (
     ComplainantType,
@@ -27,9 +27,9 @@ from crmcore.domain.complaints import (
     ComplaintLevel,
     ComplaintStep,
 )
-from crmcore.domain.fields import Choice, checked_field, choice, flag, items, member, of_type
+from crmcore.domain.fields import Choice, check_bool, items, items_of, member, of_type
 from crmcore.domain.numbers import percent
-from crmcore.domain.times import to_utc
+from crmcore.domain.times import elapsed, to_utc
 from crmcore.errors import ValidationError
 
 
@@ -72,9 +72,10 @@ def _positive_duration(value: object, field: str) -> _dt.timedelta:
 
 
 def _paused(value: object) -> frozenset[ComplaintStep]:
-    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
-        raise ValidationError("paused_steps", "is not a collection of steps", allowed="steps")
-    steps = frozenset(member(ComplaintStep, step, "paused_steps") for step in value)
+    steps = frozenset(
+        member(ComplaintStep, step, "paused_steps")
+        for step in items_of(value, "paused_steps", "complaint steps")
+    )
     if not steps <= PAUSABLE_STEPS:
         raise ValidationError(
             "paused_steps",
@@ -82,6 +83,30 @@ def _paused(value: object) -> frozenset[ComplaintStep]:
             allowed="calmed, clarified, solution proposed, action taken",
         )
     return steps
+
+
+def _to_milestone(value: object) -> Milestone:
+    return member(Milestone, value, "milestone")
+
+
+def _within(value: object) -> _dt.timedelta:
+    return _positive_duration(value, "within")
+
+
+def _level(value: object) -> ComplaintLevel | None:
+    return None if value is None else member(ComplaintLevel, value, "level")
+
+
+def _type(value: object) -> ComplainantType | None:
+    return None if value is None else member(ComplainantType, value, "complainant_type")
+
+
+def _channel(value: object) -> Channel | None:
+    return None if value is None else member(Channel, value, "channel")
+
+
+def _flag(value: object) -> bool:
+    return check_bool(value, "complaint_targets")
 
 
 @attrs.frozen(kw_only=True)
@@ -92,11 +117,13 @@ class SlaTarget:
     matching target with the most criteria set, the first listed on a tie.
     """
 
-    milestone: Milestone = choice(Milestone)
-    within: _dt.timedelta = checked_field(_positive_duration, False)
-    level: ComplaintLevel | None = choice(ComplaintLevel, optional=True)
-    complainant_type: ComplainantType | None = choice(ComplainantType, optional=True)
-    channel: Channel | None = choice(Channel, optional=True)
+    # Named converters (not the field helpers) so that type checkers accept the
+    # values as strings too.
+    milestone: Milestone = attrs.field(converter=_to_milestone)
+    within: _dt.timedelta = attrs.field(converter=_within)
+    level: ComplaintLevel | None = attrs.field(default=None, converter=_level)
+    complainant_type: ComplainantType | None = attrs.field(default=None, converter=_type)
+    channel: Channel | None = attrs.field(default=None, converter=_channel)
 
     def matches(self, complaint: Complaint) -> bool:
         """Whether every criterion set holds for ``complaint``."""
@@ -132,7 +159,7 @@ class SlaPolicy:
     targets: tuple[SlaTarget, ...] = items(SlaTarget, default=())
     calendar: BusinessCalendar = of_type(BusinessCalendar, factory=BusinessCalendar.always)
     paused_steps: frozenset[ComplaintStep] = attrs.field(default=frozenset(), converter=_paused)
-    complaint_targets: bool = flag(default=True)
+    complaint_targets: bool = attrs.field(default=True, converter=_flag)
 
     def target_for(self, complaint: Complaint, milestone: Milestone | str) -> _dt.timedelta | None:
         """The target that applies to ``complaint`` for ``milestone`` (``None``: no target)."""
@@ -162,7 +189,8 @@ class MilestoneStatus:
             milestone, or up to ``as_of`` while it is not reached).
         due: the instant at which the clock reaches the target (for a
             reached milestone, when it would have); ``None`` while the clock
-            is paused and the target not yet passed.
+            is paused and the target not yet passed, and when it would lie
+            more than 100 years (`MAX_SPAN_DAYS`) ahead.
         reached_at: when the milestone's step was reached (``None`` if not).
     """
 
@@ -224,6 +252,16 @@ def _running(
     return intervals
 
 
+def _due(
+    calendar: BusinessCalendar, start: pendulum.DateTime, left: _dt.timedelta
+) -> pendulum.DateTime | None:
+    """When ``left`` more business time will have passed (``None`` beyond 100 years)."""
+    try:
+        return calendar.add_business_time(start, left)
+    except ValidationError:
+        return None
+
+
 def _milestone(
     complaint: Complaint,
     policy: SlaPolicy,
@@ -237,16 +275,16 @@ def _milestone(
         reached_at = None
     end = as_of if reached_at is None else reached_at
     calendar = policy.calendar
-    elapsed = _dt.timedelta(0)
+    counted = _dt.timedelta(0)
     due = None
     for start, stop in _running(complaint, policy, end):
-        counted = calendar.business_time_between(start, stop)
-        if due is None and elapsed + counted >= target:
-            due = calendar.add_business_time(start, target - elapsed)
-        elapsed += counted
+        part = calendar.business_time_between(start, stop)
+        if due is None and counted + part >= target:
+            due = calendar.add_business_time(start, target - counted)  # within [start, stop]
+        counted += part
     if due is None and (reached_at is not None or not paused):
-        due = calendar.add_business_time(end, target - elapsed)
-    if elapsed > target:
+        due = _due(calendar, end, target - counted)
+    if counted > target:
         state = SlaState.BREACHED
     else:
         state = SlaState.ONGOING if reached_at is None else SlaState.REACHED
@@ -254,7 +292,7 @@ def _milestone(
         milestone=milestone,
         state=state,
         target=target,
-        elapsed=elapsed,
+        elapsed=counted,
         due=due,
         reached_at=reached_at,
     )
@@ -280,6 +318,12 @@ def sla_status(
     if instant < complaint.received_at:
         raise ValidationError(
             "as_of", "is before the complaint was received", allowed="an instant after receipt"
+        )
+    if elapsed(complaint.received_at, instant).days > MAX_SPAN_DAYS:
+        raise ValidationError(
+            "as_of",
+            "is more than 100 years after the complaint was received",
+            allowed="an instant within 36,525 days of receipt",
         )
     current = [r.step for r in complaint.steps if r.at <= instant][-1]
     paused = current in policy.paused_steps
@@ -370,8 +414,10 @@ def sla_report(
     """
     instant = to_utc(as_of, "as_of")
     tallies: dict[tuple[Milestone, ComplaintLevel], dict[SlaState, int]] = {}
-    for complaint in complaints:
-        if isinstance(complaint, Complaint) and complaint.received_at > instant:
+    for complaint in items_of(complaints, "complaints", "Complaint values"):
+        if not isinstance(complaint, Complaint):
+            raise ValidationError("complaint", "must be a Complaint", allowed="a Complaint")
+        if complaint.received_at > instant:
             continue
         status = sla_status(complaint, policy, as_of=instant)
         for milestone, outcome in status.milestones.items():

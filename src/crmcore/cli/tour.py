@@ -5,7 +5,9 @@ ids (`SequentialIds`). The same bytes come out on every run.
 """
 
 import collections
+import datetime as _dt
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 import pendulum
@@ -15,13 +17,15 @@ from crmcore.adapters.ids import SequentialIds
 from crmcore.adapters.memory import InMemoryStore, InMemoryUnitOfWork
 from crmcore.analytics import abc_classes, forecast, lifetime_value, pareto, weighted_pipeline
 from crmcore.analytics.forecast import sales_velocity, win_rate
+from crmcore.analytics.service_levels import SlaPolicy, SlaTarget, sla_status
 from crmcore.analytics.vendors import Ability, Priority, Requirement, score_vendors
 from crmcore.cli.output import Report, Table
+from crmcore.domain.calendars import BusinessCalendar
 from crmcore.domain.complaints import ComplainantType, ComplaintLevel, ComplaintStep
 from crmcore.domain.customers import Channel, LifecyclePhase
 from crmcore.domain.kinds import RecordKind
 from crmcore.domain.money import Money
-from crmcore.domain.numbers import percent
+from crmcore.domain.numbers import percent, round_fraction
 from crmcore.domain.pipeline import DEFAULT_PIPELINE, ForecastCategory
 from crmcore.ports import MAX_PAGE
 from crmcore.rendering import vendor_table
@@ -29,6 +33,15 @@ from crmcore.services import Session
 
 T0 = pendulum.datetime(2030, 1, 7, 9, tz="UTC")
 CURRENCY = "USD"
+TOUR_SLA = SlaPolicy(
+    targets=(
+        SlaTarget(milestone="first response", within=_dt.timedelta(hours=2)),
+        SlaTarget(milestone="resolution", within=_dt.timedelta(hours=8)),
+    ),
+    calendar=BusinessCalendar.weekdays("UTC", _dt.time(9), _dt.time(17)),
+)
+"""The tour's service-level agreement: a first response within 2 working hours,
+a resolution within one working day."""
 
 NAMES = (
     "Acme Tools", "Bắc Hà Foods", "Cobalt Labs", "Delta Freight", "Elbe Optik",
@@ -166,6 +179,13 @@ def run() -> Report:
         contracts = uow.contracts.list()
         closed_complaint = uow.complaints.get(complaint)
     return _report(all_customers, all_opportunities, contracts, closed_complaint, end, churned)
+
+
+def _hours(duration: _dt.timedelta) -> str:
+    """A duration in hours, one decimal (exact: durations here are whole minutes)."""
+    return (
+        f"{round_fraction(Fraction(duration // _dt.timedelta(minutes=1), 60), min_exponent=-1):.1f}"
+    )
 
 
 def _money(value: Money | None) -> str:
@@ -306,9 +326,21 @@ def _report(
         f"{complaint.satisfaction}/5, resolved in "
         f"{complaint.time_to_resolution.total_seconds() / 3600:.0f} hours."
     )
+    sla = sla_status(complaint, TOUR_SLA, as_of=end)
+    milestones = [
+        f"{m.value} {_hours(s.elapsed)} of {_hours(s.target)} h {s.state.value}"
+        for m, s in sla.milestones.items()
+    ]
+    sections.append(
+        "Service level, in working hours (Mon-Fri 09:00-17:00 UTC):\n" + "; ".join(milestones) + "."
+    )
     data["complaint"] = {
         "id": complaint.complaint_id,
         "steps": [s.step.value for s in complaint.steps],
         "satisfaction": complaint.satisfaction,
+        "service_level": {
+            m.value: {"state": s.state.value, "elapsed_hours": _hours(s.elapsed)}
+            for m, s in sla.milestones.items()
+        },
     }
     return Report(tuple(sections), data)

@@ -18,6 +18,7 @@ from typing import Self
 import attrs
 import pendulum
 
+from crmcore.domain.fields import items_of
 from crmcore.domain.times import to_date, to_utc
 from crmcore.errors import ValidationError
 
@@ -76,9 +77,7 @@ def _hours(value: object) -> Mapping[int, tuple[_dt.time, _dt.time]]:
 
 
 def _holidays(value: object) -> frozenset[pendulum.Date]:
-    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
-        raise ValidationError("holidays", "is not a collection of dates", allowed="calendar dates")
-    return frozenset(to_date(day, "holidays") for day in value)
+    return frozenset(to_date(day, "holidays") for day in items_of(value, "holidays", "dates"))
 
 
 def _duration(value: object, field: str) -> _dt.timedelta:

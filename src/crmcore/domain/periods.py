@@ -96,7 +96,7 @@ class Period:
         Raises:
             ValidationError: any other text.
         """
-        if type(text) is not str or len(text) > 7:
+        if type(text) is not str or len(text) > 20:
             raise ValidationError("period", "is not a period", allowed=_RULE)
         found = _PATTERN.fullmatch(text.strip().upper())
         if found is None:
