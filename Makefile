@@ -64,9 +64,11 @@ imports: $(STAMP)
 # The fuzz suite runs outside coverage: tracing would triple its time, and the
 # other suites reach every branch on their own.
 # Both run on every core (pytest-xdist); coverage is combined across the workers.
+# A file's tests stay on one worker (--dist loadfile): the code blocks of a
+# document share one namespace.
 unit: $(STAMP)
 	$(BIN)/coverage erase
-	$(BIN)/python -m pytest -n auto --cov --cov-report=term-missing:skip-covered \
+	$(BIN)/python -m pytest -n auto --dist loadfile --cov --cov-report=term-missing:skip-covered \
 		--cov-fail-under=100 --ignore=tests/fuzz
 	$(BIN)/python -m pytest -n auto tests/fuzz
 

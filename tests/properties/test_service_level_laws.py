@@ -66,6 +66,14 @@ def test_adding_then_measuring_gives_the_duration_back(
         assert calendar.business_time_between(start, end - dt.timedelta(microseconds=1)) < duration
 
 
+@given(business_calendars(), INSTANTS)
+def test_only_open_time_is_counted(calendar: BusinessCalendar, at: dt.datetime) -> None:
+    tick = dt.timedelta(microseconds=1)
+    assert calendar.business_time_between(at, at + tick) == (
+        tick if calendar.is_open(at) else dt.timedelta(0)
+    )
+
+
 @given(INSTANTS, SPANS)
 def test_around_the_clock_business_time_is_elapsed_time(a: dt.datetime, span: dt.timedelta) -> None:
     always = BusinessCalendar.always("Europe/Berlin")
