@@ -131,12 +131,23 @@ def test_results_out_of_range_are_rejected() -> None:
     big = Money.of("9" * 18, "EUR")
     with pytest.raises(ValidationError, match="before the decimal point"):
         big + big
-    with pytest.raises(ValidationError, match="after the decimal point"):
-        eur("0.1") * Decimal("1E-18")
     with pytest.raises(ValidationError, match="before the decimal point"):
         eur("1") * Decimal("1E+999999999")
     with pytest.raises(ValidationError, match="out of range"):
-        eur("0." + "3" * 18) * Decimal("0." + "3" * 99)
+        eur("1E17") * 10
+
+
+def test_products_beyond_18_fractional_digits_are_rounded_once_half_even() -> None:
+    # The sources' VAT case: a tiny amount times a tax rate is never refused.
+    assert Money.of("0.00000000000000001", "EUR") * Decimal("1.19") == Money.of(
+        "0.000000000000000012", "EUR"
+    )
+    assert eur("0.1") * Decimal("1E-18") == eur("0")
+    assert eur("0.000000000000000005") * Decimal("0.5") == eur("0.000000000000000002")
+    assert eur("0.000000000000000015") * Decimal("0.1") == eur("0.000000000000000002")
+    thirds = eur("0." + "3" * 18) * Decimal("0." + "3" * 99)
+    assert thirds == eur("0.111111111111111111")
+    assert eur("1") * Decimal("1E-99999999") == eur("0")  # bounded time, no huge integers
 
 
 def test_ordering_within_one_currency() -> None:

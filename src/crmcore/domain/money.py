@@ -4,7 +4,7 @@ import decimal
 from collections.abc import Iterable
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any, Self
+from typing import Any, Self, cast
 
 import attrs
 
@@ -119,10 +119,12 @@ def _factor(value: object, field: str) -> Decimal | None:
 class Money:
     """An exact amount of money in one currency.
 
-    ``+``, ``-`` and ``*`` (by an int or Decimal) are exact; ``/`` is rounded
-    once, half-even, to 28 significant digits (or 18 fractional digits, if that
-    is coarser). Arithmetic and ordering across currencies raise
-    `CurrencyMismatchError`; ``==`` across currencies is ``False``.
+    ``+`` and ``-`` are exact; ``*`` (by an int or Decimal) is exact when the
+    product fits in 18 fractional digits, else rounded once, half-even, at the
+    18th (as `from_exact` does); ``/`` is rounded once, half-even, to 28
+    significant digits (or 18 fractional digits, if that is coarser).
+    Arithmetic and ordering across currencies raise `CurrencyMismatchError`;
+    ``==`` across currencies is ``False``.
 
     Args:
         amount: a finite `Decimal` or `int`, with at most 18 digits before and
@@ -257,7 +259,25 @@ class Money:
         factor = _factor(other, "factor")
         if factor is None:
             return NotImplemented
-        return self._make(self._exact("multiply", self.amount, factor), self.currency)
+        # The exact product has at most the digits of both operands together.
+        digits = len(self.amount.as_tuple().digits) + len(factor.as_tuple().digits) + 2
+        product = decimal.Context(
+            prec=digits,
+            Emax=decimal.MAX_EMAX,
+            Emin=decimal.MIN_EMIN,
+            traps=[decimal.InvalidOperation, decimal.Overflow],
+        ).multiply(self.amount, factor)
+        if not product.is_zero() and product.adjusted() >= MAX_INTEGER_DIGITS:
+            raise ValidationError(
+                "amount",
+                "the result of this multiply is out of range: more than 18 digits before "
+                "the decimal point",
+                allowed=AMOUNT_RULE,
+            )
+        exponent = cast(int, product.as_tuple().exponent)  # finite: an int
+        if exponent < -MAX_FRACTION_DIGITS:
+            product = product.quantize(_FRACTION_QUANTUM, context=_ROUND_AT_18)
+        return self._make(product, self.currency)
 
     __rmul__ = __mul__
 
