@@ -81,7 +81,7 @@ def test_many_thresholds() -> None:
         ({"a": Decimal("NaN")}, "values['a']"),
         ({"a": True}, "values['a']"),
         ({"a": "5"}, "values['a']"),
-        ({"a": 1, "b": Decimal(1)}, "values"),
+        ({"a": 1, "b": Money.of(1, "EUR")}, "values"),
         ([("a", 1)], "values"),
         ({"a": Decimal("1E-61")}, "values"),
     ],
@@ -150,3 +150,23 @@ def test_gini_and_lorenz() -> None:
     )
     assert lorenz_curve({})[-1] == (Fraction(1), Fraction(1))
     assert lorenz_curve({"a": 0, "b": 0})[1] == (Fraction(1, 2), Fraction(1, 2))
+
+
+def test_numbers_of_different_types_mix_freely() -> None:
+    from fractions import Fraction
+
+    from crmcore.analytics import abc_classes, gini
+
+    mixed = pareto({"a": Decimal("5"), "b": 1})
+    plain = pareto({"a": 5, "b": 1})
+    assert (mixed.vital_few, mixed.value_share) == (plain.vital_few, plain.value_share)
+    thirds = abc_classes({"a": Fraction(1, 3), "b": Decimal("0.5"), "c": 2})
+    assert thirds.classes["A"].value == Fraction(5, 2)  # 2 + 1/2: exact, as a Fraction
+    assert thirds.classes["B"].value == Fraction(1, 3)
+    assert thirds.total == Fraction(17, 6)
+    assert gini({"a": Fraction(1, 3), "b": 1}) == gini({"a": 1, "b": 3})
+    with pytest.raises(ValidationError, match="mixes Money with numbers"):
+        pareto({"a": Money.of("1", "EUR"), "b": 1})
+    primes = [2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71, 73]
+    with pytest.raises(ValidationError, match="common denominator"):
+        pareto({str(p): Fraction(1, p**3) for p in primes})

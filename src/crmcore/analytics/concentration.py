@@ -8,6 +8,7 @@ share a class; results do not depend on input order.
 
 import bisect
 import itertools
+import math
 from collections.abc import Hashable, Mapping
 from decimal import Decimal
 from fractions import Fraction
@@ -21,7 +22,7 @@ from crmcore.domain.money import Money
 from crmcore.domain.numbers import EXACT, percent, to_fraction
 from crmcore.errors import CurrencyMismatchError, ValidationError
 
-Value = Money | Decimal | int
+Value = Money | Decimal | int | Fraction
 K = TypeVar("K", bound=Hashable)
 Boundary = Literal["covering", "inclusive"]
 MAX_THRESHOLDS = 25
@@ -37,13 +38,16 @@ class _Amounts:
     """Values as integers in a common scale, and how to turn them back."""
 
     units: dict[Hashable, int]
-    kind: str  # "money", "decimal" or "int"
+    kind: str  # "money", "decimal", "int" or "fraction"
     currency: str | None
-    exponent: int  # units are value × 10**exponent
+    exponent: int  # units are value × 10**exponent (value × scale for fractions)
+    scale: int = 1
 
     def back(self, units: int) -> Value:
         if self.kind == "int":
             return units
+        if self.kind == "fraction":
+            return Fraction(units, self.scale)
         exact = Decimal(f"{units}E-{self.exponent}") if self.exponent else Decimal(units)
         if self.kind == "decimal":
             return exact
@@ -56,7 +60,7 @@ def _amounts(values: object) -> _Amounts:
         raise ValidationError(
             "values",
             "must be a mapping from customer id to value",
-            allowed="a dict of Money, Decimal or int",
+            allowed="a dict of Money, or of numbers (int, Decimal, Fraction)",
         )
     ints = list(values.values())
     if all(type(v) is int for v in ints):
@@ -68,7 +72,9 @@ def _amounts(values: object) -> _Amounts:
     kinds: set[str] = set()
     currency: str | None = None
     exponent = 0
+    denominators: set[int] = set()
     for key, value in values.items():
+        number: Decimal | Fraction
         if isinstance(value, Money):
             kind = "money"
             if currency is not None and value.currency != currency:
@@ -79,32 +85,47 @@ def _amounts(values: object) -> _Amounts:
             kind, number = "int", Decimal(value)
         elif isinstance(value, Decimal) and value.is_finite():
             kind, number = "decimal", value
+        elif type(value) is Fraction:
+            kind, number = "fraction", value
+            denominators.add(value.denominator)
         else:
             hint = "" if not isinstance(value, float) else " (floats are not exact: use Decimal)"
             raise ValidationError(
                 f"values[{_shown(key)}]",
                 f"is a {type(value).__name__} that is not a finite number{hint}",
-                allowed="Money, a finite Decimal or an int, zero or more",
+                allowed="Money, a finite Decimal, an int or a Fraction, zero or more",
             )
         if number < 0:
             raise ValidationError(f"values[{_shown(key)}]", "is negative", allowed="zero or more")
         kinds.add(kind)
-        tail = number.as_tuple().exponent
-        assert isinstance(tail, int)
-        exponent = max(exponent, -tail)
-    if len(kinds) > 1:
+        if isinstance(number, Decimal):
+            tail = number.as_tuple().exponent
+            assert isinstance(tail, int)
+            exponent = max(exponent, -tail)
+    if "money" in kinds and len(kinds) > 1:
         raise ValidationError(
             "values",
-            f"mixes kinds {sorted(kinds)}",
-            allowed="values all Money, all Decimal or all int",
+            f"mixes Money with numbers ({', '.join(sorted(kinds - {'money'}))})",
+            allowed="values all Money, or all numbers (int, Decimal, Fraction, mixed freely)",
         )
     if exponent > 60:
         raise ValidationError("values", "have more than 60 fractional digits", allowed="at most 60")
+    if denominators:
+        scale = math.lcm(10**exponent, *denominators)
+        if scale > 10**60:
+            raise ValidationError(
+                "values",
+                "have fractions whose common denominator exceeds 10**60",
+                allowed="fractions with a common denominator of at most 10**60",
+            )
+        fractions = {k: int(Fraction(v) * scale) for k, v in values.items()}
+        return _Amounts(fractions, "fraction", None, exponent, scale)
     units = {}
     for key, value in values.items():
         number = value.amount if isinstance(value, Money) else Decimal(value)
         units[key] = int(EXACT.scaleb(number, exponent))  # exact: Inexact is trapped
-    return _Amounts(units, kinds.pop() if kinds else "int", currency, exponent)
+    kind = "money" if "money" in kinds else ("decimal" if "decimal" in kinds else "int")
+    return _Amounts(units, kind, currency, exponent)
 
 
 def _thresholds(values: object) -> tuple[Fraction, ...]:
@@ -258,9 +279,13 @@ def abc_classes(
 
     Groups that satisfy no threshold get the last class; if T = 0 everyone does.
 
+    Values are all `Money` (one currency), or numbers: `int`, `Decimal` and
+    `Fraction` mix freely, and sums come back as the widest kind present
+    (a `Fraction` if any value is one, else a `Decimal` if any is one).
+
     Raises:
-        ValidationError: a float, NaN, negative value or mixed kinds (naming
-            the key), bad thresholds, an unknown boundary.
+        ValidationError: a float, NaN or negative value (naming the key), Money
+            mixed with numbers, bad thresholds, an unknown boundary.
         CurrencyMismatchError: Money in several currencies.
     """
     if boundary not in ("covering", "inclusive"):
