@@ -48,3 +48,41 @@ def test_importing_crmcore_imports_neither_hypothesis_nor_cattrs() -> None:
         "assert not {'hypothesis', 'cattrs', 'pytest'} & set(sys.modules), sorted(sys.modules)"
     )
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("module", "blocked", "needs"),
+    [
+        ("crmcore.testing.contracts", "pytest", "needs pytest"),
+        ("crmcore.testing.strategies", "hypothesis", "needs hypothesis"),
+    ],
+)
+def test_the_test_kit_names_the_testing_extra_when_it_is_missing(
+    module: str, blocked: str, needs: str
+) -> None:
+    program = (
+        f"import sys; sys.modules[{blocked!r}] = None\n"
+        "from crmcore.errors import MissingExtraError\n"
+        "try:\n"
+        f"    import {module}\n"
+        "except MissingExtraError as error:\n"
+        "    print(error.extra, '|', error)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    extra, message = done.stdout.strip().split(" | ")
+    assert extra == "testing"
+    assert needs in message
+    assert 'pip install "crmcore[testing]"' in message
+
+
+def test_require_names_every_missing_module() -> None:
+    from crmcore.errors import MissingExtraError
+    from crmcore.testing._extra import require
+
+    require("pytest", what="nothing")  # installed: no error
+    with pytest.raises(MissingExtraError, match="needs no_such_a and no_such_b") as caught:
+        require("pytest", "no_such_a", "no_such_b", what="this")
+    assert caught.value.extra == "testing"

@@ -15,6 +15,11 @@ The base classes have no ``Test`` prefix, so pytest collects only your
 subclasses. Each rule is one small Hypothesis test.
 """
 
+# ruff: noqa: E402 (the extra is checked before the third-party imports)
+from crmcore.testing._extra import require
+
+require("hypothesis", "pytest", what="crmcore.testing.contracts")
+
 import abc
 from collections.abc import Callable
 from typing import Any, ClassVar, Generic, TypeVar

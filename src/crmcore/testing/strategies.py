@@ -4,11 +4,16 @@ Strategies are plural nouns with keyword-only bounds; every one generates
 valid values only, within the limits the domain enforces.
 """
 
+# ruff: noqa: E402 (the extra is checked before the third-party imports)
+from crmcore.testing._extra import require
+
+require("hypothesis", what="crmcore.testing.strategies")
+
 import datetime as _dt
 from collections.abc import Iterable
 from decimal import Decimal
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 import pendulum
@@ -86,16 +91,27 @@ def currencies() -> st.SearchStrategy[str]:
     return st.sampled_from(sorted(MINOR_UNITS))
 
 
-@st.composite
-def _amounts(draw: st.DrawFn, low: Fraction, high: Fraction, minor: int) -> Decimal:
-    places = draw(
-        st.one_of(st.just(minor), st.integers(min_value=0, max_value=MAX_FRACTION_DIGITS))
-    )
+def _units(low: Fraction, high: Fraction, places: int) -> tuple[int, int]:
+    """The smallest and largest multiples of 10**-places in [low, high], as units."""
     scale = 10**places
-    lowest = -((-low * scale).__floor__())  # ceil(low * scale)
-    highest = (high * scale).__floor__()
+    return -((-low * scale).__floor__()), (high * scale).__floor__()  # ceil, floor
+
+
+@st.composite
+def _amounts(
+    draw: st.DrawFn, low: Fraction, high: Fraction, minor: int, places: int | str | None
+) -> Decimal:
+    if places is None:
+        chosen = draw(
+            st.one_of(st.just(minor), st.integers(min_value=0, max_value=MAX_FRACTION_DIGITS))
+        )
+        if _units(low, high, chosen)[0] > _units(low, high, chosen)[1]:
+            chosen = MAX_FRACTION_DIGITS
+    else:
+        chosen = minor if places == "minor" else int(places)
+    lowest, highest = _units(low, high, chosen)
     units = draw(st.integers(min_value=lowest, max_value=highest))
-    return Decimal(f"{units}E-{places}")
+    return Decimal(f"{units}E-{chosen}")
 
 
 def money(
@@ -103,6 +119,7 @@ def money(
     currency: str | None = None,
     min_value: Decimal | int | str | None = None,
     max_value: Decimal | int | str | None = None,
+    places: int | Literal["minor"] | None = None,
 ) -> st.SearchStrategy[Money]:
     """`Money` values within the domain's bounds.
 
@@ -111,16 +128,51 @@ def money(
         min_value: the smallest amount (inclusive); default the most negative
             amount Money allows.
         max_value: the largest amount (inclusive); default the largest amount.
+        places: ``None`` (default): amounts with the currency's minor unit or
+            any number of places up to 18; ``"minor"``: exactly the currency's
+            minor unit (cents for EUR, none for JPY), what prices and
+            payments hold; an int from 0 to 18: that many places at most.
+
+    Raises:
+        ValidationError: bad bounds, or bounds that hold no amount with the
+            places asked for.
     """
+    if (
+        places is not None
+        and places != "minor"
+        and (type(places) is not int or not 0 <= places <= MAX_FRACTION_DIGITS)
+    ):
+        raise ValidationError(
+            "places", "is not a number of places", allowed="None, 'minor' or 0 to 18"
+        )
     low = to_fraction(min_value, "min_value") if min_value is not None else -_LIMIT + 1
     high = to_fraction(max_value, "max_value") if max_value is not None else _LIMIT - 1
     if low > high:
         raise ValidationError(
             "min_value", "is greater than max_value", allowed="min_value <= max_value"
         )
-    codes = st.just(currency) if currency is not None else currencies()
-    return codes.flatmap(
-        lambda code: _amounts(low, high, MINOR_UNITS[code]).map(lambda a: Money(a, code))
+
+    def fits(code: str) -> bool:
+        fixed = MINOR_UNITS[code] if places == "minor" else places
+        if not isinstance(fixed, int):
+            return True
+        lowest, highest = _units(low, high, fixed)
+        return lowest <= highest
+
+    if currency is not None and currency not in MINOR_UNITS:
+        raise ValidationError("currency", "is not a known code", allowed="an ISO 4217 code")
+    codes = [currency] if currency is not None else sorted(MINOR_UNITS)
+    usable = [code for code in codes if fits(code)]
+    finest = _units(low, high, MAX_FRACTION_DIGITS)
+    if not usable or finest[0] > finest[1]:
+        raise ValidationError(
+            "places",
+            "leaves no amount between min_value and max_value",
+            allowed="bounds that hold an amount with that many places",
+        )
+    pick = st.sampled_from(usable)
+    return pick.flatmap(
+        lambda code: _amounts(low, high, MINOR_UNITS[code], places).map(lambda a: Money(a, code))
     )
 
 
