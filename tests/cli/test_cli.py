@@ -621,3 +621,21 @@ def test_an_empty_chart_still_draws_its_axes() -> None:
     svg = "{http://www.w3.org/2000/svg}"
     assert [e for e in tree.iter(f"{svg}rect") if e.get("class") == "bar"] == []
     assert [e for e in tree.iter(f"{svg}line") if e.get("class") == "threshold"] != []
+
+
+def test_vendors_reads_priorities_and_abilities_forgivingly(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _write(
+        tmp_path,
+        "v.toml",
+        '[[requirement]]\nname = "crm"\npriority = "Low"\n'
+        '[[requirement]]\nname = "mail"\npriority = "NORMAL"\n'
+        '[vendors.A]\ncrm = "Out of the box"\nmail = "n/a"\n'
+        '[vendors.B]\ncrm = "minor customisation"\nmail = "Out-Of-The-Box"\n',
+    )
+    status, out, err = run(capsys, "vendors", path)
+    assert (status, err) == (0, "")
+    assert "R1: crm (low, 1 point)" in out
+    assert "R2: mail (medium, 2 points)" in out
+    assert out.splitlines()[2].split()[:5] == ["B", "3", "8", "11", "91.7"]

@@ -200,7 +200,7 @@ def test_the_report_counts_per_milestone_and_level() -> None:
         (lambda: SlaTarget(milestone="answer", within=H), "milestone"),
         (lambda: SlaTarget(milestone="resolution", within=dt.timedelta(0)), "within"),
         (lambda: SlaTarget(milestone="resolution", within=3600), "within"),
-        (lambda: SlaTarget(milestone="resolution", within=H, level="medium"), "level"),
+        (lambda: SlaTarget(milestone="resolution", within=H, level="mild"), "level"),
         (lambda: SlaPolicy(paused_steps={"received"}), "paused_steps"),
         (lambda: SlaPolicy(paused_steps={ComplaintStep.THANKED}), "paused_steps"),
         (lambda: SlaPolicy(paused_steps="clarified"), "paused_steps"),

@@ -46,6 +46,11 @@ class Priority(Choice):
     MEDIUM = "medium"
     LOW = "low"
 
+    @classmethod
+    def aliases(cls) -> Mapping[str, str]:
+        """``normal`` (the word complaint levels use) means ``medium``."""
+        return {"normal": "medium"}
+
     @property
     def points(self) -> int:
         """The sources' points: high 3, medium 2, low 1."""
@@ -59,6 +64,16 @@ class Ability(Choice):
     MINOR_CUSTOMIZATION = "minor customization"
     MAJOR_CUSTOMIZATION = "major customization"
     NOT_AVAILABLE = "not available"
+
+    @classmethod
+    def aliases(cls) -> Mapping[str, str]:
+        """British spellings (``minor customisation``) and ``n/a``."""
+        return {
+            "minor customisation": "minor customization",
+            "major customisation": "major customization",
+            "n/a": "not available",
+            "none": "not available",
+        }
 
     @property
     def points(self) -> int:

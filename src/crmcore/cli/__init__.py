@@ -17,6 +17,7 @@ from crmcore.analytics.vendors import Ability, Priority, Requirement, score_vend
 from crmcore.cli import inputs
 from crmcore.cli.output import CliError, Report, Table, write, write_file
 from crmcore.cli.svg import pareto_svg
+from crmcore.domain.fields import member
 from crmcore.domain.money import Money
 from crmcore.domain.numbers import percent
 from crmcore.domain.pipeline import DEFAULT_PIPELINE
@@ -274,32 +275,36 @@ def _vendors(path: str) -> Report:
         if not isinstance(name, str):
             raise at("[[requirement]]", "a requirement needs a name")
         priority = entry.get("priority")
-        if priority not in {p.value for p in Priority}:
+        try:
+            level = member(Priority, priority, "priority")
+        except ValidationError:
             raise at(
                 f"{priority}" if priority else name,
                 f"unknown priority {priority!r} for {name!r}; expected high, medium or low",
-            )
+            ) from None
         must = entry.get("must_have", False)
         try:
-            requirements.append(Requirement(name, Priority(priority), must_have=must))
+            requirements.append(Requirement(name, level, must_have=must))
         except CrmError as error:
             raise at(name, str(error)) from None
     vendors = document.get("vendors")
     if not isinstance(vendors, dict) or not vendors:
         raise CliError(f"{path}, line 1: expected a [vendors.NAME] table per vendor")
     abilities = {a.value for a in Ability}
-    ratings: dict[str, dict[str, str]] = {}
+    ratings: dict[str, dict[str, Ability]] = {}
     for vendor, rated in vendors.items():
         if not isinstance(rated, dict):
             raise at(vendor, f"{vendor!r} must be a table")
-        for ability in rated.values():
-            if ability not in abilities:
+        ratings[vendor] = {}
+        for requirement, ability in rated.items():
+            try:
+                ratings[vendor][requirement] = member(Ability, ability, "ability")
+            except ValidationError:
                 raise at(
                     f"{ability}",
                     f"unknown ability {ability!r} for {vendor!r}; "
                     f"expected {', '.join(sorted(abilities))}",
-                )
-        ratings[vendor] = dict(rated)
+                ) from None
     try:
         ranking = score_vendors(requirements, ratings)
     except ValidationError as error:

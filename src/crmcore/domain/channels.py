@@ -1,5 +1,7 @@
 """Contact channels and directions, shared by interactions, complaints and profiles."""
 
+from collections.abc import Mapping
+
 from crmcore.domain.fields import Choice
 
 
@@ -14,6 +16,24 @@ class Channel(Choice):
     FAX = "fax"
     SMS = "SMS"
     CALL_CENTRE = "call centre"
+
+    @classmethod
+    def aliases(cls) -> Mapping[str, str]:
+        """Everyday spellings: ``email``, ``telephone``, ``call center``, ``text``, ``post``."""
+        return {
+            "email": "e-mail",
+            "mail": "e-mail",
+            "telephone": "phone",
+            "call": "phone",
+            "call center": "call centre",
+            "contact centre": "call centre",
+            "contact center": "call centre",
+            "text": "SMS",
+            "text message": "SMS",
+            "post": "letter",
+            "in person": "face to face",
+            "website": "web",
+        }
 
 
 class Direction(Choice):

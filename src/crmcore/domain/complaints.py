@@ -1,6 +1,7 @@
 """After-sales complaints: the sources' six handling steps, levels and compensation."""
 
 import datetime as _dt
+from collections.abc import Mapping
 from typing import Self
 
 import attrs
@@ -33,6 +34,11 @@ class ComplaintLevel(Choice):
     NORMAL = "normal"
     HIGH = "high"
     URGENT = "urgent"
+
+    @classmethod
+    def aliases(cls) -> Mapping[str, str]:
+        """``medium`` (the word vendor priorities use) means ``normal``."""
+        return {"medium": "normal"}
 
 
 RESPONSE_TARGETS: dict[ComplaintLevel, _dt.timedelta] = {

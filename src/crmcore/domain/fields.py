@@ -1,6 +1,7 @@
 """Field validators and converters shared by the domain values."""
 
 import enum
+import functools
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
@@ -34,17 +35,49 @@ def check_text(value: object, field: str, *, max_length: int = 100) -> str:
     return value
 
 
-class Choice(enum.Enum):
-    """An enum whose lookup by an unknown value raises `ValidationError`.
+def fold(text: str) -> str:
+    """A spelling reduced for matching: case-folded, hyphens and underscores as
+    spaces, runs of white space as one space, no surrounding space."""
+    return " ".join(text.replace("-", " ").replace("_", " ").split()).casefold()
 
-    ``Channel("fax")`` names the enum and lists the accepted values, instead
-    of the bare ``ValueError`` of `enum.Enum`.
+
+class Choice(enum.Enum):
+    """An enum that reads text forgivingly and refuses the unknown with `ValidationError`.
+
+    A member is found by its value, or by any spelling that `fold` reduces to
+    the same text as its value, its name or one of its `aliases`: ``"E-Mail"``,
+    ``"email"`` and ``"EMAIL"`` are all `Channel.EMAIL`. ``Channel("pigeon")``
+    names the enum and lists the accepted values, instead of the bare
+    ``ValueError`` of `enum.Enum`.
     """
 
     @classmethod
-    def _missing_(cls, value: object) -> None:
-        allowed = ", ".join(repr(m.value) for m in cls)
-        raise ValidationError(cls.__name__, "is not a known value", allowed=f"one of {allowed}")
+    def aliases(cls) -> Mapping[str, str]:
+        """Other spellings accepted, mapped to the member's value (none by default)."""
+        return {}
+
+    @classmethod
+    def _missing_(cls, value: object) -> "Choice":
+        found = _folded(cls).get(fold(value)) if isinstance(value, str) else None
+        if found is None:
+            allowed = ", ".join(repr(m.value) for m in cls)
+            raise ValidationError(
+                cls.__name__, "is not a known value", allowed=f"one of {allowed}"
+            )
+        return found
+
+
+@functools.cache
+def _folded(enum_type: type[Choice]) -> Mapping[str, Choice]:
+    """Every accepted spelling of ``enum_type``'s members, folded."""
+    table: dict[str, Choice] = {}
+    for alias, value in enum_type.aliases().items():
+        table[fold(alias)] = next(m for m in enum_type if m.value == value)
+    for candidate in enum_type:
+        table[fold(candidate.name)] = candidate
+        if isinstance(candidate.value, str):
+            table[fold(candidate.value)] = candidate
+    return table
 
 
 E = TypeVar("E", bound=enum.Enum)
@@ -62,6 +95,10 @@ def member(enum_type: type[E], value: object, field: str) -> E:
     for candidate in enum_type:
         if value == candidate.value:
             return candidate
+    if isinstance(value, str) and issubclass(enum_type, Choice) and len(value) <= 100:
+        found = _folded(enum_type).get(fold(value))
+        if found is not None:
+            return found  # type: ignore[return-value]  # a member of enum_type
     allowed = ", ".join(repr(m.value) for m in enum_type)
     raise ValidationError(
         field, "is not a known value", allowed=f"{enum_type.__name__} or one of {allowed}"

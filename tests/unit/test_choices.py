@@ -1,0 +1,55 @@
+import pytest
+
+from crmcore import Channel, ComplaintLevel, LifecyclePhase, ValidationError
+from crmcore.analytics.vendors import Ability, Priority, Requirement
+from crmcore.domain.fields import Choice, fold, member
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("e-mail", Channel.EMAIL),
+        ("E-Mail", Channel.EMAIL),
+        ("email", Channel.EMAIL),
+        ("EMAIL", Channel.EMAIL),
+        ("sms", Channel.SMS),
+        ("Phone", Channel.PHONE),
+        ("telephone", Channel.PHONE),
+        ("call center", Channel.CALL_CENTRE),
+        ("Call  Centre", Channel.CALL_CENTRE),
+        ("CALL_CENTRE", Channel.CALL_CENTRE),
+        ("face-to-face", Channel.FACE_TO_FACE),
+    ],
+)
+def test_channels_are_read_forgivingly(text: str, expected: Channel) -> None:
+    assert member(Channel, text, "channel") is expected
+    assert Channel(text) is expected
+
+
+def test_levels_priorities_and_abilities() -> None:
+    assert member(ComplaintLevel, "Medium", "level") is ComplaintLevel.NORMAL
+    assert member(ComplaintLevel, "URGENT", "level") is ComplaintLevel.URGENT
+    assert Requirement("crm", "Low").priority is Priority.LOW
+    assert member(Priority, "normal", "priority") is Priority.MEDIUM
+    assert member(Ability, "Minor customisation", "ability") is Ability.MINOR_CUSTOMIZATION
+    assert member(LifecyclePhase, "After Sales", "phase") is LifecyclePhase.AFTER_SALES
+
+
+@pytest.mark.parametrize("text", ["pigeon", "", "e mail x", "x" * 200, "critical"])
+def test_unknown_spellings_are_still_refused(text: str) -> None:
+    with pytest.raises(ValidationError, match="^level: is not a known value"):
+        member(ComplaintLevel, text, "level")
+    with pytest.raises(ValidationError, match="^ComplaintLevel: "):
+        ComplaintLevel(text)
+
+
+def test_non_text_values_are_not_folded() -> None:
+    with pytest.raises(ValidationError):
+        member(Channel, 5, "channel")
+    with pytest.raises(ValidationError):
+        Channel(None)
+
+
+def test_fold() -> None:
+    assert fold("  Call_Centre - x ") == "call centre x"
+    assert Choice.aliases() == {}
