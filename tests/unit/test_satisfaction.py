@@ -174,3 +174,11 @@ def test_scorecard() -> None:
     assert (result.yes, result.total, result.score) == (5, 6, Fraction(5, 6))
     assert result.to_improve == ("own research",)
     assert len(CRM_SCORECARD) == 6
+
+
+def test_the_default_scale_is_one_to_five() -> None:
+    with pytest.raises(ValidationError, match="^ratings: "):
+        average_rating([6])
+    with pytest.raises(ValidationError, match="^ratings: "):
+        csat([6])
+    assert average_rating([1, 5]) == 3
