@@ -37,9 +37,9 @@ def test_levels_priorities_and_abilities() -> None:
 
 @pytest.mark.parametrize("text", ["pigeon", "", "e mail x", "x" * 200, "critical"])
 def test_unknown_spellings_are_still_refused(text: str) -> None:
-    with pytest.raises(ValidationError, match="^level: is not a known value"):
+    with pytest.raises(ValidationError, match=r"^level: is not a known value"):
         member(ComplaintLevel, text, "level")
-    with pytest.raises(ValidationError, match="^ComplaintLevel: "):
+    with pytest.raises(ValidationError, match=r"^ComplaintLevel: "):
         ComplaintLevel(text)
 
 

@@ -177,8 +177,8 @@ def test_scorecard() -> None:
 
 
 def test_the_default_scale_is_one_to_five() -> None:
-    with pytest.raises(ValidationError, match="^ratings: "):
+    with pytest.raises(ValidationError, match=r"^ratings: "):
         average_rating([6])
-    with pytest.raises(ValidationError, match="^ratings: "):
+    with pytest.raises(ValidationError, match=r"^ratings: "):
         csat([6])
     assert average_rating([1, 5]) == 3
