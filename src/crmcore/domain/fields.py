@@ -61,9 +61,7 @@ class Choice(enum.Enum):
         found = _folded(cls).get(fold(value)) if isinstance(value, str) else None
         if found is None:
             allowed = ", ".join(repr(m.value) for m in cls)
-            raise ValidationError(
-                cls.__name__, "is not a known value", allowed=f"one of {allowed}"
-            )
+            raise ValidationError(cls.__name__, "is not a known value", allowed=f"one of {allowed}")
         return found
 
 
