@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+import crmcore
 from crmcore.cli import inputs, main
 from crmcore.cli.svg import MAX_BARS
 
@@ -46,6 +47,7 @@ def test_the_tour_matches_the_golden_file(capsys: pytest.CaptureFixture[str]) ->
         "5. Vendor scoring",
         "6. Customer lifetime value",
         "Service level, in working hours",
+        '"pipeline" category, so here all three are the won amount',
     ):
         assert heading in out
 
@@ -639,3 +641,10 @@ def test_vendors_reads_priorities_and_abilities_forgivingly(
     assert "R1: crm (low, 1 point)" in out
     assert "R2: mail (medium, 2 points)" in out
     assert out.splitlines()[2].split()[:5] == ["B", "3", "8", "11", "91.7"]
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        main(["--version"])
+    assert stopped.value.code == 0
+    assert capsys.readouterr().out.strip() == f"crmcore {crmcore.__version__}"

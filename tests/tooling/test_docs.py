@@ -54,3 +54,16 @@ def test_the_site_builds_strictly(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert (tmp_path / "site" / "api" / "index.html").exists()
+
+
+def test_no_doc_points_to_a_file_outside_the_repository() -> None:
+    outside = ("DOMAIN.md", "DESIGN.md", "STYLE.md", "../shared")
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    sources = sorted((ROOT / "src").rglob("*.py"))
+    found = [
+        f"{path.relative_to(ROOT)}: {name}"
+        for path in [*pages, *sources]
+        for name in outside
+        if name in path.read_text(encoding="utf-8")
+    ]
+    assert found == []

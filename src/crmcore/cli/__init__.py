@@ -7,6 +7,7 @@ line and column, never a traceback), 1 only for a bug.
 
 import argparse
 import sys
+from importlib.metadata import version
 from collections.abc import Sequence
 from decimal import Decimal
 from fractions import Fraction
@@ -44,6 +45,7 @@ def _formats(parser: argparse.ArgumentParser, *, table: bool) -> None:
 
 def _parser() -> _Parser:
     parser = _Parser(prog="crmcore", description="crmcore: CRM analytics and the tour.")
+    parser.add_argument("--version", action="version", version=f"crmcore {version('crmcore')}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     tour = commands.add_parser("tour", help="the deterministic walkthrough (start here)")

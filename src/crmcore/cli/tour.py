@@ -220,6 +220,12 @@ def _report(
     sections.append(
         Table("2. Pipeline and forecast (USD)", ("view", "amount"), tuple(rows), frozenset({1}))
     )
+    sections.append(
+        "Best case, commit and closed add up the deals in those forecast categories\n"
+        "and the ones above them. The default pipeline puts every open stage in the\n"
+        '"pipeline" category, so here all three are the won amount; a stage built\n'
+        'with forecast_category="commit" or "best case" moves its deals up.'
+    )
     data["pipeline"] = dict(rows)
     data["forecast_counts"] = {c.value: outlook.counts.get(c, 0) for c in ForecastCategory}
 
