@@ -56,3 +56,12 @@ def test_impossible_requests_are_refused_up_front(arguments: dict[str, object], 
     with pytest.raises(ValidationError) as caught:
         money(**arguments)  # type: ignore[arg-type]
     assert caught.value.field == field
+
+
+@given(st.data())
+def test_every_new_input_type_has_a_registered_strategy(data: st.DataObject) -> None:
+    from crmcore import BusinessCalendar, Period
+    from crmcore.analytics import ContactRecord, SlaPolicy, SlaTarget, SurveyAnswer
+
+    for kind in (Period, BusinessCalendar, SlaTarget, SlaPolicy, ContactRecord, SurveyAnswer):
+        assert isinstance(data.draw(st.from_type(kind)), kind)

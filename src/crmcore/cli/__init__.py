@@ -7,10 +7,10 @@ line and column, never a traceback), 1 only for a bug.
 
 import argparse
 import sys
-from importlib.metadata import version
 from collections.abc import Sequence
 from decimal import Decimal
 from fractions import Fraction
+from importlib.metadata import version
 from typing import Any, NoReturn
 
 from crmcore.analytics import Transaction, abc_classes, lifetime_value, pareto, rfm

@@ -25,7 +25,7 @@ def _hypothesis_setup_hook() -> None:
 
     from crmcore.analytics.contact_centre import ContactRecord
     from crmcore.analytics.satisfaction import SurveyAnswer
-    from crmcore.analytics.service_levels import SlaPolicy
+    from crmcore.analytics.service_levels import SlaPolicy, SlaTarget
     from crmcore.domain.calendars import BusinessCalendar
     from crmcore.domain.complaints import Complaint
     from crmcore.domain.contracts import Contract, ServiceContract
@@ -51,6 +51,7 @@ def _hypothesis_setup_hook() -> None:
         (Period, "periods"),
         (BusinessCalendar, "business_calendars"),
         (SlaPolicy, "sla_policies"),
+        (SlaTarget, "sla_targets"),
         (ContactRecord, "contact_records"),
         (SurveyAnswer, "survey_answers"),
     ):

@@ -77,6 +77,7 @@ __all__ = [
     "profiles",
     "service_contracts",
     "sla_policies",
+    "sla_targets",
     "stages",
     "survey_answers",
     "team_ids",
@@ -743,24 +744,22 @@ def business_calendars(draw: st.DrawFn) -> BusinessCalendar:
     )
 
 
+def sla_targets() -> st.SearchStrategy[SlaTarget]:
+    """Targets of one minute to 30 days, for any or some levels, types and channels."""
+    return st.builds(
+        SlaTarget,
+        milestone=st.sampled_from(Milestone),
+        within=st.timedeltas(min_value=_dt.timedelta(minutes=1), max_value=_dt.timedelta(days=30)),
+        level=st.none() | st.sampled_from(ComplaintLevel),
+        complainant_type=st.none() | st.sampled_from(ComplainantType),
+        channel=st.none() | st.sampled_from(Channel),
+    )
+
+
 @st.composite
 def sla_policies(draw: st.DrawFn) -> SlaPolicy:
     """Policies with up to four targets, any calendar, and some paused steps."""
-    targets = draw(
-        st.lists(
-            st.builds(
-                SlaTarget,
-                milestone=st.sampled_from(Milestone),
-                within=st.timedeltas(
-                    min_value=_dt.timedelta(minutes=1), max_value=_dt.timedelta(days=30)
-                ),
-                level=st.none() | st.sampled_from(ComplaintLevel),
-                complainant_type=st.none() | st.sampled_from(ComplainantType),
-                channel=st.none() | st.sampled_from(Channel),
-            ),
-            max_size=4,
-        )
-    )
+    targets = draw(st.lists(sla_targets(), max_size=4))
     return SlaPolicy(
         targets=tuple(targets),
         calendar=draw(business_calendars()),
