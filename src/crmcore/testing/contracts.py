@@ -139,9 +139,20 @@ class RepositoryContract(abc.ABC, Generic[A]):
         with factory() as uow:
             for aggregate in aggregates:
                 loaded = _repo(uow, self.kind).get(_id(self.kind, aggregate))
-                assert loaded == aggregate
-                assert loaded.version == 1
-                assert loaded.pending_events == ()
+                assert loaded == aggregate, (
+                    "get() must return what add() stored, equal field by field: check "
+                    "that every field is written and read back (use a converter's "
+                    "unstructure/structure, or store every attribute)"
+                )
+                assert loaded.version == 1, (
+                    "a loaded aggregate must carry its stored version (1 after the first "
+                    "add): build it with crmcore.adapters.tracking.with_version(aggregate, "
+                    "version) from the version your store keeps"
+                )
+                assert loaded.pending_events == (), (
+                    "a loaded aggregate has no pending events: do not store them, or "
+                    "drop them when loading (aggregate.without_events())"
+                )
 
     def test_duplicate_add_is_rejected(self, data: st.DataObject) -> None:
         """Adding an id that is taken raises AlreadyExistsError, in the block and later."""
@@ -163,7 +174,10 @@ class RepositoryContract(abc.ABC, Generic[A]):
         record_id = _id(self.kind, missing)
         with factory() as uow:
             repository = _repo(uow, self.kind)
-            assert record_id not in repository
+            assert record_id not in repository, (
+                "`id in repository` must be False for an id never added: fetch must "
+                "return None for an unknown id"
+            )
             for attempt in (
                 lambda: repository.get(record_id),
                 lambda: repository.save(missing),
@@ -171,7 +185,9 @@ class RepositoryContract(abc.ABC, Generic[A]):
             ):
                 with pytest.raises(NotFoundError) as error:
                     attempt()
-                assert error.value.record_id == record_id
+                assert error.value.record_id == record_id, (
+                    "NotFoundError must name the id that was asked for"
+                )
 
     def test_stale_save_is_rejected_and_changes_nothing(self, data: st.DataObject) -> None:
         """Saving a copy loaded before someone else's save raises ConcurrencyError."""
@@ -185,13 +201,19 @@ class RepositoryContract(abc.ABC, Generic[A]):
             with factory() as fast:
                 fresh = _repo(fast, self.kind).get(record_id)
                 saved = _repo(fast, self.kind).save(fresh)
-                assert saved.version == 2
+                assert saved.version == 2, "save() must return the aggregate at the next version"
                 fast.commit()
             with pytest.raises(ConcurrencyError) as error:
                 _repo(slow, self.kind).save(stale)
-            assert (error.value.expected, error.value.actual) == (1, 2)
+            assert (error.value.expected, error.value.actual) == (1, 2), (
+                "ConcurrencyError must say the version the save expected (the loaded one) "
+                "and the version found in the store"
+            )
         with factory() as uow:
-            assert _repo(uow, self.kind).get(record_id).version == 2
+            assert _repo(uow, self.kind).get(record_id).version == 2, (
+                "a rejected stale save must change nothing: apply() checks every "
+                "version before writing any row (compare-and-set in one transaction)"
+            )
 
     def test_save_increments_the_version(self, data: st.DataObject) -> None:
         """Each save stores the next version; keep working with what save returns."""
@@ -203,10 +225,14 @@ class RepositoryContract(abc.ABC, Generic[A]):
             current = repository.get(_id(self.kind, first))
             for expected in (2, 3):
                 current = repository.save(current)
-                assert current.version == expected
+                assert current.version == expected, (
+                    "each save() returns the next version; keep working with what it returns"
+                )
             uow.commit()
         with factory() as uow:
-            assert _repo(uow, self.kind).get(_id(self.kind, first)).version == 3
+            assert _repo(uow, self.kind).get(_id(self.kind, first)).version == 3, (
+                "several saves in one block must store the last version on commit"
+            )
 
     def test_removed_aggregates_are_gone(self, data: st.DataObject) -> None:
         """After remove and commit, the id is not found and not listed."""
@@ -218,8 +244,10 @@ class RepositoryContract(abc.ABC, Generic[A]):
             uow.commit()
         with factory() as uow:
             repository = _repo(uow, self.kind)
-            assert gone not in repository
-            assert gone not in [_id(self.kind, a) for a in repository.list()]
+            assert gone not in repository, "a removed and committed id must be gone"
+            assert gone not in [_id(self.kind, a) for a in repository.list()], (
+                "a removed id must not be listed: delete the row, not just mark it"
+            )
             with pytest.raises(NotFoundError):
                 repository.get(gone)
 
@@ -231,8 +259,10 @@ class RepositoryContract(abc.ABC, Generic[A]):
             repository = _repo(uow, self.kind)
             listed = repository.list()
             expected = sorted(aggregates, key=lambda a: _id(self.kind, a))
-            assert [_id(self.kind, a) for a in listed] == [_id(self.kind, a) for a in expected]
-            assert list(listed) == expected
+            assert [_id(self.kind, a) for a in listed] == [_id(self.kind, a) for a in expected], (
+                "list() must return every stored record once, ordered by id (ORDER BY id)"
+            )
+            assert list(listed) == expected, "listed records must equal what was stored"
             self.check_queries(repository, expected)
 
     def test_pending_events_are_not_persisted(self, data: st.DataObject) -> None:
@@ -242,8 +272,10 @@ class RepositoryContract(abc.ABC, Generic[A]):
         self._stored(factory, [with_event])
         with factory() as uow:
             loaded = _repo(uow, self.kind).get(_id(self.kind, with_event))
-            assert loaded.pending_events == ()
-            assert loaded == with_event
+            assert loaded.pending_events == (), (
+                "pending events must not be persisted: store the aggregate without them"
+            )
+            assert loaded == with_event, "apart from its events, the record must round-trip"
 
     def test_select_equals_a_filter_of_the_listing(self, data: st.DataObject) -> None:
         """select(where, limit, after) gives exactly the records whose indexed
@@ -263,7 +295,9 @@ class RepositoryContract(abc.ABC, Generic[A]):
             expected = [a for a in matching if after is None or _id(self.kind, a) > after]
             got = uow.select(self.kind, where, limit=limit, after=after)
             assert list(got) == expected[:limit], "select must equal a filter of list()"
-            assert list(_repo(uow, self.kind).select(where, limit=limit, after=after)) == list(got)
+            assert list(_repo(uow, self.kind).select(where, limit=limit, after=after)) == list(
+                got
+            ), "repository.select must answer as uow.select does"
             pages: list[Any] = []
             cursor = None
             while True:
@@ -319,7 +353,10 @@ def _wheres(draw: st.DrawFn, spec: Any, records: list[Any]) -> dict[str, object]
 
 
 def _expect(got: tuple[Any, ...], expected: list[Any]) -> None:
-    assert list(got) == expected
+    assert list(got) == expected, (
+        "the query must return exactly the matching records, ordered by id: check the "
+        "indexed columns your store filters on (crmcore.domain.kinds.REGISTRY)"
+    )
 
 
 class CustomerRepositoryContract(RepositoryContract[Customer]):
@@ -484,7 +521,9 @@ def repository_state_machine(
                 if record_id in self.model:
                     version, expected = self.model[record_id]
                     loaded = repository.get(record_id)
-                    assert (loaded, loaded.version) == (expected, version)
+                    assert (loaded, loaded.version) == (expected, version), (
+                        "get() must return the last committed state at its stored version"
+                    )
                 else:
                     with pytest.raises(NotFoundError):
                         repository.get(record_id)
@@ -523,7 +562,7 @@ def repository_state_machine(
                 listed = _repo(uow, kind).list()
             assert [(self._id(a), a.version) for a in listed] == [
                 (k, v) for k, (v, _) in sorted(self.model.items())
-            ]
+            ], "list() must give every committed record once, ordered by id, at its version"
 
     RepositoryMachine.__name__ = f"{kind.name.title().replace('_', '')}RepositoryMachine"
     return RepositoryMachine
@@ -559,13 +598,19 @@ class UnitOfWorkContract(abc.ABC):
         make = self.unit_of_work_factory()
         with make() as writer:
             writer.customers.add(_customer(1))
-            assert writer.customers.get("cust-1") == _customer(1)
-            assert "cust-1" in writer.customers
+            assert writer.customers.get("cust-1") == _customer(1), (
+                "a block must read its own writes before commit"
+            )
+            assert "cust-1" in writer.customers, "`in` must see the block's own adds"
             with make() as reader:
-                assert "cust-1" not in reader.customers
+                assert "cust-1" not in reader.customers, (
+                    "another block must not see uncommitted writes: write only in apply()"
+                )
             writer.commit()
             with make() as reader:
-                assert reader.customers.get("cust-1") == _customer(1)
+                assert reader.customers.get("cust-1") == _customer(1), (
+                    "after commit, other blocks must see the write"
+                )
 
     def test_listing_sees_the_blocks_own_writes_and_removals(self) -> None:
         make = self.unit_of_work_factory()
@@ -578,8 +623,12 @@ class UnitOfWorkContract(abc.ABC):
             uow.customers.add(_customer(3))
             uow.opportunities.add(_opportunity(1, 3))
             renamed = uow.customers.save(uow.customers.get("cust-2").rename("New", at=_T0))
-            assert uow.customers.list() == (renamed, _customer(3))
-            assert [c.version for c in uow.customers.list()] == [2, 1]
+            assert uow.customers.list() == (renamed, _customer(3)), (
+                "list() inside a block must merge its adds, saves and removals"
+            )
+            assert [c.version for c in uow.customers.list()] == [2, 1], (
+                "listed records must carry their versions, the block's saves included"
+            )
 
     def test_a_commit_without_writes_changes_nothing(self) -> None:
         make = self.unit_of_work_factory()
@@ -593,7 +642,9 @@ class UnitOfWorkContract(abc.ABC):
                 writer.commit()
             reader.commit()  # read-only: nothing to conflict with
         with make() as uow:
-            assert uow.customers.get("cust-1").version == 2
+            assert uow.customers.get("cust-1").version == 2, (
+                "a read-only commit must neither write nor fail"
+            )
 
     def test_leaving_without_commit_discards_everything(self) -> None:
         make = self.unit_of_work_factory()
@@ -603,7 +654,9 @@ class UnitOfWorkContract(abc.ABC):
             uow.customers.add(_customer(2))
             raise KeyError("boom")
         with make() as uow:
-            assert uow.customers.list() == ()
+            assert uow.customers.list() == (), (
+                "leaving a block without commit (or with an exception) must write nothing"
+            )
 
     def test_a_commit_writes_several_aggregates_atomically(self) -> None:
         make = self.unit_of_work_factory()
@@ -612,8 +665,12 @@ class UnitOfWorkContract(abc.ABC):
             uow.opportunities.add(_opportunity(1, 1))
             uow.commit()
         with make() as uow:
-            assert [c.customer_id for c in uow.customers.list()] == ["cust-1"]
-            assert [o.opportunity_id for o in uow.opportunities.list()] == ["opp-1"]
+            assert [c.customer_id for c in uow.customers.list()] == ["cust-1"], (
+                "commit must write every kind the block touched"
+            )
+            assert [o.opportunity_id for o in uow.opportunities.list()] == ["opp-1"], (
+                "commit must write every kind the block touched, in one transaction"
+            )
 
     def test_a_conflicting_commit_writes_nothing(self) -> None:
         make = self.unit_of_work_factory()
@@ -630,13 +687,18 @@ class UnitOfWorkContract(abc.ABC):
             # because the block read a customer that has changed since.
             with pytest.raises(ConcurrencyError) as error:
                 slow.customers.save(customer.rename("Renamed", at=_T0))
-            assert error.value.record_id == "cust-1"
+            assert error.value.record_id == "cust-1", "ConcurrencyError must name the record"
             with pytest.raises(ConcurrencyError):
                 slow.commit()
         with make() as uow:
-            assert uow.opportunities.list() == ()
-            assert uow.customers.get("cust-1").version == 2
-            assert uow.customers.get("cust-1").name == "Customer 1"
+            assert uow.opportunities.list() == (), (
+                "a commit refused for a conflict must write nothing: check every version "
+                "first, then write, in one transaction"
+            )
+            assert uow.customers.get("cust-1").version == 2, "the other block's write stays"
+            assert uow.customers.get("cust-1").name == "Customer 1", (
+                "the stale block's change must not be written"
+            )
 
     def test_an_aggregate_only_read_also_conflicts(self) -> None:
         """Prevents write skew: a commit based on a stale read is refused."""
@@ -653,7 +715,10 @@ class UnitOfWorkContract(abc.ABC):
             with pytest.raises(ConcurrencyError):
                 slow.commit()
         with make() as uow:
-            assert uow.opportunities.list() == ()
+            assert uow.opportunities.list() == (), (
+                "a block whose reads went stale must not commit: apply() must also check "
+                "the versions of records only read (prevents write skew)"
+            )
 
     def test_concurrent_adds_of_one_id_conflict(self) -> None:
         make = self.unit_of_work_factory()
@@ -672,7 +737,7 @@ class UnitOfWorkContract(abc.ABC):
             uow.customers.add(_customer(1))
             uow.commit()
         with uow:
-            assert "cust-1" in uow.customers
+            assert "cust-1" in uow.customers, "a unit of work must be reusable after exit"
 
     def test_repositories_need_an_open_unit_of_work(self) -> None:
         uow = self.unit_of_work_factory()()
@@ -690,14 +755,16 @@ class UnitOfWorkContract(abc.ABC):
         customer = _customer(1)
         with uow:
             uow.customers.add(customer)
-            assert uow.collect_events() == []
+            assert uow.collect_events() == [], "events are handed over only after commit"
             uow.commit()
-        assert uow.collect_events() == list(customer.pending_events)
-        assert uow.collect_events() == []
+        assert uow.collect_events() == list(customer.pending_events), (
+            "after commit, collect_events() gives the committed aggregates' events in order"
+        )
+        assert uow.collect_events() == [], "events are handed over once"
         with uow:
             loaded = uow.customers.get("cust-1")
             uow.customers.save(loaded.rename("Other", at=_T0))
-        assert uow.collect_events() == []  # not committed: no events
+        assert uow.collect_events() == [], "a block left without commit hands over no events"
 
     def test_several_commits_in_one_block(self) -> None:
         make = self.unit_of_work_factory()
@@ -706,9 +773,11 @@ class UnitOfWorkContract(abc.ABC):
             uow.commit()
             saved = uow.customers.save(saved.rename("Second", at=_T0))
             uow.commit()
-            assert saved.version == 2
+            assert saved.version == 2, "a block may commit several times; versions go on"
         with make() as uow:
-            assert uow.customers.get("cust-1").name == "Second"
+            assert uow.customers.get("cust-1").name == "Second", (
+                "the second commit of a block must be written too"
+            )
 
     def test_select_records_what_it_returns_as_read(self) -> None:
         """A record a query returned that someone changes makes the commit conflict."""
@@ -717,7 +786,9 @@ class UnitOfWorkContract(abc.ABC):
             uow.customers.add(_customer(1))
             uow.commit()
         with make() as slow:
-            assert [c.customer_id for c in slow.select(RecordKind.CUSTOMER)] == ["cust-1"]
+            assert [c.customer_id for c in slow.select(RecordKind.CUSTOMER)] == ["cust-1"], (
+                "select must return the stored records"
+            )
             slow.opportunities.add(_opportunity(1, 1))
             with make() as fast:
                 fast.customers.save(fast.customers.get("cust-1"))
@@ -730,14 +801,18 @@ class UnitOfWorkContract(abc.ABC):
         (documented: no phantom protection)."""
         make = self.unit_of_work_factory()
         with make() as slow:
-            assert slow.select(RecordKind.CUSTOMER, {"phase": "acquisition"}) == ()
+            assert slow.select(RecordKind.CUSTOMER, {"phase": "acquisition"}) == (), (
+                "select on an empty store returns nothing"
+            )
             slow.opportunities.add(_opportunity(1, 1))
             with make() as fast:
                 fast.customers.add(_customer(1))
                 fast.commit()
             slow.commit()
         with make() as uow:
-            assert len(uow.select(RecordKind.OPPORTUNITY, {"customer_id": "cust-1"})) == 1
+            assert len(uow.select(RecordKind.OPPORTUNITY, {"customer_id": "cust-1"})) == 1, (
+                "a block whose query missed a later add (a phantom) still commits"
+            )
 
     def test_select_refuses_bad_queries(self) -> None:
         """Unknown kinds and fields, bad values, limits, cursors and orderings are
@@ -766,7 +841,11 @@ class UnitOfWorkContract(abc.ABC):
         with make() as uow:
             uow.customers.remove("cust-1")
             again = uow.customers.add(_customer(1))
-            assert again.version == 2
+            assert again.version == 2, (
+                "an id removed and added again in one block continues its version"
+            )
             uow.commit()
         with make() as uow:
-            assert uow.customers.get("cust-1").version == 2
+            assert uow.customers.get("cust-1").version == 2, (
+                "the store must keep the continued version of a re-added id"
+            )
