@@ -89,7 +89,10 @@ def test_python_dash_m_runs_the_command_line() -> None:
         check=False,
     )  # fmt: skip
     assert bad.returncode == 2
-    assert bad.stderr == "crmcore: --margin: expected a number like 0.8\n"
+    assert (
+        bad.stderr
+        == "crmcore: --margin: expected a plain decimal number like 0.8 (no exponent, at most 60 characters)\n"
+    )
     assert "Traceback" not in bad.stderr
 
 
@@ -160,13 +163,21 @@ def test_pareto_with_a_chart(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     [
         ("", "values.csv, line 1: the file is empty; expected a header row with the columns customer, spend"),
         ("customer,amount\nc1,5\n", "values.csv, line 1: missing column 'spend'; the header has 'customer', 'amount'"),
-        ("customer,spend\nc1,5\nc2,abc\n", "values.csv, line 3, column 'spend': expected a number"),
+        (
+            "customer,spend\nc1,5\nc2,abc\n",
+            "values.csv, line 3, column 'spend': expected a plain decimal number such as "
+            "1250.50 (no exponent, at most 60 characters)",
+        ),
         ("customer,spend\nc1,-5\n", "values.csv, line 2, column 'spend': expected a number of 0 or more"),
         ("customer,spend\nc1,5\nc2,6\nc1,7\n", "values.csv, line 4, column 'customer': duplicate id 'c1' (first on line 2)"),
         ("customer,spend\nc1,5,9\n", "values.csv, line 2: expected 2 columns, found 3"),
         ("customer,spend\n,5\n", "values.csv, line 2, column 'customer': expected a customer id, got an empty cell"),
         ("customer,spend\n", "values.csv: no data rows after the header"),
-        ("customer,spend\nc1,NaN\n", "values.csv, line 2, column 'spend': expected a number"),
+        (
+            "customer,spend\nc1,NaN\n",
+            "values.csv, line 2, column 'spend': expected a plain decimal number such as "
+            "1250.50 (no exponent, at most 60 characters)",
+        ),
     ],
 )  # fmt: skip
 def test_bad_csv_input_is_one_line_and_exit_2(
@@ -467,10 +478,10 @@ def test_clv(capsys: pytest.CaptureFixture[str]) -> None:
     status, _, err = run(capsys, *arguments[:-1], "-0.1")
     assert (status, err) == (
         2,
-        "crmcore: discount_rate: must not be negative (accepted: 0 or more)\n",
+        "crmcore: --discount: must not be negative (accepted: 0 or more)\n",
     )
     status, _, err = run(capsys, *arguments, "--periods", "0")
-    assert err == "crmcore: periods: is out of range (accepted: an int from 1 to 10000)\n"
+    assert err == "crmcore: --periods: is out of range (accepted: an int from 1 to 10000)\n"
 
 
 TRANSACTIONS = "who,when,paid\na,2030-01-05,10\na,2030-02-01,20\nb,2030-01-20,5\n"
@@ -563,11 +574,17 @@ def test_bad_numbers_in_options(tmp_path: Path, capsys: pytest.CaptureFixture[st
     status, _, err = run(
         capsys, "abc", path, "--id", "customer", "--value", "spend", "--thresholds", "0.8,x"
     )
-    assert (status, err) == (2, "crmcore: --thresholds: expected a number like 0.8\n")
+    assert (status, err) == (
+        2,
+        "crmcore: --thresholds: expected a plain decimal number like 0.8 (no exponent, at most 60 characters)\n",
+    )
     status, _, err = run(
         capsys, "pareto", path, "--id", "customer", "--value", "spend", "--share", "inf"
     )
-    assert (status, err) == (2, "crmcore: --share: expected a number like 0.8\n")
+    assert (status, err) == (
+        2,
+        "crmcore: --share: expected a plain decimal number like 0.8 (no exponent, at most 60 characters)\n",
+    )
     status, _, err = run(
         capsys, "abc", path, "--id", "customer", "--value", "spend", "--thresholds", "0.9,0.8"
     )
@@ -648,3 +665,51 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
         main(["--version"])
     assert stopped.value.code == 0
     assert capsys.readouterr().out.strip() == f"crmcore {crmcore.__version__}"
+
+
+@pytest.mark.parametrize(
+    "cell", ["1E+1000000", "1E+400", "1E+3", "1E-1000000", "1e5", "0x10", "1_000"]
+)
+def test_cells_are_plain_decimals(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], cell: str
+) -> None:
+    path = _write(tmp_path, "values.csv", f"customer,spend\nc1,5\nc2,{cell}\n")
+    for command in ("abc", "pareto"):
+        status, out, err = run(capsys, command, path, "--id", "customer", "--value", "spend")
+        assert (status, out) == (2, "")
+        assert err == (
+            f"crmcore: {path}, line 3, column 'spend': expected a plain decimal number such as "
+            "1250.50 (no exponent, at most 60 characters)\n"
+        )
+
+
+def test_every_argument_has_help() -> None:
+    import argparse
+
+    from crmcore.cli import _parser
+
+    parser = _parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    for name, command in commands.choices.items():
+        for action in command._actions:
+            assert action.help, f"crmcore {name} {action.dest}: no help text"
+
+
+def test_clv_options_are_named_in_errors_and_acquisition_cost_is_subtracted(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    base = ["clv", "--margin", "170", "--currency", "USD", "--retention", "0.75"]
+    status, out, _ = run(capsys, *base, "--discount", "0.1", "--acquisition-cost", "180")
+    assert status == 0
+    assert "Customer lifetime value: 184.29 USD" in out  # 364.29 - 180, exercise 3
+    for extra, option in (
+        (["--discount", "-0.1"], "--discount"),
+        (["--discount", "0.1", "--acquisition-cost", "1" + "0" * 20], "--acquisition-cost"),
+        (["--discount", "0.1", "--periods", "0"], "--periods"),
+    ):
+        status, _, err = run(capsys, *base, *extra)
+        assert status == 2
+        assert err.startswith(f"crmcore: {option}: "), err
+    status, _, err = run(capsys, "clv", "--margin", "1" + "0" * 20, "--currency", "USD",
+                         "--retention", "0.5", "--discount", "0.1")  # fmt: skip
+    assert err.startswith("crmcore: --margin: has more than 18 digits"), err

@@ -53,14 +53,24 @@ def _parser() -> _Parser:
 
     for name, text in (("abc", "ABC classes"), ("pareto", "the 20/80 split")):
         command = commands.add_parser(name, help=f"{text} of a CSV of customer values")
-        command.add_argument("file", metavar="FILE.csv")
+        command.add_argument(
+            "file", metavar="FILE.csv", help="a CSV file with a header row (UTF-8)"
+        )
         command.add_argument("--id", required=True, metavar="COLUMN", help="the customer id column")
         command.add_argument("--value", required=True, metavar="COLUMN", help="the value column")
         command.add_argument("--currency", metavar="CODE", help="values are money in CODE")
         if name == "abc":
-            command.add_argument("--thresholds", default="0.8,0.95", help="cumulative shares")
             command.add_argument(
-                "--boundary", choices=["covering", "inclusive"], default="covering"
+                "--thresholds",
+                default="0.8,0.95",
+                help="cumulative shares of value that close classes A, B, ... (default 0.8,0.95)",
+            )
+            command.add_argument(
+                "--boundary",
+                choices=["covering", "inclusive"],
+                default="covering",
+                help="who gets the class a threshold falls in: the customers covering it "
+                "(default) or only those wholly inside it (SAP's rule)",
             )
         else:
             command.add_argument("--share", default="0.8", help="the vital few's share of value")
@@ -68,29 +78,58 @@ def _parser() -> _Parser:
         _formats(command, table=True)
 
     vendors = commands.add_parser("vendors", help="score CRM packages from a TOML file")
-    vendors.add_argument("file", metavar="FILE.toml")
+    vendors.add_argument(
+        "file", metavar="FILE.toml", help="requirements and vendors' abilities (see docs/cli.md)"
+    )
     _formats(vendors, table=True)
 
     clv = commands.add_parser("clv", help="retention-based customer lifetime value")
-    clv.add_argument("--margin", required=True)
-    clv.add_argument("--currency", required=True, metavar="CODE")
-    clv.add_argument("--retention", required=True)
-    clv.add_argument("--discount", required=True)
-    clv.add_argument("--periods", type=int)
-    clv.add_argument("--timing", choices=["end", "start"], default="end")
+    clv.add_argument("--margin", required=True, help="the margin per period, e.g. 100")
+    clv.add_argument("--currency", required=True, metavar="CODE", help="the margin's currency")
+    clv.add_argument(
+        "--retention", required=True, help="the share kept each period, from 0 to 1, e.g. 0.8"
+    )
+    clv.add_argument(
+        "--discount", required=True, help="the discount rate per period, 0 or more, e.g. 0.1"
+    )
+    clv.add_argument("--periods", type=int, help="a finite horizon of N periods (default: no end)")
+    clv.add_argument(
+        "--timing",
+        choices=["end", "start"],
+        default="end",
+        help="margins at the end of each period (default) or from the start",
+    )
+    clv.add_argument(
+        "--acquisition-cost",
+        dest="cost",
+        metavar="AMOUNT",
+        help="what winning the customer cost, subtracted from the value",
+    )
     _formats(clv, table=True)
 
     rfm_command = commands.add_parser("rfm", help="RFM scores from a CSV of transactions")
-    rfm_command.add_argument("file", metavar="FILE.csv")
-    rfm_command.add_argument("--customer", required=True, metavar="COLUMN")
-    rfm_command.add_argument("--date", required=True, metavar="COLUMN")
-    rfm_command.add_argument("--amount", required=True, metavar="COLUMN")
-    rfm_command.add_argument("--currency", required=True, metavar="CODE")
-    rfm_command.add_argument("--as-of", required=True, metavar="DATE")
+    rfm_command.add_argument(
+        "file", metavar="FILE.csv", help="a CSV of transactions with a header row (UTF-8)"
+    )
+    rfm_command.add_argument(
+        "--customer", required=True, metavar="COLUMN", help="the customer id column"
+    )
+    rfm_command.add_argument(
+        "--date", required=True, metavar="COLUMN", help="the date column (YYYY-MM-DD)"
+    )
+    rfm_command.add_argument("--amount", required=True, metavar="COLUMN", help="the amount column")
+    rfm_command.add_argument(
+        "--currency", required=True, metavar="CODE", help="the amounts' currency"
+    )
+    rfm_command.add_argument(
+        "--as-of", required=True, metavar="DATE", help="the day of the analysis (YYYY-MM-DD)"
+    )
     _formats(rfm_command, table=True)
 
     diagram = commands.add_parser("diagram", help="Mermaid diagrams")
-    diagram.add_argument("which", choices=["pipeline", "lifecycle"])
+    diagram.add_argument(
+        "which", choices=["pipeline", "lifecycle"], help="the default pipeline or the lifecycle"
+    )
     _formats(diagram, table=False)
     return parser
 
@@ -137,7 +176,10 @@ def _run(arguments: argparse.Namespace) -> tuple[Report, list[str]]:
 def _fraction(text: str, option: str) -> Fraction:
     value = inputs.finite(text)
     if value is None:
-        raise CliError(f"{option}: expected a number like 0.8")
+        raise CliError(
+            f"{option}: expected a plain decimal number like 0.8 "
+            "(no exponent, at most 60 characters)"
+        )
     return Fraction(value)
 
 
@@ -231,17 +273,40 @@ def _segments(arguments: argparse.Namespace) -> Report:
     return Report((f"20/80: {result_p.summary}.", table), data, main=table)
 
 
+_CLV_OPTIONS = {
+    "margin": "--margin",
+    "retention": "--retention",
+    "discount_rate": "--discount",
+    "periods": "--periods",
+    "acquisition_cost": "--acquisition-cost",
+}
+
+
 def _clv(arguments: argparse.Namespace) -> Report:
     code = inputs.currency(arguments.currency)
     assert code is not None
-    margin = _fraction(arguments.margin, "--margin")
-    result = lifetime_value(
-        margin=Money.from_exact(margin, code),
-        retention=_fraction(arguments.retention, "--retention"),
-        discount_rate=_fraction(arguments.discount, "--discount"),
-        periods=arguments.periods,
-        timing=arguments.timing,
-    )
+    money = {}
+    for option, text in (("--margin", arguments.margin), ("--acquisition-cost", arguments.cost)):
+        if text is not None:
+            try:
+                money[option] = Money.from_exact(_fraction(text, option), code)
+            except ValidationError as error:
+                raise CliError(
+                    f"{option}: {error.problem} (accepted: a plain decimal number with at most "
+                    "18 digits before the point)"
+                ) from None
+    try:
+        result = lifetime_value(
+            margin=money["--margin"],
+            retention=_fraction(arguments.retention, "--retention"),
+            discount_rate=_fraction(arguments.discount, "--discount"),
+            periods=arguments.periods,
+            timing=arguments.timing,
+            acquisition_cost=money.get("--acquisition-cost"),
+        )
+    except ValidationError as error:
+        option = _CLV_OPTIONS.get(error.field, error.field)
+        raise CliError(f"{option}: {error.problem} (accepted: {error.allowed})") from None
     rows = tuple((str(t), str(term.rounded())) for t, term in enumerate(result.terms, start=1))
     table = Table("Discounted margin per period", ("period", "value"), rows, frozenset({0, 1}))
     sections: list[Table | str] = [

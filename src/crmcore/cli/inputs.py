@@ -2,10 +2,11 @@
 
 import csv
 import datetime as _dt
+import re
 import sys
 import tomllib
 from collections.abc import Iterator, Sequence
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -78,7 +79,10 @@ class Rows:
         """A finite number of 0 or more."""
         value = finite(text)
         if value is None:
-            raise CliError(f"{_where(self.path, line, column)}: expected a number")
+            raise CliError(
+                f"{_where(self.path, line, column)}: expected a plain decimal number "
+                "such as 1250.50 (no exponent, at most 60 characters)"
+            )
         if value < 0:
             raise CliError(f"{_where(self.path, line, column)}: expected a number of 0 or more")
         return value
@@ -93,13 +97,17 @@ class Rows:
         return CliError(f"{_where(self.path, line, column)}: {problem}")
 
 
+PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+MAX_NUMBER_LENGTH = 60
+
+
 def finite(text: str) -> Decimal | None:
-    """A finite decimal number written in ``text``, or ``None``."""
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
+    """A plain decimal number written in ``text`` (digits, one optional point and
+    sign, at most 60 characters; no exponent), or ``None``."""
+    text = text.strip()
+    if len(text) > MAX_NUMBER_LENGTH or not PLAIN_NUMBER.fullmatch(text):
         return None
-    return value if value.is_finite() else None
+    return Decimal(text)
 
 
 def iso_date(text: str) -> pendulum.Date | None:
