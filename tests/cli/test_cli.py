@@ -214,7 +214,7 @@ def test_unknown_currency_and_missing_file(
     status, _, err = run(
         capsys, "abc", str(tmp_path / "latin.csv"), "--id", "id", "--value", "value"
     )
-    assert err == f"crmcore: {tmp_path}/latin.csv: is not UTF-8 text\n"
+    assert err == f"crmcore: {tmp_path}/latin.csv, line 2: is not UTF-8 text\n"
     too_big = _write(tmp_path, "big.csv", "id,value\nc1,1" + "0" * 30 + "\n")
     status, _, err = run(
         capsys, "abc", too_big, "--id", "id", "--value", "value", "--currency", "EUR"
@@ -605,7 +605,7 @@ def test_blank_lines_are_skipped_and_unreadable_files_reported(
     def denied(*_args: object, **_kwargs: object) -> str:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(Path, "read_text", denied)
+    monkeypatch.setattr(Path, "read_bytes", denied)
     status, _, err = run(capsys, "abc", path, "--id", "customer", "--value", "spend")
     assert (status, err) == (2, f"crmcore: {path}: cannot be read (Permission denied)\n")
 

@@ -2,7 +2,10 @@
 
 import csv
 import datetime as _dt
+import io
+import os
 import re
+import stat
 import sys
 import tomllib
 from collections.abc import Iterator, Sequence
@@ -23,17 +26,34 @@ def _where(path: str, line: int, column: str | None = None) -> str:
     return place + (f", column {column!r}" if column is not None else "")
 
 
+MAX_INPUT_BYTES = 256 * 1024 * 1024
+"""The largest input file read (256 MiB)."""
+
+
 def read_text(path: str) -> str:
+    """The file's text, newlines kept as written (the csv module reads them).
+
+    Only regular files are read (a FIFO, a device or a directory is refused
+    before anything is read), at most `MAX_INPUT_BYTES`.
+    """
     try:
-        return Path(path).read_text(encoding="utf-8-sig")
+        info = os.stat(path)
+        if stat.S_ISDIR(info.st_mode):
+            raise CliError(f"{path}: is a directory, expected a file")
+        if not stat.S_ISREG(info.st_mode):
+            raise CliError(f"{path}: is not a regular file (a pipe or a device?)")
+        if info.st_size > MAX_INPUT_BYTES:
+            raise CliError(f"{path}: is larger than the 256 MiB crmcore reads")
+        data = Path(path).read_bytes()
     except FileNotFoundError:
         raise CliError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise CliError(f"{path}: is a directory, expected a file") from None
-    except UnicodeDecodeError:
-        raise CliError(f"{path}: is not UTF-8 text") from None
     except OSError as error:
         raise CliError(f"{path}: cannot be read ({error.strerror})") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise CliError(f"{path}, line {line}: is not UTF-8 text") from None
 
 
 class Rows:
@@ -47,22 +67,39 @@ class Rows:
                 f"{_where(path, 1)}: the file is empty; expected a header row with the "
                 f"columns {', '.join(columns)}"
             )
-        self._reader = csv.reader(text.splitlines())
-        header = [h.strip() for h in next(self._reader)]
+        self._reader = csv.reader(io.StringIO(text, newline=""))
+        header = [h.strip() for h in self._next(1)]
         for column in columns:
             if column not in header:
+                other = next((d for d in (";", "\t", "|") if any(d in h for h in header)), None)
+                hint = (
+                    f"; the file looks separated by {other!r}: crmcore reads comma-separated files"
+                    if other
+                    else ""
+                )
                 raise CliError(
                     f"{_where(path, 1)}: missing column {column!r}; the header has "
-                    f"{', '.join(repr(h) for h in header)}"
+                    f"{', '.join(repr(h) for h in header)}{hint}"
                 )
         self.header = header
         self._positions = {c: header.index(c) for c in columns}
 
+    def _next(self, line: int) -> list[str]:
+        """The next record, which starts on ``line``."""
+        try:
+            return next(self._reader)
+        except csv.Error as error:
+            raise CliError(f"{_where(self.path, line)}: cannot be read as CSV ({error})") from None
+
     def __iter__(self) -> Iterator[tuple[int, dict[str, str]]]:
         show_progress = sys.stderr.isatty()
         count = 0
-        for fields in self._reader:
-            line = self._reader.line_num
+        while True:
+            line = self._reader.line_num + 1  # where the record starts (it may span lines)
+            try:
+                fields = self._next(line)
+            except StopIteration:
+                return
             if not any(f.strip() for f in fields):
                 continue
             if len(fields) != len(self.header):

@@ -90,7 +90,12 @@ def write(text: str, output: str | None, *, inputs: Sequence[str] = ()) -> None:
 
 
 def write_file(output: str, text: str, *, inputs: Sequence[str] = ()) -> None:
+    """Write ``text`` to the file ``output`` all at once, or fail with a one-line error."""
+    if not output.strip() or output.endswith(("/", os.sep)) or Path(output).name in ("", ".", ".."):
+        raise CliError(f"{output!r}: is not a file name")
     target = Path(output)
+    if target.is_dir():
+        raise CliError(f"{output}: is a directory; name a file to write")
     for name in inputs:
         same = target.exists() and Path(name).exists() and os.path.samefile(name, target)
         if same or Path(name).resolve() == target.resolve():
@@ -98,11 +103,19 @@ def write_file(output: str, text: str, *, inputs: Sequence[str] = ()) -> None:
     directory = target.parent if str(target.parent) else Path(".")
     if not directory.is_dir():
         raise CliError(f"{output}: the directory {str(directory)!r} does not exist")
-    handle, temporary = tempfile.mkstemp(dir=directory, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        handle, temporary = tempfile.mkstemp(
+            dir=directory, prefix=f".{target.name}.", suffix=".tmp"
+        )
+    except OSError as error:
+        raise CliError(f"{output}: cannot be written ({error.strerror})") from None
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
             stream.write(text)
         os.replace(temporary, target)
+    except OSError as error:
+        Path(temporary).unlink(missing_ok=True)
+        raise CliError(f"{output}: cannot be written ({error.strerror})") from None
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
