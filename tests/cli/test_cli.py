@@ -261,19 +261,12 @@ def test_a_failed_write_leaves_no_temporary_file(
         raise OSError("disk full")
 
     monkeypatch.setattr("crmcore.cli.output.os.replace", broken)
-    with pytest.raises(OSError, match="disk full"):
-        main(
-            [
-                "abc",
-                path,
-                "--id",
-                "customer",
-                "--value",
-                "spend",
-                "--output",
-                str(tmp_path / "o.txt"),
-            ]
-        )
+    output = str(tmp_path / "o.txt")
+    status, out, err = run(
+        capsys, "abc", path, "--id", "customer", "--value", "spend", "--output", output
+    )
+    assert (status, out) == (2, "")
+    assert err == f"crmcore: {output}: cannot be written (disk full)\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["values.csv"]
 
 
@@ -349,8 +342,8 @@ def test_a_write_failing_midway_leaves_no_file(
             raise OSError("disk full")
 
     monkeypatch.setattr("crmcore.cli.output.os.fdopen", lambda *a, **k: Full(real(*a, **k)))
-    with pytest.raises(OSError, match="disk full"):
-        main(["abc", path, "--id", "customer", "--value", "spend", "--output", str(tmp_path / "o")])
+    output = str(tmp_path / "o")
+    assert main(["abc", path, "--id", "customer", "--value", "spend", "--output", output]) == 2
     assert sorted(p.name for p in tmp_path.iterdir()) == ["values.csv"]
 
 
@@ -713,3 +706,40 @@ def test_clv_options_are_named_in_errors_and_acquisition_cost_is_subtracted(
     status, _, err = run(capsys, "clv", "--margin", "1" + "0" * 20, "--currency", "USD",
                          "--retention", "0.5", "--discount", "0.1")  # fmt: skip
     assert err.startswith("crmcore: --margin: has more than 18 digits"), err
+
+
+def test_an_interrupted_write_leaves_no_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _write(tmp_path, "values.csv", VALUES)
+
+    def interrupted(*_args: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("crmcore.cli.output.os.replace", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        main(["abc", path, "--id", "customer", "--value", "spend", "--output", str(tmp_path / "o")])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["values.csv"]
+
+
+def test_output_paths_that_cannot_be_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _write(tmp_path, "values.csv", VALUES)
+    (tmp_path / "sub").mkdir()
+    base = ["abc", path, "--id", "customer", "--value", "spend", "--output"]
+    for output, problem in (
+        ("", "'': is not a file name"),
+        (".", "'.': is not a file name"),
+        (f"{tmp_path}/sub/", f"'{tmp_path}/sub/': is not a file name"),
+        (f"{tmp_path}/sub", f"{tmp_path}/sub: is a directory; name a file to write"),
+    ):
+        status, _, err = run(capsys, *base, output)
+        assert (status, err) == (2, f"crmcore: {problem}\n")
+
+    def refused(*_args: object, **_kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr("crmcore.cli.output.tempfile.mkstemp", refused)
+    status, _, err = run(capsys, *base, str(tmp_path / "o"))
+    assert (status, err) == (2, f"crmcore: {tmp_path}/o: cannot be written (Permission denied)\n")

@@ -19,9 +19,9 @@ NUMBERS = st.sampled_from(
         "1_000", "--1", "5e", "\u00a05",
     ]
 )  # fmt: skip
-TEXT = st.text(
-    st.characters(codec="utf-8"), max_size=12
-) | st.sampled_from(['"', '""', '"a\nb"', "\r", "\x00", "\u2028", "\ufeff", "a;b", "a\tb"])
+TEXT = st.text(st.characters(codec="utf-8"), max_size=12) | st.sampled_from(
+    ['"', '""', '"a\nb"', "\r", "\x00", "\u2028", "\ufeff", "a;b", "a\tb"]
+)
 CELLS = NUMBERS | TEXT
 DATES = st.sampled_from(["2030-01-31", "2030-02-30", "31/01/2030", "", "2030-1-1", "9999-12-31"])
 

@@ -108,14 +108,14 @@ def write_file(output: str, text: str, *, inputs: Sequence[str] = ()) -> None:
             dir=directory, prefix=f".{target.name}.", suffix=".tmp"
         )
     except OSError as error:
-        raise CliError(f"{output}: cannot be written ({error.strerror})") from None
+        raise CliError(f"{output}: cannot be written ({error.strerror or error})") from None
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
             stream.write(text)
         os.replace(temporary, target)
     except OSError as error:
         Path(temporary).unlink(missing_ok=True)
-        raise CliError(f"{output}: cannot be written ({error.strerror})") from None
+        raise CliError(f"{output}: cannot be written ({error.strerror or error})") from None
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
