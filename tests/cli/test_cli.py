@@ -430,11 +430,12 @@ def test_vendors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         (VENDORS.replace('"low"', '"urgent"'), "crm.toml, line 8, column 13: unknown priority 'urgent' for 'Mobile app'; expected high, medium or low"),
         ('title = "x"\n', "crm.toml, line 1: expected [[requirement]] tables with name and priority"),
         ('[[requirement]]\npriority = "high"\n', "crm.toml, line 1, column 1: a requirement needs a name"),
+        (VENDORS.replace('priority = "low"', 'priority = "low"\nmust_have = "yes"'), "crm.toml, line 9, column 1: must_have of 'Mobile app' must be true or false (a TOML boolean, no quotes)"),
         (VENDORS.split("[vendors")[0], "crm.toml, line 1: expected a [vendors.NAME] table per vendor"),
         (VENDORS.replace('[vendors."Package B"]', '[vendors]\n"Package C" = 3\n[vendors."Package B"]'), "crm.toml, line 15, column 2: 'Package C' must be a table"),
-        (VENDORS.replace('"Mobile app" = "not available"\n', ""), "crm.toml, line 10, column 10: vendor 'Package A' has no rating for 'Mobile app' (not rated is not 0)"),
-        (VENDORS.replace('"Mobile app" = "not available"', '"Mobile app" = "not available"\n"Fax" = "not available"'), "crm.toml, line 10, column 10: vendor 'Package A' rates unknown requirement 'Fax'"),
-        (VENDORS.replace("must_have = true", 'must_have = "yes"'), "crm.toml, line 2, column 9: must_have: must be True or False (accepted: a bool)"),
+        (VENDORS.replace('"Mobile app" = "not available"\n', ""), "crm.toml, line 10, column 1: vendor 'Package A' has no rating for 'Mobile app' (not rated is not 0)"),
+        (VENDORS.replace('"Mobile app" = "not available"', '"Mobile app" = "not available"\n"Fax" = "not available"'), "crm.toml, line 13, column 1: vendor 'Package A' rates unknown requirement 'Fax'"),
+        (VENDORS.replace("must_have = true", 'must_have = "yes"'), "crm.toml, line 4, column 1: must_have of 'Contact management' must be true or false (a TOML boolean, no quotes)"),
     ],
 )  # fmt: skip
 def test_bad_vendor_files(
@@ -582,7 +583,7 @@ def test_bad_numbers_in_options(tmp_path: Path, capsys: pytest.CaptureFixture[st
         capsys, "abc", path, "--id", "customer", "--value", "spend", "--thresholds", "0.9,0.8"
     )
     assert status == 2
-    assert err.startswith("crmcore: thresholds:")
+    assert err.startswith("crmcore: --thresholds:")
 
 
 def test_blank_lines_are_skipped_and_unreadable_files_reported(
@@ -743,3 +744,39 @@ def test_output_paths_that_cannot_be_files(
     monkeypatch.setattr("crmcore.cli.output.tempfile.mkstemp", refused)
     status, _, err = run(capsys, *base, str(tmp_path / "o"))
     assert (status, err) == (2, f"crmcore: {tmp_path}/o: cannot be written (Permission denied)\n")
+
+
+def test_an_empty_rfm_result_says_so_and_exits_0(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _write(tmp_path, "sales.csv", "customer,date,amount\nc1,2031-01-05,10\n")
+    status, out, err = run(
+        capsys, "rfm", path, "--customer", "customer", "--date", "date", "--amount", "amount",
+        "--currency", "EUR", "--as-of", "2030-12-31",
+    )  # fmt: skip
+    assert status == 0
+    assert "RFM scores as of 2030-12-31" in out
+    assert err == (
+        f"crmcore: note: no transaction in {path} is on or before 2030-12-31; nothing to score\n"
+    )
+
+
+def test_csv_output_puts_the_currency_in_its_own_column_and_json_ratios_are_decimals(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _write(tmp_path, "values.csv", "customer,spend\nc1,5\nc2,7.50\n")
+    base = ["--id", "customer", "--value", "spend", "--currency", "USD"]
+    status, out, _ = run(capsys, "abc", path, *base, "--format", "csv")
+    assert (status, out.splitlines()) == (
+        0,
+        ["customer,value,currency,class", "c2,7.50,USD,A", "c1,5,USD,A"],
+    )
+    status, out, _ = run(capsys, "abc", path, *base, "--format", "json")
+    assert json.loads(out)["thresholds"] == ["0.8", "0.95"]
+    status, out, _ = run(capsys, "pareto", path, *base, "--format", "json")
+    assert json.loads(out)["share"] == "0.8"
+    status, _, err = run(capsys, "pareto", path, *base, "--share", "1.5")
+    assert (status, err) == (
+        2,
+        "crmcore: --share: is out of range (accepted: a number above 0 and at most 1, e.g. 0.8)\n",
+    )

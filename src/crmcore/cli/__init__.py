@@ -20,7 +20,7 @@ from crmcore.cli.output import CliError, Report, Table, write, write_file
 from crmcore.cli.svg import pareto_svg
 from crmcore.domain.fields import member
 from crmcore.domain.money import Money
-from crmcore.domain.numbers import percent
+from crmcore.domain.numbers import percent, round_fraction
 from crmcore.domain.pipeline import DEFAULT_PIPELINE
 from crmcore.errors import CrmError, ValidationError
 from crmcore.rendering import lifecycle_mermaid, pipeline_mermaid, vendor_table
@@ -209,13 +209,40 @@ def _values(arguments: argparse.Namespace) -> tuple[dict[str, Any], list[tuple[s
     return values, ordered
 
 
+def _ratio(value: Fraction) -> str:
+    """A ratio the user wrote as a decimal, written back as one (``0.8``, not ``4/5``)."""
+    return str(round_fraction(value))
+
+
+def _option_error(option: str, error: ValidationError, allowed: str) -> CliError:
+    return CliError(f"{option}: {error.problem} (accepted: {allowed})")
+
+
 def _segments(arguments: argparse.Namespace) -> Report:
     values, ordered = _values(arguments)
+    code = inputs.currency(arguments.currency)
+
+    def cells(key: str) -> tuple[str, ...]:
+        value = values[key]
+        if isinstance(value, Money):
+            return (key, str(value.amount), value.currency)
+        return (key, str(value))
+
+    value_columns = ("customer", "value", "currency") if code else ("customer", "value")
     if arguments.command == "abc":
         thresholds = tuple(
             _fraction(t.strip(), "--thresholds") for t in arguments.thresholds.split(",")
         )
-        result = abc_classes(values, thresholds=thresholds, boundary=arguments.boundary)
+        try:
+            result = abc_classes(values, thresholds=thresholds, boundary=arguments.boundary)
+        except ValidationError as error:
+            if error.field != "thresholds":
+                raise
+            raise _option_error(
+                "--thresholds",
+                error,
+                "1 to 25 comma-separated numbers in (0, 1], strictly increasing, e.g. 0.8,0.95",
+            ) from None
         classes = Table(
             f"ABC classes ({arguments.boundary})",
             ("class", "customers", "share", "value", "of value"),
@@ -233,13 +260,13 @@ def _segments(arguments: argparse.Namespace) -> Report:
         )
         customers = Table(
             "Customers by value",
-            ("customer", "value", "class"),
-            tuple((k, str(values[k]), result[k]) for k, _ in ordered),
+            (*value_columns, "class"),
+            tuple((*cells(k), result[k]) for k, _ in ordered),
             frozenset({1}),
         )
         data = {
             "boundary": arguments.boundary,
-            "thresholds": [str(t) for t in thresholds],
+            "thresholds": [_ratio(t) for t in thresholds],
             "classes": {
                 c.label: {"customers": c.count, "value": str(c.value)}
                 for c in result.classes.values()
@@ -248,7 +275,14 @@ def _segments(arguments: argparse.Namespace) -> Report:
         }
         return Report((classes, customers), data, main=customers)
     share = _fraction(arguments.share, "--share")
-    result_p = pareto(values, share=share)
+    try:
+        result_p = pareto(values, share=share)
+    except ValidationError as error:
+        if error.field not in ("share", "thresholds"):
+            raise
+        raise CliError(
+            "--share: is out of range (accepted: a number above 0 and at most 1, e.g. 0.8)"
+        ) from None
     if arguments.chart:
         write_file(
             arguments.chart,
@@ -257,16 +291,16 @@ def _segments(arguments: argparse.Namespace) -> Report:
         )
     table = Table(
         "Customers by value",
-        ("customer", "value", "group"),
+        (*value_columns, "group"),
         tuple(
-            (k, str(values[k]), "vital few" if k in result_p.vital_few else "trivial many")
+            (*cells(k), "vital few" if k in result_p.vital_few else "trivial many")
             for k, _ in ordered
         ),
         frozenset({1}),
     )
     data = {
         "summary": result_p.summary,
-        "share": str(share),
+        "share": _ratio(share),
         "vital_few": sorted(str(k) for k in result_p.vital_few),
         "trivial_many": sorted(str(k) for k in result_p.trivial_many),
     }
@@ -328,9 +362,10 @@ def _clv(arguments: argparse.Namespace) -> Report:
 def _vendors(path: str) -> Report:
     document, text = inputs.read_toml(path)
 
-    def at(needle: str, problem: str) -> CliError:
-        """The problem, at the first place in the file where ``needle`` is written."""
-        line, column = inputs.locate(text, needle)
+    def at(needle: str | tuple[str, ...], problem: str, after: str | None = None) -> CliError:
+        """The problem, at the first place in the file where a needle is written."""
+        needles = (needle,) if isinstance(needle, str) else needle
+        line, column = inputs.locate(text, *needles, after=after)
         return CliError(f"{path}, line {line}, column {column}: {problem}")
 
     raw = document.get("requirement")
@@ -350,6 +385,12 @@ def _vendors(path: str) -> Report:
                 f"unknown priority {priority!r} for {name!r}; expected high, medium or low",
             ) from None
         must = entry.get("must_have", False)
+        if type(must) is not bool:
+            raise at(
+                "must_have",
+                f"must_have of {name!r} must be true or false (a TOML boolean, no quotes)",
+                after=f'"{name}"',
+            )
         try:
             requirements.append(Requirement(name, level, must_have=must))
         except CrmError as error:
@@ -377,6 +418,17 @@ def _vendors(path: str) -> Report:
     except ValidationError as error:
         problem = error.problems[0] if error.problems else error.problem
         quoted = problem.split("'")
+        if len(quoted) > 4 and "unknown requirement" in problem:  # vendor 'A' rates ... 'z'
+            vendor, requirement = quoted[1], quoted[3]
+            raise at(
+                (f"{requirement} =", f'"{requirement}" ='), problem, after=f"vendors.{vendor}"
+            ) from None
+        if len(quoted) > 2 and problem.startswith("vendor "):  # vendor 'A' ... 'b'
+            vendor = quoted[1]
+            raise at(
+                (f"[vendors.{vendor}]", f'[vendors."{vendor}"]', f"vendors.{vendor}", vendor),
+                problem,
+            ) from None
         raise at(f'"{quoted[1]}"' if len(quoted) > 2 else problem, problem) from None
     table = Table(
         "Vendor ranking",
@@ -427,6 +479,13 @@ def _rfm(arguments: argparse.Namespace) -> Report:
     if not transactions:
         raise CliError(f"{arguments.file}: no data rows after the header")
     result = rfm(transactions, as_of=as_of)
+    if not result:
+        # Exit 0: an empty result is an answer, not an error; the note says why.
+        print(
+            f"crmcore: note: no transaction in {arguments.file} is on or before "
+            f"{as_of.isoformat()}; nothing to score",
+            file=sys.stderr,
+        )
     table = Table(
         f"RFM scores as of {as_of.isoformat()}",
         ("customer", "recency", "frequency", "monetary", "R", "F", "M", "segment"),

@@ -185,10 +185,16 @@ def _toml_position(message: str) -> tuple[int, int]:
     return int(line_text), int(column_text)
 
 
-def locate(text: str, needle: str) -> tuple[int, int]:
-    """Line and column (1-based) of the first occurrence of ``needle`` (1, 1 if absent)."""
-    for number, line in enumerate(text.splitlines(), start=1):
-        column = line.find(needle)
-        if column >= 0:
-            return number, column + 1
+def locate(text: str, *needles: str, after: str | None = None) -> tuple[int, int]:
+    """Line and column (1-based) of the first of ``needles`` found (after the first
+    occurrence of ``after``, when given); (1, 1) if none is."""
+    start = 0
+    if after is not None:
+        found = text.find(after)
+        start = found if found >= 0 else 0
+    for needle in needles:
+        at = text.find(needle, start)
+        if at >= 0:
+            line = text.count("\n", 0, at) + 1
+            return line, at - (text.rfind("\n", 0, at) + 1) + 1
     return 1, 1
