@@ -136,6 +136,15 @@ def test_pareto_with_a_chart(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert len(bars) == MAX_BARS  # one bar per customer, up to the cap
     assert len([e for e in tree.iter(f"{svg}line") if e.get("class") == "threshold"]) == 1
     assert len([e for e in tree.iter(f"{svg}polyline") if e.get("class") == "cumulative"]) == 1
+    texts: dict[str | None, list[str | None]] = {
+        e.get("class"): [] for e in tree.iter(f"{svg}text")
+    }
+    for e in tree.iter(f"{svg}text"):
+        texts[e.get("class")].append(e.text)
+    assert texts["value-tick"] == ["0", "250", "500", "750", "1,000"]  # the largest value: 1000
+    assert texts["share-tick"] == ["0%", "25%", "50%", "75%", "100%"]
+    assert texts["threshold-label"] == ["80% of value"]
+    assert "cumulative share of value" in texts[None]
     small = _write(tmp_path, "small.csv", "id,value\n" + VALUES.split("\n", 1)[1])
     run(
         capsys,

@@ -52,10 +52,19 @@ def pareto_svg(values: Sequence[tuple[str, Decimal]], *, share: Fraction, title:
     parts += [
         f'<line class="threshold" x1="{_LEFT}" y1="{y_share:.2f}" x2="{_W - _RIGHT}" '
         f'y2="{y_share:.2f}" stroke="#59a14f" stroke-dasharray="6 4"/>',
-        f'<text x="{_W - _RIGHT + 4}" y="{y_share + 4:.2f}">{float(share):.0%}</text>',
+        f'<text class="threshold-label" x="{_W - _RIGHT - 4}" y="{y_share - 6:.2f}" '
+        f'text-anchor="end">{float(share):.0%} of value</text>',
         f'<line x1="{_LEFT}" y1="{_TOP + plot_h}" x2="{_W - _RIGHT}" y2="{_TOP + plot_h}" '
         'stroke="black"/>',
         f'<line x1="{_LEFT}" y1="{_TOP}" x2="{_LEFT}" y2="{_TOP + plot_h}" stroke="black"/>',
+        f'<line x1="{_W - _RIGHT}" y1="{_TOP}" x2="{_W - _RIGHT}" y2="{_TOP + plot_h}" '
+        'stroke="black"/>',
+        *_ticks(top, plot_h),
+        f'<text x="14" y="{_TOP + plot_h / 2:.1f}" text-anchor="middle" '
+        f'transform="rotate(-90 14 {_TOP + plot_h / 2:.1f})">value per customer</text>',
+        f'<text x="{_W - 12}" y="{_TOP + plot_h / 2:.1f}" text-anchor="middle" '
+        f'transform="rotate(90 {_W - 12} {_TOP + plot_h / 2:.1f})">'
+        "cumulative share of value</text>",
         f'<text x="{_W / 2:.1f}" y="{_H - 15}" text-anchor="middle">customers by value, '
         f"descending ({len(values)} customers"
         + (f", first {MAX_BARS} drawn" if len(values) > MAX_BARS else "")
@@ -63,3 +72,23 @@ def pareto_svg(values: Sequence[tuple[str, Decimal]], *, share: Fraction, title:
         "</svg>",
     ]
     return "\n".join(parts) + "\n"
+
+
+def _ticks(top: Decimal, plot_h: float) -> list[str]:
+    """Value ticks on the left axis and share ticks on the right, at quarters."""
+    marks = []
+    for quarter in range(5):
+        y = _TOP + plot_h * (1 - quarter / 4)
+        value = top * quarter / 4
+        shown = f"{value:,.0f}" if top >= 100 else f"{value:,.2f}"
+        marks += [
+            f'<line class="tick" x1="{_LEFT - 4}" y1="{y:.2f}" x2="{_LEFT}" y2="{y:.2f}" '
+            'stroke="black"/>',
+            f'<text class="value-tick" x="{_LEFT - 6}" y="{y + 4:.2f}" text-anchor="end" '
+            f'font-size="10">{shown}</text>',
+            f'<line class="tick" x1="{_W - _RIGHT}" y1="{y:.2f}" x2="{_W - _RIGHT + 4}" '
+            f'y2="{y:.2f}" stroke="black"/>',
+            f'<text class="share-tick" x="{_W - _RIGHT + 6}" y="{y + 4:.2f}" '
+            f'font-size="10">{quarter * 25}%</text>',
+        ]
+    return marks
