@@ -38,10 +38,12 @@ POLICY = SlaPolicy(
 )
 
 
-def complaint(level: str = "high", channel: str = "e-mail", **kwargs: object) -> Complaint:
+def complaint(
+    level: str = "high", channel: str = "e-mail", number: int = 1, **kwargs: object
+) -> Complaint:
     return Complaint.receive(
-        complaint_id="cmp-1",
-        customer_id="c-1",
+        complaint_id=f"cmp-{number}",
+        customer_id=f"c-{number}",
         channel=channel,
         level=level,
         complainant_type="rational",
@@ -156,24 +158,8 @@ def test_a_due_instant_more_than_a_century_ahead_is_none() -> None:
 
 def test_the_report_counts_per_milestone_and_level() -> None:
     on_time = complaint(at=berlin(2030, 4, 22, 9)).advance("calmed", at=berlin(2030, 4, 22, 10))
-    late = Complaint.receive(
-        complaint_id="cmp-2",
-        customer_id="c-2",
-        channel="letter",
-        level="low",
-        complainant_type="victim",
-        subject="x",
-        at=FRIDAY_EVENING,
-    ).advance("calmed", at=berlin(2030, 4, 23, 9))
-    future = Complaint.receive(
-        complaint_id="cmp-3",
-        customer_id="c-3",
-        channel="letter",
-        level="low",
-        complainant_type="victim",
-        subject="x",
-        at=berlin(2030, 5, 1, 9),
-    )
+    late = complaint("low", "letter", 2).advance("calmed", at=berlin(2030, 4, 23, 9))
+    future = complaint("low", "letter", 3, at=berlin(2030, 5, 1, 9))
     report = sla_report([late, on_time, future], POLICY, as_of=berlin(2030, 4, 23, 10))
     first_high = report[(Milestone.FIRST_RESPONSE, on_time.level)]
     assert first_high == SlaCounts(ongoing=0, reached=1, breached=0)
