@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 import crmcore
+from crmcore import ValidationError
 from crmcore.cli import inputs, main
 from crmcore.cli.svg import MAX_BARS
 
@@ -788,4 +789,65 @@ def test_csv_output_puts_the_currency_in_its_own_column_and_json_ratios_are_deci
     assert (status, err) == (
         2,
         "crmcore: --share: is out of range (accepted: a number above 0 and at most 1, e.g. 0.8)\n",
+    )
+
+
+def test_errors_deep_inside_a_command_are_one_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _write(tmp_path, "values.csv", "customer,spend\nc1,5\n")
+    base = ["--id", "customer", "--value", "spend"]
+
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise ValidationError("values", "is odd", allowed="even")
+
+    monkeypatch.setattr("crmcore.cli.abc_classes", refuse)
+    monkeypatch.setattr("crmcore.cli.pareto", refuse)
+    for command in ("abc", "pareto"):
+        status, out, err = run(capsys, command, path, *base)
+        assert (status, out, err) == (2, "", "crmcore: values: is odd (accepted: even)\n")
+
+
+def test_odd_input_files_are_refused_up_front(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    base = ["--id", "customer", "--value", "spend"]
+    (tmp_path / "folder.csv").mkdir()
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    wide = _write(tmp_path, "wide.csv", 'customer,spend\nc1,"' + "x" * 200_000 + '"\n')
+    for path, problem in (
+        (tmp_path / "folder.csv", "is a directory, expected a file"),
+        (fifo, "is not a regular file (a pipe or a device?)"),
+        (
+            Path(wide),
+            "line 2: cannot be read as CSV (field larger than field limit (131072))",
+        ),
+    ):
+        status, _, err = run(capsys, "abc", str(path), *base)
+        separator = ", " if problem.startswith("line") else ": "
+        assert (status, err) == (2, f"crmcore: {path}{separator}{problem}\n")
+    monkeypatch.setattr("crmcore.cli.inputs.MAX_INPUT_BYTES", 10)
+    status, _, err = run(capsys, "abc", wide, *base)
+    assert (status, err) == (2, f"crmcore: {wide}: is larger than the 256 MiB crmcore reads\n")
+
+
+def test_vendor_file_problems_outside_the_ratings(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    long_name = _write(
+        tmp_path, "v.toml", f'[[requirement]]\nname = "{"n" * 300}"\npriority = "low"\n'
+        '[vendors.A]\nx = "n/a"\n',
+    )  # fmt: skip
+    status, _, err = run(capsys, "vendors", long_name)
+    assert status == 2
+    assert err.startswith(f"crmcore: {long_name}, line 2, column 9: name: is 300 characters long")
+    twice = _write(
+        tmp_path, "w.toml", '[[requirement]]\nname = "a"\npriority = "low"\n'
+        '[[requirement]]\nname = "a"\npriority = "high"\n[vendors.A]\na = "n/a"\n',
+    )  # fmt: skip
+    status, _, err = run(capsys, "vendors", twice)
+    assert (status, err) == (
+        2,
+        f"crmcore: {twice}, line 2, column 8: requirement 'a' is listed 2 times\n",
     )

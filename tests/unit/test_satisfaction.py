@@ -176,6 +176,14 @@ def test_scorecard() -> None:
     assert len(CRM_SCORECARD) == 6
 
 
+def test_satisfaction_by_checks_its_key() -> None:
+    answers = [SurveyAnswer(customer_id="c1", answered_at=at(1), score=5)]
+    with pytest.raises(ValidationError, match=r"^key: is not callable"):
+        satisfaction_by(answers, "quarter")  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match=r"^key: returned a value that cannot be"):
+        satisfaction_by(answers, lambda a: [a.score])  # type: ignore[type-var]
+
+
 def test_the_default_scale_is_one_to_five() -> None:
     with pytest.raises(ValidationError, match=r"^ratings: "):
         average_rating([6])

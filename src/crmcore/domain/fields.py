@@ -73,8 +73,7 @@ def _folded(enum_type: type[Choice]) -> Mapping[str, Choice]:
         table[fold(alias)] = next(m for m in enum_type if m.value == value)
     for candidate in enum_type:
         table[fold(candidate.name)] = candidate
-        if isinstance(candidate.value, str):
-            table[fold(candidate.value)] = candidate
+        table[fold(str(candidate.value))] = candidate
     return table
 
 

@@ -226,12 +226,9 @@ class Money:
             raise CurrencyMismatchError(self.currency, other.currency, operation=operation)
 
     def _exact(self, operation: str, a: Decimal, b: Decimal) -> Decimal:
-        try:
-            result: Decimal = getattr(EXACT, operation)(a, b)
-        except decimal.DecimalException:
-            raise ValidationError(
-                "amount", f"the result of this {operation} is out of range", allowed=AMOUNT_RULE
-            ) from None
+        # Exact: two amounts of at most 36 digits add up within EXACT's 100 digits
+        # (a result beyond 18 integer digits is refused by _make).
+        result: Decimal = getattr(EXACT, operation)(a, b)
         return result
 
     def __add__(self, other: object) -> "Money":
