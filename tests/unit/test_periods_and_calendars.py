@@ -224,3 +224,50 @@ def test_spans_beyond_a_hundred_years_or_the_date_range_are_refused() -> None:
         late.business_time_between(edge, edge)
     with pytest.raises(ValidationError, match="100 years"):
         late.is_open(edge)
+
+
+def test_window_edges_and_local_midnight() -> None:
+    calendar = weekdays()
+    assert calendar.is_open(berlin(2030, 4, 22, 9))  # the opening instant is inside
+    assert not calendar.is_open(berlin(2030, 4, 22, 17))  # the closing instant is not
+    assert not calendar.is_open(berlin(2030, 4, 22, 8, 59))
+    # 00:30 in Berlin is still the previous day in UTC: the local date decides.
+    nights = BusinessCalendar(BERLIN, {0: (dt.time(0), dt.time(2))})
+    monday_night = berlin(2030, 4, 22, 0, 30)
+    assert monday_night.in_tz("UTC").day == 21
+    assert nights.is_open(monday_night)
+    assert nights.business_time_between(berlin(2030, 4, 21, 23), berlin(2030, 4, 22, 3)) == (
+        dt.timedelta(hours=2)
+    )
+    assert nights.add_business_time(berlin(2030, 4, 21, 12), dt.timedelta(hours=1)) == berlin(
+        2030, 4, 22, 1
+    )
+
+
+def test_the_hundred_year_limit_is_exact() -> None:
+    always = BusinessCalendar.always()
+    start = pendulum.datetime(2030, 1, 1, tz="UTC")
+    last = start.add(days=MAX_SPAN_DAYS)
+    assert always.business_time_between(start, last) == dt.timedelta(days=MAX_SPAN_DAYS)
+    with pytest.raises(ValidationError, match="100 years"):
+        always.business_time_between(start, last.add(days=1))
+    assert always.add_business_time(start, dt.timedelta(days=MAX_SPAN_DAYS)) == last
+    with pytest.raises(ValidationError, match="100 years"):
+        always.add_business_time(start, dt.timedelta(days=MAX_SPAN_DAYS + 1, hours=1))
+
+
+def test_mixed_weekday_keys_are_refused_not_crashed() -> None:
+    with pytest.raises(ValidationError, match=r"^hours: has a key that is not a weekday"):
+        BusinessCalendar(BERLIN, {0: (NINE, FIVE), "tuesday": (NINE, FIVE)})
+
+
+def test_naive_instants_are_named() -> None:
+    naive = dt.datetime(2030, 1, 1)
+    aware = berlin(2030, 1, 1)
+    calendar = weekdays()
+    with pytest.raises(ValidationError, match=r"^a: "):
+        calendar.business_time_between(naive, aware)
+    with pytest.raises(ValidationError, match=r"^b: "):
+        calendar.business_time_between(aware, naive)
+    with pytest.raises(ValidationError, match=r"^at: "):
+        calendar.is_open(naive)
