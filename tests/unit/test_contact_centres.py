@@ -313,3 +313,33 @@ def test_centre_size(seats: int, size: str) -> None:
 def test_centre_size_refuses(seats: object) -> None:
     with pytest.raises(ValidationError, match=r"^seats: "):
         centre_size(seats)  # type: ignore[arg-type]
+
+
+def test_boundaries_of_the_counts_and_the_longest_wait() -> None:
+    log = [
+        abandoned(1, 5),  # a short abandon: at most 5 s
+        abandoned(2, 20),  # abandoned exactly at the target: within it
+        answered(3, 90),
+        answered(4, 20),  # answered exactly at the target: within it
+        abandoned(5, 6),
+    ]
+    report = contact_centre_report(log, service_level_target=20 * S)
+    assert (report.short_abandons, report.abandoned_within_target) == (1, 3)
+    assert report.answered_within_target == 1
+    assert report.longest_wait == 90 * S  # not the last contact's wait
+    assert report.service_level_target == 20 * S
+    loads = contact_centre_report(
+        log, service_level_target=20 * S, available={"a1": dt.timedelta(minutes=1)}
+    )
+    assert loads.agents["a1"].agent == "a1"
+    assert loads.agents["a1"].available == dt.timedelta(minutes=1)
+
+
+def test_asa_is_exact_to_the_microsecond_and_one_erlang_waits() -> None:
+    figures = erlang_c(
+        arrivals=100, period=HALF_HOUR, handle_time=180 * S, agents=14, target_answer=20 * S
+    )
+    assert figures.average_speed_of_answer == dt.timedelta(seconds=7, microseconds=835937)
+    one = erlang_c(arrivals=10, period=HALF_HOUR, handle_time=180 * S, agents=2)
+    assert one.traffic == 1
+    assert one.probability_of_waiting == pytest.approx(1 / 3, abs=1e-12)

@@ -271,3 +271,15 @@ def test_naive_instants_are_named() -> None:
         calendar.business_time_between(aware, naive)
     with pytest.raises(ValidationError, match=r"^at: "):
         calendar.is_open(naive)
+
+
+def test_period_edges() -> None:
+    assert Period.year(1).start == pendulum.datetime(1, 1, 1, tz="UTC")
+    march = Period.month(2030, 3)
+    assert march.contains(march.start)
+    assert not march.contains(march.end)
+    assert not march < Period.month(2030, 3)
+    assert march <= Period.month(2030, 3)
+    with pytest.raises(ValidationError, match=r"^unit: "):
+        Period.containing(march.start, "week")
+    assert Period.parse("2030-03") == Period.parse(" 2030-03 ")
