@@ -40,7 +40,10 @@ def _exact(product: Money, a: Money, k: int | Decimal) -> bool:
 
 @given(eur, eur, factors)
 def test_multiplication_distributes_when_exact(a: Money, b: Money, k: int | Decimal) -> None:
-    left, ka, kb = (a + b) * k, a * k, b * k
+    try:
+        left, ka, kb = (a + b) * k, a * k, b * k
+    except ValidationError:  # a product with more than 18 digits before the point
+        return
     if _exact(ka, a, k) and _exact(kb, b, k):
         assert left == ka + kb
 
@@ -49,8 +52,12 @@ def test_multiplication_distributes_when_exact(a: Money, b: Money, k: int | Deci
 def test_multiplication_is_exact_or_rounded_once_at_the_18th_place(
     a: Money, k: int | Decimal
 ) -> None:
-    product = a * k
     exact = Fraction(a.amount) * Fraction(k)
+    if abs(exact) >= 10**18:
+        with pytest.raises(ValidationError, match="more than 18 digits before"):
+            a * k
+        return
+    product = a * k
     assert product == Money.from_exact(exact, "EUR")
     assert abs(Fraction(product.amount) - exact) <= Fraction(1, 2 * 10**18)
     if (exact * 10**18).denominator == 1:
