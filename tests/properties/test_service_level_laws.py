@@ -1,5 +1,6 @@
 import datetime as dt
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 import pendulum
@@ -136,7 +137,10 @@ TRAFFIC = st.fixed_dictionaries(
 def test_more_agents_never_lower_the_service_level(
     traffic: dict[str, Any], extra: int, answer: dt.timedelta
 ) -> None:
-    load = erlang_c(**traffic, agents=1_000_000, target_answer=answer).traffic
+    micro = dt.timedelta(microseconds=1)
+    load = Fraction(
+        traffic["arrivals"] * (traffic["handle_time"] // micro), traffic["period"] // micro
+    )
     agents = int(load) + 1 + extra
     fewer = erlang_c(**traffic, agents=agents, target_answer=answer)
     more = erlang_c(**traffic, agents=agents + 1, target_answer=answer)
