@@ -106,7 +106,7 @@ class TablePolicy:
             triple, or a value that is not a Scope.
     """
 
-    __slots__ = ("_cells",)
+    __slots__ = ("_cells", "_hash")
 
     def __init__(self, cells: Mapping[Cell, Scope]) -> None:
         if not isinstance(cells, Mapping):
@@ -129,6 +129,8 @@ class TablePolicy:
                 raise ValidationError("cells", "has a value that is not a Scope", allowed="Scope")
             checked[key] = scope
         self._cells = MappingProxyType(checked)
+        # Computed once: a policy is hashed on every cached lookup that takes it.
+        self._hash = hash(frozenset(checked.items()))
 
     @classmethod
     def from_rows(cls, rows: Iterable[Row]) -> "TablePolicy":
@@ -249,7 +251,7 @@ class TablePolicy:
         return self._cells == other._cells
 
     def __hash__(self) -> int:
-        return hash(frozenset(self._cells.items()))
+        return self._hash
 
     def __repr__(self) -> str:
         return f"TablePolicy(<{len(self._cells)} cells>)"

@@ -1,4 +1,5 @@
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -65,3 +66,41 @@ def test_every_new_input_type_has_a_registered_strategy(data: st.DataObject) -> 
 
     for kind in (Period, BusinessCalendar, SlaTarget, SlaPolicy, ContactRecord, SurveyAnswer):
         assert isinstance(data.draw(st.from_type(kind)), kind)
+
+
+def test_builders_return_one_strategy_per_set_of_arguments() -> None:
+    from crmcore.testing import strategies as crm
+
+    assert crm.ids(prefix="c") is crm.ids(prefix="c")
+    assert crm.ids(prefix="c") is not crm.ids(prefix="o")
+    assert money(places=2) is money(places=2)
+    # Equal arguments of different types ask for different strategies: a cached
+    # money(places=1) does not answer money(places=True), which is refused.
+    assert money(places=1) is money(places=1)
+    with pytest.raises(ValidationError, match=r"^places: "):
+        money(places=True)
+    # Unhashable arguments are not remembered (and still work).
+    built = []
+
+    @crm._cached
+    def sampled(values: Any) -> st.SearchStrategy[Any]:
+        built.append(values)
+        return st.sampled_from(values)
+
+    sampled([1, 2])
+    sampled([1, 2])
+    assert len(built) == 2
+    sampled((1, 2))
+    sampled((1, 2))
+    assert len(built) == 3
+
+
+def test_the_strategy_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    from crmcore.testing import strategies as crm
+
+    monkeypatch.setattr(crm, "_CACHE_SIZE", 2)
+    first = crm.ids(prefix="bounded-1")
+    crm.ids(prefix="bounded-2")
+    crm.ids(prefix="bounded-3")  # the cache is full: it starts again
+    assert crm.ids(prefix="bounded-1") is not first
+    assert crm.ids(prefix="bounded-3") is crm.ids(prefix="bounded-3")

@@ -1,6 +1,7 @@
 """Money: an exact `Decimal` amount with an ISO 4217 currency."""
 
 import decimal
+import math
 from collections.abc import Iterable
 from decimal import Decimal
 from fractions import Fraction
@@ -371,11 +372,18 @@ class Money:
         """
         units = self.minor_units()
         weights = _ratios(ratios)
-        total = sum(weights)
-        shares = [Fraction(units) * w / total for w in weights]
-        floors = [s.numerator // s.denominator for s in shares]
+        # In integers (the ratios over their common denominator): part i's exact
+        # share is units * w[i] / total, its floor and remainder one divmod.
+        scale = math.lcm(*(w.denominator for w in weights))
+        integral = [w.numerator * (scale // w.denominator) for w in weights]
+        total = sum(integral)
+        floors, remainders = [], []
+        for weight in integral:
+            floor, remainder = divmod(units * weight, total)
+            floors.append(floor)
+            remainders.append(remainder)
         leftover = units - sum(floors)
-        by_remainder = sorted(range(len(shares)), key=lambda i: (-(shares[i] - floors[i]), i))
+        by_remainder = sorted(range(len(floors)), key=lambda i: (-remainders[i], i))
         for i in by_remainder[:leftover]:
             floors[i] += 1
         return tuple(self.from_minor_units(u, self.currency) for u in floors)

@@ -21,6 +21,7 @@ from crmcore.testing._extra import require
 require("hypothesis", "pytest", what="crmcore.testing.contracts")
 
 import abc
+import functools
 from collections.abc import Callable
 from typing import Any, ClassVar, Generic, TypeVar
 
@@ -104,7 +105,10 @@ class RepositoryContract(abc.ABC, Generic[A]):
         """Assert that each query of the repository returns exactly the
         matching ``stored`` aggregates, ordered by id."""
 
+    @functools.cached_property
     def _many(self) -> st.SearchStrategy[list[A]]:
+        # Built once per test, not once per example: Hypothesis checks each new
+        # strategy before its first draw.
         return st.lists(
             self.aggregates(),
             min_size=1,
@@ -119,7 +123,7 @@ class RepositoryContract(abc.ABC, Generic[A]):
             uow.commit()
 
     def _case(self, data: st.DataObject) -> tuple[Factory, list[A]]:
-        return self.unit_of_work_factory(), data.draw(self._many())
+        return self.unit_of_work_factory(), data.draw(self._many)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         # Each subclass gets its own @given wrappers: Hypothesis refuses to run

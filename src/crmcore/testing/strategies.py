@@ -10,10 +10,11 @@ from crmcore.testing._extra import require
 require("hypothesis", what="crmcore.testing.strategies")
 
 import datetime as _dt
-from collections.abc import Iterable
+import functools
+from collections.abc import Callable, Hashable, Iterable
 from decimal import Decimal
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar
 
 import attrs
 import pendulum
@@ -52,6 +53,46 @@ _LIMIT = Fraction(10**MAX_INTEGER_DIGITS)
 _REQUESTER = "user-requester"
 _APPROVER = "user-approver"
 
+
+_Params = ParamSpec("_Params")
+_Strategy = TypeVar("_Strategy", bound=st.SearchStrategy[Any])
+_CACHE_SIZE = 512
+
+
+def _cached(
+    build: Callable[_Params, _Strategy],
+) -> Callable[_Params, _Strategy]:
+    """``build``, remembering the strategy it returns for each set of arguments.
+
+    Strategies are immutable, and Hypothesis checks each new one before its first
+    draw: the composite strategies below call these builders on every draw, so
+    without the cache most of a property test's time went into building and
+    checking the same strategies again. Arguments that cannot be hashed are not
+    cached; the cache keeps at most `_CACHE_SIZE` entries per builder.
+    """
+    cache: dict[Hashable, _Strategy] = {}
+
+    @functools.wraps(build)
+    def cached(*args: _Params.args, **kwargs: _Params.kwargs) -> _Strategy:
+        # The types are part of the key: 1, 1.0 and True are equal but ask for
+        # different strategies.
+        key = (
+            tuple((type(a), a) for a in args),
+            tuple(sorted((k, type(v), v) for k, v in kwargs.items())),
+        )
+        try:
+            found = cache.get(key)
+        except TypeError:  # an unhashable argument
+            return build(*args, **kwargs)
+        if found is None:
+            if len(cache) >= _CACHE_SIZE:
+                cache.clear()
+            found = cache[key] = build(*args, **kwargs)
+        return found
+
+    return cached
+
+
 __all__ = [
     "actors",
     "aware_datetimes",
@@ -87,6 +128,7 @@ __all__ = [
 ]
 
 
+@_cached
 def currencies() -> st.SearchStrategy[str]:
     """Active ISO 4217 codes that `Money` accepts."""
     return st.sampled_from(sorted(MINOR_UNITS))
@@ -98,6 +140,7 @@ def _units(low: Fraction, high: Fraction, places: int) -> tuple[int, int]:
     return -((-low * scale).__floor__()), (high * scale).__floor__()  # ceil, floor
 
 
+@_cached
 @st.composite
 def _amounts(
     draw: st.DrawFn, low: Fraction, high: Fraction, minor: int, places: int | str | None
@@ -115,6 +158,7 @@ def _amounts(
     return Decimal(f"{units}E-{chosen}")
 
 
+@_cached
 def money(
     *,
     currency: str | None = None,
@@ -180,6 +224,7 @@ def money(
 _OFFSETS = [_dt.timezone(_dt.timedelta(minutes=15 * k)) for k in range(-48, 57)]
 
 
+@_cached
 def aware_datetimes(
     *,
     # Naive bounds on purpose: Hypothesis bounds the wall time and adds the zone.
@@ -198,6 +243,7 @@ def aware_datetimes(
     return st.datetimes(min_value=min_value, max_value=max_value, timezones=zones)
 
 
+@_cached
 def dates(
     *,
     min_value: _dt.date = _dt.date(1970, 1, 1),
@@ -209,6 +255,7 @@ def dates(
     )
 
 
+@_cached
 def ids(*, prefix: str = "") -> st.SearchStrategy[str]:
     """Valid ids (1 to 128 printable characters without whitespace)."""
     alphabet = st.characters(
@@ -218,26 +265,31 @@ def ids(*, prefix: str = "") -> st.SearchStrategy[str]:
     return st.text(alphabet, min_size=1, max_size=min(limit, 20)).map(lambda t: prefix + t)
 
 
+@_cached
 def user_ids() -> st.SearchStrategy[str]:
     """User ids (owners, actors): valid ids starting with ``user-``."""
     return ids(prefix="user-")
 
 
+@_cached
 def team_ids() -> st.SearchStrategy[str]:
     """Team ids: valid ids starting with ``team-``."""
     return ids(prefix="team-")
 
 
+@_cached
 def owners() -> st.SearchStrategy[str | None]:
     """A record's owner: a user id or ``None`` (unassigned)."""
     return st.none() | user_ids()
 
 
+@_cached
 def teams() -> st.SearchStrategy[str | None]:
     """A record's team: a team id or ``None`` (unassigned)."""
     return st.none() | team_ids()
 
 
+@_cached
 def actors(
     *,
     roles: st.SearchStrategy[Role] | None = None,
@@ -258,6 +310,7 @@ def actors(
     )
 
 
+@_cached
 def probabilities(*, places: int = 4) -> st.SearchStrategy[Decimal]:
     """Decimals in [0, 1] with at most ``places`` fractional digits."""
     scale = 10**places
@@ -267,6 +320,7 @@ def probabilities(*, places: int = 4) -> st.SearchStrategy[Decimal]:
 _STAGE_NAMES = st.text(st.characters(codec="ascii", categories=("L", "N")), min_size=1, max_size=12)
 
 
+@_cached
 def stages(*, kind: StageKind | None = None, gated: bool = False) -> st.SearchStrategy[Stage]:
     """Valid stages; open ones by default get any probability and open category.
 
@@ -302,6 +356,7 @@ def stages(*, kind: StageKind | None = None, gated: bool = False) -> st.SearchSt
     return chosen.flatmap(build)
 
 
+@_cached
 @st.composite
 def pipelines(
     draw: st.DrawFn, *, min_open: int = 1, max_open: int = 8, gated: bool = False
@@ -330,6 +385,7 @@ def pipelines(
     return Pipeline(ordered, name="generated")
 
 
+@_cached
 @st.composite
 def opportunities(
     draw: st.DrawFn,
@@ -425,27 +481,32 @@ def _approval_step(draw: st.DrawFn, opportunity: Opportunity, at: _dt.datetime) 
     return opportunity.request_approval(draw(st.sampled_from(gated)), by=_REQUESTER, at=at)
 
 
+@_cached
 def names() -> st.SearchStrategy[str]:
     """Personal names: any non-blank text of at most 200 characters (unicode included)."""
     return st.text(min_size=1, max_size=60).filter(lambda t: bool(t.strip()))
 
 
+@_cached
 def texts() -> st.SearchStrategy[str]:
     """Free texts (subjects, notes): non-blank, no surrounding whitespace."""
     return names().map(str.strip)
 
 
+@_cached
 def emails() -> st.SearchStrategy[str]:
     """E-mail addresses that `Profile` accepts."""
     part = st.text(st.characters(codec="ascii", categories=("L", "N")), min_size=1, max_size=12)
     return st.builds(lambda a, b, c: f"{a}@{b}.{c}", part, part, part)
 
 
+@_cached
 def phones() -> st.SearchStrategy[str]:
     """Phone numbers that `Profile` accepts."""
     return st.from_regex(r"\+?[0-9]{3,4}( [0-9]{2,4}){1,3}", fullmatch=True)
 
 
+@_cached
 def profiles() -> st.SearchStrategy[Profile]:
     """Profiles with any combination of attributes set."""
     return st.builds(
@@ -462,6 +523,7 @@ def profiles() -> st.SearchStrategy[Profile]:
     )
 
 
+@_cached
 def interactions(
     *,
     min_value: _dt.datetime = _dt.datetime(2000, 1, 1),  # noqa: DTZ001
@@ -479,6 +541,7 @@ def interactions(
 _STEP = st.timedeltas(min_value=_dt.timedelta(0), max_value=_dt.timedelta(days=90))
 
 
+@_cached
 @st.composite
 def customers(
     draw: st.DrawFn,
@@ -534,6 +597,7 @@ def customers(
     return customer.without_events()
 
 
+@_cached
 @st.composite
 def contracts(
     draw: st.DrawFn,
@@ -570,6 +634,7 @@ def contracts(
     return contract.without_events()
 
 
+@_cached
 def service_contracts(
     *,
     owner: st.SearchStrategy[str | None] | None = None,
@@ -594,6 +659,7 @@ def service_contracts(
     )
 
 
+@_cached
 @st.composite
 def complaints(
     draw: st.DrawFn,
@@ -672,6 +738,7 @@ def _command_fields(record_ids: st.SearchStrategy[str]) -> dict[str, st.SearchSt
     }
 
 
+@_cached
 def commands(
     *,
     kinds: "Iterable[type[Command[Any]]] | None" = None,
@@ -704,6 +771,7 @@ def commands(
 _ZONES = ("UTC", "Europe/Berlin", "America/New_York", "Asia/Shanghai", "Australia/Lord_Howe")
 
 
+@_cached
 def periods(*, unit: str | None = None) -> st.SearchStrategy[Period]:
     """Months, quarters and years from 1970 to 2200 (``unit`` fixes the length)."""
     units = st.just(PeriodUnit(unit)) if unit is not None else st.sampled_from(PeriodUnit)
@@ -723,6 +791,7 @@ def _clock(minutes: int) -> _dt.time:
     return _dt.time((minutes // 60) % 24, minutes % 60)
 
 
+@_cached
 @st.composite
 def business_calendars(draw: st.DrawFn) -> BusinessCalendar:
     """Calendars in zones with and without clock changes, with 1 to 7 open weekdays
@@ -744,6 +813,7 @@ def business_calendars(draw: st.DrawFn) -> BusinessCalendar:
     )
 
 
+@_cached
 def sla_targets() -> st.SearchStrategy[SlaTarget]:
     """Targets of one minute to 30 days, for any or some levels, types and channels."""
     return st.builds(
@@ -756,6 +826,7 @@ def sla_targets() -> st.SearchStrategy[SlaTarget]:
     )
 
 
+@_cached
 @st.composite
 def sla_policies(draw: st.DrawFn) -> SlaPolicy:
     """Policies with up to four targets, any calendar, and some paused steps."""
@@ -768,6 +839,7 @@ def sla_policies(draw: st.DrawFn) -> SlaPolicy:
     )
 
 
+@_cached
 @st.composite
 def contact_records(draw: st.DrawFn, *, agents: int = 5) -> ContactRecord:
     """Answered and abandoned contacts with waits up to ten minutes, handled by one
@@ -789,6 +861,7 @@ def contact_records(draw: st.DrawFn, *, agents: int = 5) -> ContactRecord:
     )
 
 
+@_cached
 def survey_answers(*, scale: int = 5) -> st.SearchStrategy[SurveyAnswer]:
     """Survey answers on a 1-to-``scale`` scale (0 to 10 when ``scale`` is 10)."""
     return st.builds(
