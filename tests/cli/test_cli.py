@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,11 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     status = main(list(argv))
     captured = capsys.readouterr()
     return status, captured.out, captured.err
+
+
+def exact(text: str) -> Any:
+    """JSON output read back with its numbers as exact decimals."""
+    return json.loads(text, parse_float=Decimal)
 
 
 def _write(tmp_path: Path, name: str, text: str) -> str:
@@ -66,10 +72,22 @@ def test_the_tour_as_json(capsys: pytest.CaptureFixture[str]) -> None:
         "action taken",
         "thanked",
     ]
-    assert data["clv"][2]["lifetime_end"] == "266.67 USD"
+    # Numbers are JSON numbers (exact decimals), amounts in the stated currency.
+    data = exact(out)
+    assert data["currency"] == "USD"
+    assert data["clv"][2] == {
+        "retention": Decimal("0.8"),
+        "five_years": Decimal("212.41"),
+        "lifetime_end": Decimal("266.67"),
+        "lifetime_start": Decimal("366.67"),
+    }
+    assert data["pipeline"]["weighted pipeline"] == Decimal("58420.00")
+    assert (data["sales"]["won"], data["sales"]["win_rate_by_count"]) == (8, Decimal("0.5"))
+    assert data["abc"][0]["share"] == Decimal("0.1")
+    assert data["vendors"]["Package A"]["fit"] == Decimal("0.75")
     assert data["complaint"]["service_level"] == {
-        "first response": {"state": "reached", "elapsed_hours": "1.0"},
-        "resolution": {"state": "reached", "elapsed_hours": "8.0"},
+        "first response": {"state": "reached", "elapsed_hours": Decimal("1.0")},
+        "resolution": {"state": "reached", "elapsed_hours": Decimal("8.0")},
     }
 
 
@@ -112,10 +130,16 @@ def test_abc_table_json_and_csv(tmp_path: Path, capsys: pytest.CaptureFixture[st
         capsys, "abc", path, "--id", "customer", "--value", "spend", "--format", "json",
         "--currency", "EUR", "--thresholds", "0.5,0.9", "--boundary", "inclusive",
     )  # fmt: skip
-    data = json.loads(out)
+    data = exact(out)
     # inclusive: a customer is in A while the cumulative share stays within 50 %
     assert data["customers"] == {"c1": "A", "c2": "B", "c3": "B", "c4": "C", "c5": "C"}
-    assert data["classes"]["B"] == {"customers": 2, "value": "400 EUR"}
+    assert data["currency"] == "EUR"
+    assert data["classes"]["B"] == {
+        "customers": 2,
+        "customer_share": Decimal("0.4"),
+        "value": Decimal("400"),
+        "value_share": Decimal("0.4"),
+    }
     status, out, _ = run(
         capsys, "abc", path, "--id", "customer", "--value", "spend", "--format", "csv"
     )
@@ -419,11 +443,11 @@ def test_vendors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     status, out, _ = run(capsys, "vendors", path)
     assert status == 0
     assert "Package A  12   0     12  75.0 %     2" in out
-    data = json.loads(run(capsys, "vendors", path, "--format", "json")[1])
+    data = exact(run(capsys, "vendors", path, "--format", "json")[1])
     assert data["Package B"] == {
         "total": 13,
         "maximum": 16,
-        "fit": "81.2 %",
+        "fit": Decimal("0.8125"),
         "rank": 1,
         "knocked_out_by": [],
     }
@@ -475,10 +499,12 @@ def test_clv(capsys: pytest.CaptureFixture[str]) -> None:
     status, out, _ = run(capsys, *arguments)
     assert status == 0
     assert out.startswith("Customer lifetime value: 266.67 USD\n")
-    data = json.loads(run(capsys, *arguments, "--timing", "start", "--format", "json")[1])
-    assert data["rounded"] == "366.67 USD"
+    data = exact(run(capsys, *arguments, "--timing", "start", "--format", "json")[1])
+    assert (data["rounded"], data["currency"]) == (Decimal("366.67"), "USD")
+    # the exact value, as many digits as the library computed (no float on the way)
+    assert data["value"] == Decimal("366.666666666666666667")
     csv_out = run(capsys, *arguments, "--periods", "2", "--format", "csv")[1]
-    assert csv_out == "period,value\n1,72.73 USD\n2,52.89 USD\n"
+    assert csv_out == "period,value,currency\n1,72.73,USD\n2,52.89,USD\n"
     status, _, err = run(capsys, *arguments[:-1], "-0.1")
     assert (status, err) == (
         2,
@@ -510,9 +536,12 @@ def test_rfm(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     status, out, _ = run(capsys, *arguments)
     assert status == 0
     assert "RFM scores as of 2030-03-01" in out
-    data = json.loads(run(capsys, *arguments, "--format", "json")[1])
+    data = exact(run(capsys, *arguments, "--format", "json")[1])
     assert data["a"]["frequency"] == 2
-    assert data["a"]["monetary"] == "30 EUR"
+    assert (data["a"]["monetary"], data["a"]["currency"]) == (Decimal("30"), "EUR")
+    csv_out = run(capsys, *arguments, "--format", "csv")[1].splitlines()
+    assert csv_out[0] == "customer,recency,frequency,monetary,currency,R,F,M,segment"
+    assert csv_out[1].startswith("a,28,2,30,EUR,")
     bad_date = _write(tmp_path, "t.csv", TRANSACTIONS.replace("2030-02-01", "1 Feb"))
     status, _, err = run(capsys, *arguments)
     assert (status, err) == (
@@ -782,9 +811,10 @@ def test_csv_output_puts_the_currency_in_its_own_column_and_json_ratios_are_deci
         ["customer,value,currency,class", "c2,7.50,USD,A", "c1,5,USD,A"],
     )
     status, out, _ = run(capsys, "abc", path, *base, "--format", "json")
-    assert json.loads(out)["thresholds"] == ["0.8", "0.95"]
+    assert '"thresholds": [\n    0.8,\n    0.95\n  ]' in out
+    assert exact(out)["thresholds"] == [Decimal("0.8"), Decimal("0.95")]
     status, out, _ = run(capsys, "pareto", path, *base, "--format", "json")
-    assert json.loads(out)["share"] == "0.8"
+    assert exact(out)["share"] == Decimal("0.8")
     status, _, err = run(capsys, "pareto", path, *base, "--share", "1.5")
     assert (status, err) == (
         2,
@@ -851,3 +881,17 @@ def test_vendor_file_problems_outside_the_ratings(
         2,
         f"crmcore: {twice}, line 2, column 8: requirement 'a' is listed 2 times\n",
     )
+
+
+def test_json_numbers_are_exact_decimals() -> None:
+    from crmcore.cli.output import json_text
+
+    text = json_text({"a": [Decimal("7.50"), Decimal("1E+2"), Decimal("-0.000001")], "b": {}})
+    assert text == '{\n  "a": [\n    7.50,\n    100,\n    -0.000001\n  ],\n  "b": {}\n}'
+    assert json_text([]) == "[]"
+    assert exact(text) == {"a": [Decimal("7.50"), Decimal("100"), Decimal("-0.000001")], "b": {}}
+    # Other values are bugs in a command, not user errors.
+    with pytest.raises(TypeError, match="no number for NaN"):
+        json_text(Decimal("NaN"))
+    with pytest.raises(TypeError, match="not a JSON value: float"):
+        json_text(0.5)

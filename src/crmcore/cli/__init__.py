@@ -209,9 +209,15 @@ def _values(arguments: argparse.Namespace) -> tuple[dict[str, Any], list[tuple[s
     return values, ordered
 
 
-def _ratio(value: Fraction) -> str:
-    """A ratio the user wrote as a decimal, written back as one (``0.8``, not ``4/5``)."""
-    return str(round_fraction(value))
+def _ratio(value: Fraction | None) -> Decimal | None:
+    """A ratio as a decimal (``0.8``, not ``4/5``), rounded once to 28 significant
+    digits; ``None`` (a share of nothing) stays ``None``, JSON's null."""
+    return None if value is None else round_fraction(value)
+
+
+def _amount(value: Money | Decimal) -> Decimal:
+    """The number of an amount, for CSV and JSON (its currency goes in a column of its own)."""
+    return value.amount if isinstance(value, Money) else value
 
 
 def _option_error(option: str, error: ValidationError, allowed: str) -> CliError:
@@ -265,10 +271,17 @@ def _segments(arguments: argparse.Namespace) -> Report:
             frozenset({1}),
         )
         data = {
+            "currency": code,
             "boundary": arguments.boundary,
             "thresholds": [_ratio(t) for t in thresholds],
             "classes": {
-                c.label: {"customers": c.count, "value": str(c.value)}
+                c.label: {
+                    "customers": c.count,
+                    "customer_share": _ratio(c.customer_share),
+                    # The command line reads Decimal or Money values only.
+                    "value": _amount(c.value),  # type: ignore[arg-type]
+                    "value_share": _ratio(c.value_share),
+                }
                 for c in result.classes.values()
             },
             "customers": {k: result[k] for k, _ in ordered},
@@ -341,20 +354,25 @@ def _clv(arguments: argparse.Namespace) -> Report:
     except ValidationError as error:
         option = _CLV_OPTIONS.get(error.field, error.field)
         raise CliError(f"{option}: {error.problem} (accepted: {error.allowed})") from None
-    rows = tuple((str(t), str(term.rounded())) for t, term in enumerate(result.terms, start=1))
-    table = Table("Discounted margin per period", ("period", "value"), rows, frozenset({0, 1}))
+    rows = tuple(
+        (str(t), str(term.rounded().amount), code) for t, term in enumerate(result.terms, start=1)
+    )
+    table = Table(
+        "Discounted margin per period", ("period", "value", "currency"), rows, frozenset({0, 1})
+    )
     sections: list[Table | str] = [
         f"Customer lifetime value: {result.value.rounded()}\n{result.formula}"
     ]
     if rows:
         sections.append(table)
     data = {
-        "value": str(result.value),
-        "rounded": str(result.value.rounded()),
+        "currency": code,
+        "value": result.value.amount,
+        "rounded": result.value.rounded().amount,
         "formula": result.formula,
         "timing": result.timing,
         "periods": result.periods,
-        "terms": [str(t) for t in result.terms],
+        "terms": [t.amount for t in result.terms],
     }
     return Report(tuple(sections), data, main=table if rows else None)
 
@@ -449,7 +467,7 @@ def _vendors(path: str) -> Report:
         s.vendor: {
             "total": s.total,
             "maximum": s.maximum,
-            "fit": percent(s.fit),
+            "fit": _ratio(s.fit),
             "rank": s.rank,
             "knocked_out_by": list(s.knocked_out_by),
         }
@@ -488,13 +506,14 @@ def _rfm(arguments: argparse.Namespace) -> Report:
         )
     table = Table(
         f"RFM scores as of {as_of.isoformat()}",
-        ("customer", "recency", "frequency", "monetary", "R", "F", "M", "segment"),
+        ("customer", "recency", "frequency", "monetary", "currency", "R", "F", "M", "segment"),
         tuple(
             (
                 s.customer_id,
                 str(s.recency_days),
                 str(s.frequency),
-                str(s.monetary),
+                str(s.monetary.amount),
+                s.monetary.currency,
                 str(s.r),
                 str(s.f),
                 str(s.m),
@@ -502,13 +521,14 @@ def _rfm(arguments: argparse.Namespace) -> Report:
             )
             for s in result.values()
         ),
-        frozenset({1, 2, 3, 4, 5, 6}),
+        frozenset({1, 2, 3, 5, 6, 7}),
     )
     data = {
         s.customer_id: {
             "recency_days": s.recency_days,
             "frequency": s.frequency,
-            "monetary": str(s.monetary),
+            "monetary": s.monetary.amount,
+            "currency": s.monetary.currency,
             "r": s.r,
             "f": s.f,
             "m": s.m,

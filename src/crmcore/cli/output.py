@@ -7,6 +7,7 @@ import os
 import sys
 import tempfile
 from collections.abc import Sequence
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +68,7 @@ class Report:
 
     def render(self, form: str) -> str:
         if form == "json":
-            return json.dumps(self.data, indent=2, ensure_ascii=False) + "\n"
+            return json_text(self.data) + "\n"
         if form == "csv":
             if self.main is None:
                 raise CliError(
@@ -76,6 +77,38 @@ class Report:
             return self.main.csv()
         parts = [s.render() if isinstance(s, Table) else s for s in self.sections]
         return "\n\n".join(parts) + "\n"
+
+
+def json_text(value: Any, indent: str = "") -> str:
+    """``value`` as JSON, indented by two spaces, with `Decimal` written as a JSON number.
+
+    The number is the decimal's own digits in plain notation (``7.50``, never
+    ``7.5`` or ``7.5E+0``), so nothing is rounded through a float; read it back
+    exactly with ``json.loads(text, parse_float=decimal.Decimal)``. Values are
+    dicts with string keys, lists, tuples, strings, ints, bools, ``None`` and
+    finite decimals.
+    """
+    inner = indent + "  "
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        items = (
+            f"{inner}{json.dumps(k, ensure_ascii=False)}: {json_text(v, inner)}"
+            for k, v in value.items()
+        )
+        return "{\n" + ",\n".join(items) + f"\n{indent}}}"
+    if isinstance(value, list | tuple):
+        if not value:
+            return "[]"
+        items = (f"{inner}{json_text(v, inner)}" for v in value)
+        return "[\n" + ",\n".join(items) + f"\n{indent}]"
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise TypeError(f"JSON has no number for {value}")
+        return format(value, "f")
+    if value is None or isinstance(value, str | int):  # bool is an int
+        return json.dumps(value, ensure_ascii=False)
+    raise TypeError(f"not a JSON value: {type(value).__name__}")
 
 
 def write(text: str, output: str | None, *, inputs: Sequence[str] = ()) -> None:

@@ -192,6 +192,16 @@ def _money(value: Money | None) -> str:
     return "-" if value is None else str(value.rounded())
 
 
+def _number(value: Money | None) -> Decimal | None:
+    """An amount for JSON: its rounded number (the currency is the tour's, stated once)."""
+    return None if value is None else value.rounded().amount
+
+
+def _share(value: Fraction | None) -> Decimal | None:
+    """A share for JSON: a decimal ratio, not a percentage text."""
+    return None if value is None else round_fraction(value)
+
+
 def _report(
     customers: Any, opportunities: Any, contracts: Any, complaint: Any, end: Any, churned: str
 ) -> Report:
@@ -201,7 +211,7 @@ def _report(
         f"in six steps; one customer ({churned}) lost and won back.\n"
         f"Figures as of {end.to_iso8601_string()}."
     ]
-    data: dict[str, Any] = {"as_of": end.to_iso8601_string()}
+    data: dict[str, Any] = {"as_of": end.to_iso8601_string(), "currency": CURRENCY}
 
     phases = collections.Counter(c.phase for c in customers)
     lifecycle = Table(
@@ -226,7 +236,9 @@ def _report(
         '"pipeline" category, so here all three are the won amount; a stage built\n'
         'with forecast_category="commit" or "best case" moves its deals up.'
     )
-    data["pipeline"] = dict(rows)
+    data["pipeline"] = {"weighted pipeline": _number(weighted.get(CURRENCY))} | {
+        name: _number(totals.get(CURRENCY)) for name, totals in outlook.rollups.items()
+    }
     data["forecast_counts"] = {c.value: outlook.counts.get(c, 0) for c in ForecastCategory}
 
     rate = win_rate(opportunities)
@@ -243,7 +255,19 @@ def _report(
     sections.append(
         Table("3. Win rate and sales velocity", ("measure", "value"), tuple(rows), frozenset({1}))
     )
-    data["sales"] = dict(rows)
+    data["sales"] = {
+        "won": rate.won,
+        "lost": rate.lost,
+        "win_rate_by_count": _share(rate.by_count),
+        "open_opportunities": inputs.open_opportunities,
+        "average_won_amount": _number(inputs.average_won_amount),
+        "average_cycle_days": (
+            None
+            if inputs.average_cycle_days is None
+            else round_fraction(inputs.average_cycle_days, min_exponent=-1)
+        ),
+        "sales_velocity_per_day": _number(velocity[CURRENCY]),
+    }
 
     paid = {c.customer_id: Money.zero(CURRENCY) for c in customers}
     for contract in contracts:
@@ -270,8 +294,14 @@ def _report(
     )
     sections.append(f"20/80: {split.summary}.")
     data["abc"] = [
-        dict(zip(("class", "customers", "share", "paid", "of_value"), r, strict=True))
-        for r in abc_rows
+        {
+            "class": c.label,
+            "customers": c.count,
+            "share": _share(c.customer_share),
+            "paid": _number(c.value if isinstance(c.value, Money) else None),
+            "of_value": _share(c.value_share),
+        }
+        for c in classes.classes.values()
     ]
     data["pareto"] = split.summary
 
@@ -300,12 +330,13 @@ def _report(
         "5. Vendor scoring (priority points x ability points)\n" + vendor_table(ranking).rstrip()
     )
     data["vendors"] = {
-        name: {"total": s.total, "fit": percent(s.fit), "rank": s.rank}
+        name: {"total": s.total, "fit": _share(s.fit), "rank": s.rank}
         for name, s in ranking.items()
     }
 
     margin = Money.of("100", CURRENCY)
     clv_rows: list[tuple[str, ...]] = []
+    data["clv"] = []
     for retention in ("0.6", "0.7", "0.8", "0.9"):
         end_value = lifetime_value(margin=margin, retention=retention, discount_rate=Decimal("0.1"))
         start_value = lifetime_value(
@@ -315,6 +346,14 @@ def _report(
         clv_rows.append(
             (retention, _money(five.value), _money(end_value.value), _money(start_value.value))
         )
+        data["clv"].append(
+            {
+                "retention": Decimal(retention),
+                "five_years": _number(five.value),
+                "lifetime_end": _number(end_value.value),
+                "lifetime_start": _number(start_value.value),
+            }
+        )
     sections.append(
         Table(
             "6. Customer lifetime value: margin 100 USD a year, discount rate 10 %",
@@ -323,10 +362,6 @@ def _report(
             frozenset({0, 1, 2, 3}),
         )
     )
-    data["clv"] = [
-        dict(zip(("retention", "five_years", "lifetime_end", "lifetime_start"), r, strict=True))
-        for r in clv_rows
-    ]
     sections.append(
         f"Complaint {complaint.complaint_id}: {len(complaint.steps)} steps, satisfaction "
         f"{complaint.satisfaction}/5, resolved in "
@@ -345,7 +380,7 @@ def _report(
         "steps": [s.step.value for s in complaint.steps],
         "satisfaction": complaint.satisfaction,
         "service_level": {
-            m.value: {"state": s.state.value, "elapsed_hours": _hours(s.elapsed)}
+            m.value: {"state": s.state.value, "elapsed_hours": Decimal(_hours(s.elapsed))}
             for m, s in sla.milestones.items()
         },
     }
