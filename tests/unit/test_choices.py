@@ -53,3 +53,47 @@ def test_non_text_values_are_not_folded() -> None:
 def test_fold() -> None:
     assert fold("  Call_Centre - x ") == "call centre x"
     assert Choice.aliases() == {}
+
+
+ALIASES: dict[type[Choice], dict[str, str]] = {
+    Channel: {
+        "email": "e-mail",
+        "mail": "e-mail",
+        "telephone": "phone",
+        "call": "phone",
+        "call center": "call centre",
+        "contact centre": "call centre",
+        "contact center": "call centre",
+        "text": "SMS",
+        "text message": "SMS",
+        "post": "letter",
+        "in person": "face to face",
+        "website": "web",
+    },
+    ComplaintLevel: {"medium": "normal"},
+    Priority: {"normal": "medium"},
+    Ability: {
+        "minor customisation": "minor customization",
+        "major customisation": "major customization",
+        "n/a": "not available",
+        "none": "not available",
+    },
+}
+"""Every documented alias (docs/lifecycle.md, "Text values"), one by one."""
+
+
+def test_the_alias_tables_are_the_documented_ones() -> None:
+    for kind, table in ALIASES.items():
+        assert kind.aliases() == table, kind.__name__
+
+
+@pytest.mark.parametrize(
+    ("kind", "alias", "value"),
+    [(kind, alias, value) for kind, table in ALIASES.items() for alias, value in table.items()],
+)
+def test_each_alias_reads_as_its_member(kind: type[Choice], alias: str, value: str) -> None:
+    expected = kind(value)
+    assert expected.value == value
+    assert kind(alias) is expected
+    assert kind(alias.upper()) is expected
+    assert member(kind, alias, "field") is expected

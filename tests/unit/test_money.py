@@ -148,6 +148,26 @@ def test_products_beyond_18_fractional_digits_are_rounded_once_half_even() -> No
     thirds = eur("0." + "3" * 18) * Decimal("0." + "3" * 99)
     assert thirds == eur("0.111111111111111111")
     assert eur("1") * Decimal("1E-99999999") == eur("0")  # bounded time, no huge integers
+    # Rounded once from the exact product: rounding it first to fewer digits would
+    # make the tail an exact half (5000000000), which half-even rounds down.
+    assert eur("1") * Decimal("1.0000000000000000005000000001") == eur("1.000000000000000001")
+    assert eur("3") * Decimal("0.3333333333333333335000000001") == eur("1.000000000000000001")
+    assert eur("-1") * Decimal("1.0000000000000000005") == eur("-1.000000000000000000")
+    assert eur("0.000000000000000001") * Decimal("0.5") == eur("0")  # 5E-19: half, to even
+
+
+def test_products_at_the_integer_limit() -> None:
+    assert eur("99999999999999999.9") * 10 == eur("999999999999999999")
+    assert eur("999999999999999999") * Decimal("-1") == eur("-999999999999999999")
+    assert eur("0") * Decimal("1E+30") == eur("0")
+    message = (
+        "amount: the result of this multiply is out of range: more than 18 digits before "
+        "the decimal point (accepted: "
+    )
+    with pytest.raises(ValidationError) as caught:
+        eur("100000000000000000") * 10
+    assert str(caught.value).startswith(message)
+    assert caught.value.field == "amount"
 
 
 def test_ordering_within_one_currency() -> None:
