@@ -72,13 +72,14 @@ imports: $(STAMP)
 
 # The fuzz suite runs outside coverage: tracing would triple its time, and the
 # other suites reach every branch on their own.
-# Tests run on every core (pytest-xdist), scheduled one by one (worksteal);
-# the code blocks of a document share one namespace and run in order, so the
-# documents run in one process afterwards, adding to the same coverage data.
+# Tests run on every core (pytest-xdist), a file's tests on one worker
+# (loadfile: with worksteal, one run out of several lost a worker's coverage
+# data); the code blocks of a document share one namespace and run in order,
+# so the documents run in one process afterwards, adding to the coverage data.
 unit: $(STAMP)
 	$(BIN)/coverage erase
-	$(BIN)/python -m pytest -n auto --dist worksteal --cov --cov-report= tests examples \
-		--ignore=tests/fuzz
+	$(BIN)/python -m pytest -n auto --dist loadfile --cov --cov-report= --cov-fail-under=0 \
+		tests examples --ignore=tests/fuzz
 	$(BIN)/python -m pytest -n 0 --cov --cov-append --cov-report=term-missing:skip-covered \
 		--cov-fail-under=100 README.md docs
 	$(BIN)/python -m pytest -n auto tests/fuzz

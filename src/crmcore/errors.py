@@ -16,6 +16,15 @@ def _restore(cls: type["CrmError"], message: str, state: dict[str, Any]) -> "Crm
     return error
 
 
+def _shown(value: object, *, text: bool = False) -> str:
+    """``repr(value)`` (``str`` with ``text``) for a message; the type's name where
+    Python cannot write it (an int of more than 4,300 digits)."""
+    try:
+        return str(value) if text else repr(value)
+    except ValueError:
+        return f"<{type(value).__name__}>"
+
+
 class CrmError(Exception):
     """Root of every error crmcore raises on purpose."""
 
@@ -128,7 +137,7 @@ class NotFoundError(RepositoryError, LookupError):
     def __init__(self, kind: str, record_id: str) -> None:
         self.kind = kind
         self.record_id = record_id
-        super().__init__(f"no {kind} with id {record_id!r}")
+        super().__init__(f"no {_shown(kind, text=True)} with id {_shown(record_id)}")
 
 
 class AlreadyExistsError(RepositoryError):
@@ -142,7 +151,10 @@ class AlreadyExistsError(RepositoryError):
     def __init__(self, kind: str, record_id: str) -> None:
         self.kind = kind
         self.record_id = record_id
-        super().__init__(f"a {kind} with id {record_id!r} exists already; use save() to update it")
+        super().__init__(
+            f"a {_shown(kind, text=True)} with id {_shown(record_id)} exists already; "
+            "use save() to update it"
+        )
 
 
 class ConcurrencyError(RepositoryError):
@@ -168,7 +180,8 @@ class ConcurrencyError(RepositoryError):
         self.expected = expected
         self.actual = actual
         super().__init__(
-            f"{kind} {record_id!r} was changed by someone else since it was read "
+            f"{_shown(kind, text=True)} {_shown(record_id)} was changed by someone else "
+            "since it was read "
             f"(read at version {expected}, stored version {actual}); "
             "nothing was written: load it again and retry"
         )
@@ -196,7 +209,10 @@ class PermissionDeniedError(CrmError):
         self.record_kind = record_kind
         self.record_id = record_id
         self.reason = reason
-        super().__init__(f"user {user_id!r} may not {action} {record_kind} {record_id!r}: {reason}")
+        super().__init__(
+            f"user {_shown(user_id)} may not {_shown(action, text=True)} "
+            f"{_shown(record_kind, text=True)} {_shown(record_id)}: {_shown(reason, text=True)}"
+        )
 
 
 class ModelError(CrmError):

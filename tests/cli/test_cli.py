@@ -203,7 +203,7 @@ def test_pareto_with_a_chart(tmp_path: Path, capsys: pytest.CaptureFixture[str])
             "1250.50 (no exponent, at most 60 characters)",
         ),
         ("customer,spend\nc1,-5\n", "values.csv, line 2, column 'spend': expected a number of 0 or more"),
-        ("customer,spend\nc1,5\nc2,6\nc1,7\n", "values.csv, line 4, column 'customer': duplicate id 'c1' (first on line 2)"),
+        ("customer,spend\nc1,5\nc2,6\nc1,7\n", "values.csv, line 4, column 'customer': duplicate id (the same as on line 2)"),
         ("customer,spend\nc1,5,9\n", "values.csv, line 2: expected 2 columns, found 3"),
         ("customer,spend\n,5\n", "values.csv, line 2, column 'customer': expected a customer id, got an empty cell"),
         ("customer,spend\n", "values.csv: no data rows after the header"),

@@ -18,6 +18,8 @@ import os
 import signal
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 import pytest
@@ -150,6 +152,45 @@ def test_only_crm_errors_escape(entry_point: EntryPoint, data: st.DataObject) ->
     result = attempt(target, args, kwargs)
     if not entry_point.builds_result:
         exercise(result, data)
+
+
+HOSTILE_NUMBERS = [
+    Decimal("1E+5000"),
+    Decimal("1E-5000"),
+    Decimal("-7E-3000000"),
+    Decimal("1E+999999"),
+    "1e-99999999",
+    "1e99999999",
+    "1" * 5000,
+    10**400,
+    -(10**400),
+    Fraction(1, 10**5000),
+    1e308,
+    5e-324,
+]
+"""Numbers with huge or tiny exponents: each must be refused up front or computed
+in bounded time, never reach Python's 4,300-digit str() limit, a float overflow,
+or a NaN."""
+
+
+@pytest.mark.parametrize("entry_point", [p for p in ENTRY_POINTS if not p.enum_lookup], ids=str)
+@settings(max_examples=EXAMPLES)
+@given(data=st.data())
+def test_hostile_numbers_in_any_parameter(entry_point: EntryPoint, data: st.DataObject) -> None:
+    target = entry_point.resolve(data)
+    args, kwargs = draw_arguments(data, target)
+    slots = [*range(len(args)), *kwargs]
+    if not slots:
+        return
+    slot = data.draw(st.sampled_from(slots), label="hostile parameter")
+    hostile = data.draw(st.sampled_from(HOSTILE_NUMBERS), label="hostile number")
+    if isinstance(slot, int):
+        args[slot] = hostile
+    else:
+        kwargs[slot] = hostile
+    # The result is not shown: containers (a Page, an error's arguments) may
+    # hold the hostile value itself, which Python's own repr refuses to write.
+    attempt(target, args, kwargs)
 
 
 def test_every_public_name_is_fuzzed() -> None:

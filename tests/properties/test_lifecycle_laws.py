@@ -244,3 +244,27 @@ def test_personal_data_never_appears_in_reprs_or_errors(
     for text in texts:
         for secret in (name.strip(), email, phone):
             assert secret not in text
+
+
+@given(st.text(alphabet="abcdefghijklmnopqrstuvwxyz ", min_size=12, max_size=40).map(str.strip))
+def test_free_text_reasons_and_the_region_stay_out_of_reprs(secret: str) -> None:
+    """Reasons and the region often hold personal data ("moved to 12 Elm St.")."""
+    from crmcore import Contract, Opportunity
+
+    assume(len(secret) >= 12)
+    t0 = pendulum.datetime(2030, 1, 1, tz="UTC")
+    customer = Customer.prospect(
+        customer_id="c-1", name="Customer", at=t0, profile=Profile(region=secret)
+    ).lose(at=t0, reason=secret)
+    opportunity = Opportunity.open(
+        opportunity_id="o-1", customer_id="c-1", title="deal", amount=Money.of(1, "EUR"), at=t0
+    ).lose(at=t0, reason=secret)
+    contract = Contract.sign(
+        contract_id="k-1", customer_id="c-1", opportunity_id="o-1", amount=Money.of(1, "EUR"),
+        at=t0,
+    ).cancel(at=t0, reason=secret)  # fmt: skip
+    for shown in (customer, opportunity, contract):
+        assert secret not in repr(shown)
+        assert secret not in repr(shown.pending_events)
+    assert secret not in repr(customer.profile)
+    assert secret not in repr(customer.phase_history)

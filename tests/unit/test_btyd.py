@@ -270,7 +270,7 @@ def test_probability_of_purchases_sums_at_most_a_million_terms(
     assert 0 < model.probability_of_purchases(1_000, 10**9) < 1
     with pytest.raises(ValidationError, match=r"n: is too large .*at most 1,000\)"):
         model.probability_of_purchases(1_001, 10**9)
-    with pytest.raises(ValidationError, match="at most 1,000"):
+    with pytest.raises(ValidationError, match=r"n: must be a count .*0 to 1,000,000,000\)"):
         model.probability_of_purchases(10**18, 10)
 
 
@@ -449,3 +449,13 @@ def test_purchase_probabilities_survive_extreme_spans() -> None:
     huge = [model.probability_of_purchases(n, 1e300) for n in range(3)]
     assert huge[0] < 1e-299
     assert huge[1] == pytest.approx(2 / 3)
+
+
+def test_counts_are_bounded_and_answers_are_finite() -> None:
+    with pytest.raises(ValidationError, match=r"^x: must be a count .*1,000,000,000\)"):
+        BetaGeo(1, 1, 1.5, 1).probability_alive(10**400, 1, 2)
+    with pytest.raises(ValidationError, match=r"^x: must be a count"):
+        GammaGamma(1, 2, 3).expected_spend(10**400, 5.0)
+    assert BetaGeo(1, 1, 1.5, 1).probability_alive(10**9, 1, 2) >= 0
+    with pytest.raises(ModelError, match="no finite answer"):
+        BetaGeo(1, 1, 1e6, 1).expected_purchases(10, 5, 5, 10)

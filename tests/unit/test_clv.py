@@ -201,3 +201,14 @@ def test_horizons_whose_exact_terms_would_be_huge_are_refused_up_front() -> None
         margin=Money.of("1", "EUR"), retention="0.8", discount_rate="0.1", periods=10_000
     )
     assert len(result.terms) == 10_000
+
+
+def test_results_with_huge_exact_values_have_a_short_repr() -> None:
+    result = lifetime_value(
+        margin=Money.of("1", "USD"), retention=1, discount_rate=1000000, periods=10000
+    )
+    assert result.value == Money.of("0.000001", "USD")
+    text = repr(result)
+    assert "exact=Fraction(<numerator and denominator of about 60,000 digits>)" in text
+    small = lifetime_value(margin=Money.of("1", "USD"), retention="0.5", discount_rate="0.1")
+    assert "exact=Fraction(5, 6)" in repr(small)

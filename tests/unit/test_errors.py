@@ -89,3 +89,20 @@ def test_errors_survive_pickling(error: CrmError) -> None:
     assert type(copy) is type(error)
     assert str(copy) == str(error)
     assert copy.__dict__ == error.__dict__
+
+
+def test_messages_survive_values_python_cannot_write() -> None:
+    from fractions import Fraction
+
+    from crmcore.errors import NotFoundError, PermissionDeniedError
+
+    huge = Fraction(1, 10**5000)  # repr and str refuse ints of more than 4,300 digits
+    assert str(NotFoundError(huge, huge)) == "no <Fraction> with id <Fraction>"  # type: ignore[arg-type]
+    denied = PermissionDeniedError(
+        user_id=huge,  # type: ignore[arg-type]
+        action="read",
+        record_kind="customer",
+        record_id="c1",
+        reason="outside the team",
+    )
+    assert str(denied).startswith("user <Fraction> may not read customer 'c1'")

@@ -356,3 +356,51 @@ def test_from_exact_refuses_what_is_not_an_exact_bounded_number(
 def test_string_forms_never_use_exponents() -> None:
     assert str(Money(Decimal("1E-15"), "EUR")) == "0.000000000000001 EUR"
     assert repr(Money(Decimal("1E-15"), "EUR")) == "Money('0.000000000000001', 'EUR')"
+
+
+def test_format_specs() -> None:
+    amount = Money.of("1234.5", "USD")
+    assert format(amount, "") == str(amount) == "1234.5 USD"
+    assert f"{amount:.2f}" == "1234.50 USD"
+    assert f"{amount:,.2f}" == "1,234.50 USD"
+    assert f"{amount:,}" == "1,234.5 USD"
+    assert f"{amount:F}" == "1234.5 USD"
+    assert f"{amount:.3e}" == "1.234e+3 USD"
+    assert f"{amount:E}" == "1.2345E+3 USD"
+    assert f"{amount:g}" == "1234.5 USD"
+    assert f"{amount:G}" == "1234.5 USD"
+    assert f"{amount:n}" == "1234.5 USD"
+    assert f"{amount:>12}" == "  1234.5 USD"
+    assert f"{amount:s}" == "1234.5 USD"
+    # Half-even, whatever the caller's context says.
+    with decimal.localcontext() as context:
+        context.rounding = decimal.ROUND_DOWN
+        context.traps[decimal.Inexact] = True
+        assert f"{Money.of('1.239', 'EUR'):.2f}" == "1.24 EUR"
+        assert f"{Money.of('1.245', 'EUR'):.2f}" == "1.24 EUR"
+
+
+@pytest.mark.parametrize("spec", ["%", "d", ".2x", "_", "==", "q"])
+def test_format_specs_money_has_no_meaning_for_are_refused(spec: str) -> None:
+    with pytest.raises(ValidationError, match=r"^format_spec: is not a format for Money"):
+        format(Money.of("1.5", "USD"), spec)
+
+
+def test_division_by_extreme_divisors_is_decided_from_the_exponents() -> None:
+    largest = eur("999999999999999999")
+    assert largest / Decimal("1E+36") == eur("0.000000000000000001")  # 9.99...E-19
+    assert largest / Decimal("1E+37") == eur("0")
+    assert eur("0") / Decimal("1E-3000000") == eur("0")
+    assert eur("1") / Decimal("1E+3000000") == eur("0")
+    assert eur("0.000000000000000001") / Decimal("1E-35") == eur("100000000000000000")
+    for divisor in ("1E-36", "1E-37", "1E-3000000"):
+        with pytest.raises(ValidationError, match=r"^amount: .*more than 18 digits before"):
+            eur("0.000000000000000001") / Decimal(divisor)
+
+
+def test_allocation_ratios_out_of_range_are_refused() -> None:
+    with pytest.raises(ValidationError, match=r"^ratios\[1\]: is out of range"):
+        eur("1").allocate([1, Decimal("1E-99999999")])
+    with pytest.raises(ValidationError, match=r"^ratios\[0\]: is out of range"):
+        eur("1").allocate([10**1000, 1])
+    assert eur("1").allocate([Decimal("1E-1000"), Decimal("1E-1000")]) == (eur("0.50"), eur("0.50"))

@@ -57,6 +57,40 @@ def test_round_fraction_keeps_28_significant_digits(value: Fraction) -> None:
     assert error <= Fraction(1, 2) * Fraction(10) ** (rounded.adjusted() - 27)
 
 
+def test_huge_integers_come_back_in_exponent_form() -> None:
+    assert round_fraction(Fraction(10**1000)) == Decimal("1E+1000")
+    assert str(round_fraction(Fraction(10**1000))) == "1" + "0" * 1000  # written out
+    assert str(round_fraction(Fraction(-(10**1100)))) == "-1.000000000000000000000000000E+1100"
+    assert round_fraction(Fraction(7 * 10**5000)) == Decimal("7E+5000")
+
+
+@given(
+    st.integers(1, 10**40),
+    st.integers(0, 5000),
+    st.integers(-60, 0),
+)
+def test_values_below_the_last_kept_digit_round_to_0_or_one_unit(
+    numerator: int, digits: int, min_exponent: int
+) -> None:
+    """Below 10**min_exponent the answer is 0 or one unit, half-even; the
+    shortcut for tiny values (no 10**n for thousands of digits) agrees."""
+    value = Fraction(numerator, 10**digits)
+    unit = Fraction(10) ** min_exponent
+    if value >= unit:
+        return
+    expected = Decimal(f"1E{min_exponent}") if value > unit / 2 else Decimal(0)
+    assert round_fraction(value, min_exponent=min_exponent) == expected
+    assert round_fraction(-value, min_exponent=min_exponent) == -expected
+
+
+def test_tiny_values_round_to_zero_at_once() -> None:
+    assert round_fraction(Fraction(1, 10**100000), min_exponent=-18) == 0
+    assert round_fraction(Fraction(5, 10**19), min_exponent=-18) == 0  # a half: to even
+    assert round_fraction(Fraction(51, 10**20), min_exponent=-18) == Decimal("1E-18")
+    assert round_fraction(Fraction(1, 2**70), min_exponent=-18) == 0
+    assert round_fraction(Fraction(1, 2**59), min_exponent=-18) == Decimal("2E-18")
+
+
 @pytest.mark.parametrize(
     ("value", "expected"),
     [
@@ -65,6 +99,11 @@ def test_round_fraction_keeps_28_significant_digits(value: Fraction) -> None:
         (" 1e-1 ", Fraction(1, 10)),
         (3, Fraction(3)),
         (Fraction(1, 3), Fraction(1, 3)),
+        (Decimal("9E+999"), Fraction(9 * 10**999)),
+        (Decimal("-1E-1000"), Fraction(-1, 10**1000)),
+        (Decimal("0E+5000"), Fraction(0)),
+        (10**1000 - 1, Fraction(10**1000 - 1)),
+        (Fraction(-1, 10**1000), Fraction(-1, 10**1000)),
     ],
 )
 def test_to_fraction_accepts_exact_numbers(value: Any, expected: Fraction) -> None:
@@ -82,6 +121,12 @@ def test_to_fraction_accepts_exact_numbers(value: Any, expected: Fraction) -> No
         ("abc", "not a decimal number"),
         (None, "NoneType"),
         ([1], "list"),
+        (Decimal("1E+1000"), "is out of range: beyond 10"),
+        (Decimal("-1E+1000"), "out of range"),
+        (Decimal("1E-1001"), "closer to 0 than 10"),
+        ("1e-99999999", "out of range"),
+        (10**1000, "out of range"),
+        (Fraction(1, 10**1000 + 1), "out of range"),
     ],
 )
 def test_to_fraction_rejects(value: Any, fragment: str) -> None:

@@ -170,3 +170,12 @@ def test_numbers_of_different_types_mix_freely() -> None:
     primes = [2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71, 73]
     with pytest.raises(ValidationError, match="common denominator"):
         pareto({str(p): Fraction(1, p**3) for p in primes})
+
+
+def test_values_of_10_to_the_1000_or_more_are_refused_unless_all_ints() -> None:
+    with pytest.raises(ValidationError, match=r"^values\['a'\]: is out of range: 10\*\*1000"):
+        abc_classes({"a": Decimal("1E+5000"), "b": Decimal("0.5")})
+    with pytest.raises(ValidationError, match=r"^values\['a'\]: is out of range"):
+        abc_classes({"a": 10**1000, "b": Decimal("0.5")})
+    assert abc_classes({"a": Decimal("9E+999"), "b": Decimal("0.5")})["a"] == "A"
+    assert abc_classes({"a": 10**5000, "b": 1})["a"] == "A"  # ints only: no conversion, no limit

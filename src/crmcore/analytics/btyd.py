@@ -69,6 +69,8 @@ Time = float | int | Fraction | Decimal
 """A time in the model's unit: any real number of 0 or more (converted to float)."""
 MAX_SERIES_TERMS = 1_000_000
 MAX_PURCHASES = 1_000_000
+MAX_COUNT = 10**9
+"""Counts of purchases the models take (``x``, ``n``): more would overflow their floats."""
 """The largest ``n`` of `BetaGeo.probability_of_purchases` (about a second to sum)."""
 _TOO_LONG = "the time horizon is too long for the model's parameters"
 
@@ -212,8 +214,18 @@ def _time(value: object, field: str) -> float:
 
 
 def _count(value: object, field: str) -> int:
-    if type(value) is not int or value < 0:
-        raise ValidationError(field, "must be a count", allowed="an int of 0 or more")
+    if type(value) is not int or not 0 <= value <= MAX_COUNT:
+        raise ValidationError(field, "must be a count", allowed=f"an int from 0 to {MAX_COUNT:,}")
+    return value
+
+
+def _finite(value: float) -> float:
+    """A model's answer, or `ModelError` where floats cannot give one (never NaN or inf)."""
+    if not math.isfinite(value):
+        raise ModelError(
+            "the model has no finite answer for these parameters and inputs "
+            "(a float overflowed or lost all precision)"
+        )
     return value
 
 
@@ -294,7 +306,7 @@ class BetaGeo:
         count, recency, age = self._check(x, t_x, T)
         if count == 0:
             return 1.0
-        odds = self._log_odds_dead(count, recency, age)
+        odds = _finite(self._log_odds_dead(count, recency, age))
         if odds > 0:
             return math.exp(-odds) / (1.0 + math.exp(-odds))
         return 1.0 / (1.0 + math.exp(odds))
@@ -330,11 +342,12 @@ class BetaGeo:
     def expected_purchases(self, t: Time, x: int, t_x: Time, T: Time) -> float:
         """E[purchases in the next t units | x, t_x, T] (conditional expectation, eq. 10)."""
         count, recency, age = self._check(x, t_x, T)
-        return self._growth(count, age, _time(t, "t")) * self.probability_alive(count, recency, age)
+        growth = self._growth(count, age, _time(t, "t"))
+        return _finite(growth * self.probability_alive(count, recency, age))
 
     def expected_purchases_population(self, t: Time) -> float:
         """E[purchases by a random new customer in t units] (eq. 9)."""
-        return self._growth(0, 0.0, _time(t, "t"))
+        return _finite(self._growth(0, 0.0, _time(t, "t")))
 
     def probability_of_purchases(self, n: int, t: Time) -> float:
         """P(a random new customer makes exactly n purchases in t units) (eq. 8).
@@ -366,9 +379,11 @@ class BetaGeo:
 
         first = math.exp(_lbeta(a, b + count) - _lbeta(a, b)) * nbd(count)
         if count == 0:
-            return first
+            return _finite(first)
         tail = 1.0 - math.fsum(nbd(j) for j in range(count))
-        return first + math.exp(_lbeta(a + 1, b + count - 1) - _lbeta(a, b)) * max(tail, 0.0)
+        return _finite(
+            first + math.exp(_lbeta(a + 1, b + count - 1) - _lbeta(a, b)) * max(tail, 0.0)
+        )
 
     def customer_log_likelihood(self, x: int, t_x: Time, T: Time) -> float:
         """The log-likelihood of one customer's (x, t_x, T)."""
@@ -515,7 +530,7 @@ class GammaGamma:
     def _expected(self, x: int, mean: float) -> float:
         if self.q <= 1:
             raise ValidationError("q", "is 1 or less: the mean spend is infinite", allowed="q > 1")
-        return (self.p * self.v + self.p * x * mean) / (self.p * x + self.q - 1)
+        return _finite((self.p * self.v + self.p * x * mean) / (self.p * x + self.q - 1))
 
     @overload
     def expected_spend(self, x: int, mean_spend: Money) -> Money: ...

@@ -61,6 +61,17 @@ def _check_work(periods: int, q: Fraction) -> None:
 _TIMINGS = ("end", "start")
 
 
+def _short(value: Fraction) -> str:
+    """A fraction's repr, or its size where writing it out would take thousands of digits."""
+    bits = max(value.numerator.bit_length(), value.denominator.bit_length())
+    if bits <= _SHORT_BITS:
+        return repr(value)
+    return f"Fraction(<numerator and denominator of about {int(bits * 0.30103):,} digits>)"
+
+
+_SHORT_BITS = 3000  # about 900 digits
+
+
 @attrs.frozen
 class ClvResult:
     """The retention-based lifetime value and how it was computed.
@@ -78,7 +89,7 @@ class ClvResult:
     """
 
     value: Money
-    exact: Fraction
+    exact: Fraction = attrs.field(repr=_short)
     formula: str
     timing: str
     periods: int | None

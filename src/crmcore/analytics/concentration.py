@@ -19,13 +19,14 @@ import attrs
 
 from crmcore.analytics._results import MappingResult
 from crmcore.domain.money import Money
-from crmcore.domain.numbers import EXACT, percent, to_fraction
+from crmcore.domain.numbers import EXACT, MAX_MAGNITUDE, percent, to_fraction
 from crmcore.errors import CurrencyMismatchError, ValidationError
 
 Value = Money | Decimal | int | Fraction
 K = TypeVar("K", bound=Hashable)
 Boundary = Literal["covering", "inclusive"]
 MAX_THRESHOLDS = 25
+_TOO_LARGE = 10**MAX_MAGNITUDE
 
 
 def _shown(key: object) -> str:
@@ -97,6 +98,12 @@ def _amounts(values: object) -> _Amounts:
             )
         if number < 0:
             raise ValidationError(f"values[{_shown(key)}]", "is negative", allowed="zero or more")
+        if number >= _TOO_LARGE:
+            raise ValidationError(
+                f"values[{_shown(key)}]",
+                f"is out of range: 10**{MAX_MAGNITUDE} or more",
+                allowed=f"values below 10**{MAX_MAGNITUDE} (all-int values have no limit)",
+            )
         kinds.add(kind)
         if isinstance(number, Decimal):
             tail = number.as_tuple().exponent

@@ -193,7 +193,8 @@ def _values(arguments: argparse.Namespace) -> tuple[dict[str, Any], list[tuple[s
         if not key:
             raise rows.fail(line, arguments.id, "expected a customer id, got an empty cell")
         if key in seen:
-            raise rows.fail(line, arguments.id, f"duplicate id {key!r} (first on line {seen[key]})")
+            # The id itself is not repeated: ids in a user's file are often names.
+            raise rows.fail(line, arguments.id, f"duplicate id (the same as on line {seen[key]})")
         seen[key] = line
         number = rows.number(line, arguments.value, row[arguments.value])
         try:

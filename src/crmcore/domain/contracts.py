@@ -73,7 +73,7 @@ class ContractCancelled(DomainEvent):
 
     contract_id: str
     customer_id: str
-    reason: str
+    reason: str = attrs.field(repr=False)  # free text
 
 
 # Contract ---------------------------------------------------------------------
@@ -103,7 +103,7 @@ class Contract(Owned):
     cancelled_at: pendulum.DateTime | None = attrs.field(
         default=None, converter=attrs.converters.optional(to_utc)
     )
-    cancel_reason: str | None = None
+    cancel_reason: str | None = attrs.field(default=None, repr=False)  # free text
     changed_at: pendulum.DateTime = attrs.field(converter=to_utc)
 
     def __attrs_post_init__(self) -> None:

@@ -49,7 +49,7 @@ class PhaseChange:
 
     phase: LifecyclePhase
     at: pendulum.DateTime
-    reason: str
+    reason: str = attrs.field(repr=False)  # free text
 
 
 @attrs.frozen
@@ -87,7 +87,7 @@ class CustomerPhaseChanged(DomainEvent):
     customer_id: str
     previous: LifecyclePhase
     current: LifecyclePhase
-    reason: str
+    reason: str = attrs.field(repr=False)  # free text
 
 
 @attrs.frozen(kw_only=True)

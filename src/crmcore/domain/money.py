@@ -11,13 +11,14 @@ import attrs
 
 from crmcore.domain.currencies import MINOR_UNITS
 from crmcore.domain.fields import validates
-from crmcore.domain.numbers import EXACT, parse_decimal, round_fraction
+from crmcore.domain.numbers import EXACT, parse_decimal, round_fraction, to_fraction
 from crmcore.errors import CurrencyMismatchError, ValidationError
 
 MAX_INTEGER_DIGITS = 18
 MAX_FRACTION_DIGITS = 18
 # Enough significant digits that only the 18th-fractional-digit limit rounds;
 # larger integer parts are rejected by the bounds check anyway.
+_NUMBER_TYPES = frozenset("fFeEgGn")
 _ALL_DIGITS = MAX_INTEGER_DIGITS + MAX_FRACTION_DIGITS + 2
 AMOUNT_RULE = (
     "a finite Decimal or int (Money.of also takes a numeric string) with at most "
@@ -287,6 +288,18 @@ class Money:
             raise ValidationError(
                 "divisor", "must not be zero", allowed="a non-zero int or Decimal"
             )
+        # Decided from the exponents, before any 10**n is computed: a divisor of
+        # 10**37 or more leaves less than half of the smallest unit (10**-18) of
+        # the largest amount; one below 10**-36 makes the smallest amount too large.
+        if self.amount.is_zero() or divisor.adjusted() >= _ALL_DIGITS + 1:
+            return self.zero(self.currency)
+        if divisor.adjusted() < -_ALL_DIGITS:
+            raise ValidationError(
+                "amount",
+                "the result of this division is out of range: more than 18 digits before "
+                "the decimal point",
+                allowed=AMOUNT_RULE,
+            )
         return self.from_fraction(Fraction(self.amount) / Fraction(divisor), self.currency)
 
     def _compare(self, other: object, operation: str) -> tuple[Decimal, Decimal] | None:
@@ -395,12 +408,35 @@ class Money:
         return f"Money('{self.amount:f}', '{self.currency}')"
 
     def __format__(self, spec: str) -> str:
-        return format(str(self), spec)
+        """``f"{money:,.2f}"`` formats the amount as a number, then the currency.
+
+        A spec with a numeric type (``f``, ``F``, ``e``, ``E``, ``g``, ``G``,
+        ``n``) or a thousands separator (``,``) formats the amount as `Decimal`
+        does (``1,234.50 USD``), rounding half-even whatever the caller's
+        decimal context; any other spec (width, alignment, ``s``) formats the
+        text ``"1234.5 USD"`` as a string does.
+
+        Raises:
+            ValidationError: a spec neither accepts (``%``, ``d``, a malformed spec).
+        """
+        allowed = "a numeric spec such as ',.2f', or a string spec such as '>12'"
+        try:
+            if spec[-1:] in _NUMBER_TYPES or "," in spec:
+                # Rounded half-even whatever the caller's decimal context says.
+                with decimal.localcontext(_ROUNDING):
+                    return f"{format(self.amount, spec)} {self.currency}"
+            return format(str(self), spec)
+        except ValueError:
+            raise ValidationError(
+                "format_spec", "is not a format for Money", allowed=allowed
+            ) from None
 
 
 _ROUNDING = decimal.Context(
     prec=100, rounding=decimal.ROUND_HALF_EVEN, Emax=decimal.MAX_EMAX, Emin=decimal.MIN_EMIN
 )
+_NUMBER_TYPES = frozenset("fFeEgGn")
+_ALL_DIGITS = MAX_INTEGER_DIGITS + MAX_FRACTION_DIGITS
 MAX_RATIOS = 100_000
 RATIOS_RULE = f"1 to {MAX_RATIOS} non-negative ints or finite Decimals with a positive sum"
 
@@ -420,7 +456,7 @@ def _ratios(ratios: Iterable[Any]) -> list[Fraction]:
             )
         if ratio < 0:
             raise ValidationError(f"ratios[{position}]", "is negative", allowed=RATIOS_RULE)
-        weights.append(Fraction(ratio))
+        weights.append(to_fraction(ratio, f"ratios[{position}]", allowed=RATIOS_RULE))
     if not weights or sum(weights) == 0:
         raise ValidationError("ratios", "must have a positive sum", allowed=RATIOS_RULE)
     return weights

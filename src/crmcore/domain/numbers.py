@@ -52,6 +52,10 @@ def _below_power(n: int, d: int, e: int) -> bool:
     return bool(n < d * 10**e if e >= 0 else n * 10**-e < d)
 
 
+_PLAIN_EXPONENTS = 1000
+"""Integers up to ``10**1000`` come back written out (``Decimal("5000")``)."""
+
+
 def round_fraction(
     value: Fraction | int,
     *,
@@ -79,6 +83,13 @@ def round_fraction(
         return Decimal(0)
     sign = "-" if value < 0 else ""
     magnitude = abs(value)
+    if min_exponent is not None:
+        # Far below half of the last kept digit: 0, without computing 10**n for
+        # the value's (perhaps thousands of) digits. magnitude < 2**bits, and
+        # bits * _LOG10_2 >= bits * log10(2) as bits < 0 here.
+        bits = magnitude.numerator.bit_length() - magnitude.denominator.bit_length() + 1
+        if bits < 0 and bits * _LOG10_2 <= min_exponent - 1:
+            return Decimal(0)
     exponent = _decimal_exponent(magnitude) - (significant - 1)
     if min_exponent is not None:
         exponent = max(exponent, min_exponent)
@@ -94,8 +105,10 @@ def round_fraction(
     while exponent < 0 and quotient % 10 == 0 and quotient:
         quotient //= 10
         exponent += 1
-    if exponent >= 0:
-        return Decimal(f"{sign}{quotient * 10**exponent}")
+    if 0 <= exponent <= _PLAIN_EXPONENTS:
+        return Decimal(f"{sign}{quotient * 10**exponent}")  # an integer, written out
+    # Beyond that, in exponent form: writing out a 4,300-digit integer is refused
+    # by Python (and converting it costs quadratic time).
     return Decimal(f"{sign}{quotient}E{exponent}")
 
 
@@ -116,14 +129,35 @@ def to_fraction(value: object, field: str, *, allowed: str = RATE_RULE) -> Fract
         hint = f" (write Decimal('{value}'))" if isinstance(value, float) else ""
         raise ValidationError(field, f"must not be a {type(value).__name__}{hint}", allowed=allowed)
     if isinstance(value, Fraction | int):
-        return Fraction(value)
-    if isinstance(value, str):
-        value = parse_decimal(value, field, allowed=allowed)
-    if isinstance(value, Decimal):
+        number = Fraction(value)
+    elif isinstance(value, str | Decimal):
+        if isinstance(value, str):
+            value = parse_decimal(value, field, allowed=allowed)
         if not value.is_finite():
             raise ValidationError(field, "must be a finite number", allowed=allowed)
-        return Fraction(value)
-    raise ValidationError(field, f"must not be a {type(value).__name__}", allowed=allowed)
+        if value and not -MAX_MAGNITUDE <= value.adjusted() < MAX_MAGNITUDE:
+            raise _out_of_range(field, allowed)  # refused before 10**n is computed
+        number = Fraction(value)
+    else:
+        raise ValidationError(field, f"must not be a {type(value).__name__}", allowed=allowed)
+    if abs(number.numerator) >= _LIMIT or number.denominator > _LIMIT:
+        raise _out_of_range(field, allowed)
+    return number
+
+
+MAX_MAGNITUDE = 1000
+"""Rates, ratios and numbers read by `to_fraction` lie within ``10**-1000`` and
+``10**1000`` (or are 0): exact arithmetic on larger numbers takes unbounded time,
+and no CRM quantity comes near."""
+_LIMIT = 10**MAX_MAGNITUDE  # ints and Fractions: numerator below it, denominator at most it
+
+
+def _out_of_range(field: str, allowed: str) -> ValidationError:
+    return ValidationError(
+        field,
+        f"is out of range: beyond 10**{MAX_MAGNITUDE} or closer to 0 than 10**-{MAX_MAGNITUDE}",
+        allowed=allowed,
+    )
 
 
 def parse_decimal(text: str, field: str, *, allowed: str) -> Decimal:

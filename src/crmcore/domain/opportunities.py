@@ -143,7 +143,7 @@ class OpportunityLost(DomainEvent):
     """The sale failed: the opportunity entered the lost stage."""
 
     opportunity_id: str
-    reason: str
+    reason: str = attrs.field(repr=False)  # free text
     previous: str
 
 
@@ -280,7 +280,7 @@ class Opportunity(Owned):
     probability_override: Decimal | None = attrs.field(
         default=None, converter=attrs.converters.optional(check_probability)
     )
-    lost_reason: str | None = None
+    lost_reason: str | None = attrs.field(default=None, repr=False)  # free text
     close_date_pushes: int = 0
     approval: ApprovalRequest | None = attrs.field(
         default=None, validator=validates(_check_approval_type)

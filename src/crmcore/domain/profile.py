@@ -98,7 +98,7 @@ class Profile:
     """What the sources segment customers by, plus contact details.
 
     Every attribute is optional. E-mail and phone are validated lightly.
-    ``repr`` hides the personal ones (birth date, e-mail, phone).
+    ``repr`` hides the personal ones (birth date, region, e-mail, phone).
     """
 
     industry: Industry | None = attrs.field(default=None, converter=_to_industry)
@@ -116,7 +116,7 @@ class Profile:
             value = getattr(self, field.name)
             if value is None:
                 continue
-            if field.name in ("birth_date", "email", "phone"):
+            if field.name in ("birth_date", "region", "email", "phone"):
                 shown.append(f"{field.name}={_HIDDEN}")
             else:
                 shown.append(
