@@ -195,5 +195,5 @@ def test_a_lost_reason_may_be_as_long_as_its_limit_only() -> None:
 
 def test_a_profile_repr_skips_unset_fields_and_goes_on() -> None:
     assert repr(Profile(region="North", phone="0123456789")) == (
-        "Profile(region='North', phone=<hidden>)"
+        "Profile(region=<hidden>, phone=<hidden>)"
     )
