@@ -459,3 +459,8 @@ def test_counts_are_bounded_and_answers_are_finite() -> None:
     assert BetaGeo(1, 1, 1.5, 1).probability_alive(10**9, 1, 2) >= 0
     with pytest.raises(ModelError, match="no finite answer"):
         BetaGeo(1, 1, 1e6, 1).expected_purchases(10, 5, 5, 10)
+
+
+def test_an_infinite_log_odds_is_a_limit_not_an_error() -> None:
+    # (r + x) * log((alpha + T) / (alpha + t_x)) overflows: P(alive) tends to 0.
+    assert BetaGeo(1e300, 1, 1.5, 1).probability_alive(5, 1, 1e300) == 0.0

@@ -306,7 +306,9 @@ class BetaGeo:
         count, recency, age = self._check(x, t_x, T)
         if count == 0:
             return 1.0
-        odds = _finite(self._log_odds_dead(count, recency, age))
+        odds = self._log_odds_dead(count, recency, age)
+        # An infinite log-odds is a limit (P(alive) 0 or 1); only NaN has no answer.
+        _finite(0.0 if math.isinf(odds) else odds)
         if odds > 0:
             return math.exp(-odds) / (1.0 + math.exp(-odds))
         return 1.0 / (1.0 + math.exp(odds))
