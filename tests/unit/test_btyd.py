@@ -464,3 +464,19 @@ def test_counts_are_bounded_and_answers_are_finite() -> None:
 def test_an_infinite_log_odds_is_a_limit_not_an_error() -> None:
     # (r + x) * log((alpha + T) / (alpha + t_x)) overflows: P(alive) tends to 0.
     assert BetaGeo(1e300, 1, 1.5, 1).probability_alive(5, 1, 1e300) == 0.0
+
+
+def test_clv_with_extreme_rates_and_margins(
+    beta_geo: BetaGeo, gamma_gamma: GammaGamma, summary: RfmSummaries
+) -> None:
+    few = RfmSummaries(
+        dict(list(summary.items())[:3]), unit=summary.unit, observation_end=summary.observation_end
+    )
+    for rate in (Decimal("1E+300"), Decimal("1E+999")):  # 1/(1+d)**m underflows to 0
+        result = clv(beta_geo, gamma_gamma, few, months=12, monthly_discount_rate=rate)
+        assert all(p.value.is_zero() for p in result.values())
+    with pytest.raises(ValidationError, match=r"^margin: makes a customer's value exceed"):
+        clv(
+            beta_geo, gamma_gamma, few, months=12, monthly_discount_rate="0.01",
+            margin=Decimal("1E+20"),
+        )  # fmt: skip

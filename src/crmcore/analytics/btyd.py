@@ -25,6 +25,7 @@ Conventions, all stated and none silent:
 import datetime as _dt
 import itertools
 import math
+import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
@@ -69,6 +70,7 @@ Time = float | int | Fraction | Decimal
 """A time in the model's unit: any real number of 0 or more (converted to float)."""
 MAX_SERIES_TERMS = 1_000_000
 MAX_PURCHASES = 1_000_000
+_FLOAT_MAX = Fraction(sys.float_info.max)
 MAX_COUNT = 10**9
 """Counts of purchases the models take (``x``, ``n``): more would overflow their floats."""
 """The largest ``n`` of `BetaGeo.probability_of_purchases` (about a second to sum)."""
@@ -686,7 +688,10 @@ def clv(
     if units:
         raise ValidationError("summary", "mixes units", allowed="one unit")
     step = DAYS_PER_MONTH / UNITS[unit]
-    discounts = [1.0 / (1.0 + float(rate)) ** m for m in range(1, months + 1)]
+    # exp(-m·log(1+d)) rather than 1/(1+d)**m: a huge rate underflows to 0
+    # instead of overflowing.
+    discount_log = math.log1p(_float(rate)) if rate < _FLOAT_MAX else math.inf
+    discounts = [math.exp(-m * discount_log) for m in range(1, months + 1)]
     predictions: dict[str, ClvPrediction] = {}
     for customer_id, s in summary.items():
         x, t_x, T = s.frequency, float(s.recency), float(s.T)
@@ -698,9 +703,17 @@ def clv(
             * float(spend.amount)
             * math.fsum(p * d for p, d in zip(by_month, discounts, strict=True))
         )
+        try:
+            value = _money(_finite(total), spend.currency)
+        except ValidationError:
+            raise ValidationError(
+                "margin",
+                "makes a customer's value exceed the range of Money",
+                allowed="a margin that keeps values below 10**18",
+            ) from None
         predictions[customer_id] = ClvPrediction(
             customer_id=customer_id,
-            value=_money(total, spend.currency),
+            value=value,
             expected_spend=spend,
             purchases_by_month=by_month,
             probability_alive=beta_geo.probability_alive(x, t_x, T),
