@@ -36,7 +36,7 @@ from crmcore.domain.ids import check_id
 from crmcore.domain.kinds import KindSpec, RecordKind, spec_of
 from crmcore.domain.opportunities import Opportunity
 from crmcore.domain.ownership import Actor, Owned
-from crmcore.errors import PermissionDeniedError, ValidationError
+from crmcore.errors import NotFoundError, PermissionDeniedError, ValidationError
 from crmcore.policy import DEFAULT_POLICY, AccessPolicy, Action, Decision
 from crmcore.ports import MAX_PAGE, Filters, Page, UnitOfWork
 
@@ -122,8 +122,18 @@ class Guard:
         return record
 
     def get(self, kind: RecordKind | str, record_id: str, action: Action) -> Any:
-        """Load a record and check ``action`` on it."""
-        record: Owned = self.uow.repository(kind).get(record_id)
+        """Load a record and check ``action`` on it.
+
+        A record the actor may not even read is answered as missing
+        (`NotFoundError`, the same error and message as for an id that does
+        not exist), so that errors do not tell whether an id exists in
+        another team. A record the actor may read but not change gives
+        `PermissionDeniedError`.
+        """
+        repository = self.uow.repository(kind)
+        record: Owned = repository.get(record_id)
+        if self.actor is not None and not self.decide(self.actor, Action.READ, record).allowed:
+            raise NotFoundError(record.record_kind.value, record_id)
         return self.check(action, record)
 
     def add(self, record: R) -> R:

@@ -22,6 +22,7 @@ from crmcore import (
     Actor,
     LifecyclePhase,
     Money,
+    NotFoundError,
     PermissionDeniedError,
     Pipeline,
     Profile,
@@ -548,7 +549,7 @@ def _reassign(w: World, actor: Actor) -> tuple[Callable[[], object], list[Step]]
     return run, [
         _check(Action.REASSIGN, current),
         ("no change", current, owner, team),
-        _check(Action.REASSIGN, attrs.evolve(current, owner=owner, team=team)),
+        ("check changed", Action.REASSIGN, attrs.evolve(current, owner=owner, team=team)),
     ]
 
 
@@ -581,7 +582,14 @@ def _expected(
 ) -> tuple[type[Exception] | None, str | None]:
     """The error the call must raise (and the denied record's id), or (None, None)."""
     for step in steps:
-        if step[0] == "check":
+        if step[0] == "check" and step[1] is not Action.CREATE:
+            # A stored record the actor may not even read is answered as missing.
+            _, action, subject = step
+            if not policy.decide(actor, Action.READ, subject).allowed:
+                return NotFoundError, subject.record_id
+            if not policy.decide(actor, action, subject).allowed:
+                return PermissionDeniedError, subject.record_id
+        elif step[0] in ("check", "check changed"):
             _, action, subject = step
             if not policy.decide(actor, action, subject).allowed:
                 # a record being created gets its id from the store's generator
@@ -640,6 +648,10 @@ def test_a_use_case_runs_exactly_when_the_policy_allows_every_record_it_touches(
     assert world.store.snapshot() == before  # a rejected command changes nothing
     assert NAME not in str(caught.value)
     assert "ada@example.org" not in str(caught.value)
+    if isinstance(caught.value, NotFoundError):
+        # the same error and message as for an id that does not exist
+        assert caught.value.record_id == denied_id
+        assert str(caught.value) == f"no {caught.value.kind} with id {denied_id!r}"
     if isinstance(caught.value, PermissionDeniedError):
         assert caught.value.user_id == actor.user_id
         assert str(actor.user_id) in str(caught.value)
@@ -868,10 +880,10 @@ def test_a_gated_stage_through_the_services(uow: InMemoryUnitOfWork) -> None:
     services.handle(
         uow, commands.RequestApproval(opportunity_id=o, stage="Negotiate", at=T1), actor=REP
     )
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(NotFoundError):
         services.handle(
             uow, commands.Approve(opportunity_id=o, at=T1), actor=REP2
-        )  # reps do not approve
+        )  # another rep's opportunity: reps do not approve, nor even see it
     services.handle(uow, commands.Approve(opportunity_id=o, at=T1), actor=MANAGER)
     services.handle(
         uow, commands.MoveOpportunity(opportunity_id=o, stage="Negotiate", at=T2), actor=REP
