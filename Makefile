@@ -97,7 +97,9 @@ wheel-check: $(STAMP)
 		"import crmcore, crmcore.analytics, crmcore.adapters; print('wheel ok:', crmcore.__version__, crmcore.__file__)"
 	build/wheel-venv/bin/crmcore tour > /dev/null
 
-test: lint typecheck imports unit docs wheel-check
+# The strict documentation build is part of `unit` (tests/tooling/test_docs.py
+# builds the site with --strict), so `test` does not build it a second time.
+test: lint typecheck imports unit wheel-check
 
 clean:
 	rm -rf $(VENV) build dist mutants .coverage .hypothesis .mypy_cache .ruff_cache .pytest_cache
