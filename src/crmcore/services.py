@@ -18,7 +18,9 @@ of work that asks the policy about every record read or written.
 Permissions: with an `Actor`, the policy (`crmcore.policy.DEFAULT_POLICY`
 unless another is given) is asked about every record the use case reads or
 changes, before anything is written; a denial raises `PermissionDeniedError`
-and changes nothing. ``actor=None`` is a **trusted system call** (batch jobs,
+and changes nothing, except for a stored record the actor may not even read:
+that is answered with `NotFoundError`, as an unknown id is (no existence
+oracle). ``actor=None`` is a **trusted system call** (batch jobs,
 migrations, imports): no check at all. Use it only for code that is not
 acting for a user.
 """
@@ -133,7 +135,7 @@ class Guard:
         repository = self.uow.repository(kind)
         record: Owned = repository.get(record_id)
         if self.actor is not None and not self.decide(self.actor, Action.READ, record).allowed:
-            raise NotFoundError(record.record_kind.value, record_id)
+            raise NotFoundError(spec_of(record.record_kind).label, record_id)
         return self.check(action, record)
 
     def add(self, record: R) -> R:
@@ -442,7 +444,8 @@ def handle(
         ValidationError: not a command, a bad ``uow``, ``actor`` or ``policy``,
             or a value the domain refuses.
         NotFoundError: a record the command names does not exist.
-        PermissionDeniedError: the policy denies the actor something.
+        PermissionDeniedError: the policy denies the actor something (a record
+            the actor may not read at all is a `NotFoundError`).
         InvalidTransitionError: the command is not allowed in the record's state.
         ConcurrencyError: another unit of work changed a record this one read.
     """

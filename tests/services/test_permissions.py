@@ -34,6 +34,7 @@ from crmcore import (
     services,
 )
 from crmcore.adapters.memory import InMemoryStore, InMemoryUnitOfWork
+from crmcore.domain.kinds import spec_of
 from crmcore.domain.ownership import Owned
 from crmcore.policy import DEFAULT_POLICY, AccessPolicy, Action, Scope, TablePolicy
 from crmcore.testing import SequentialIds
@@ -651,7 +652,10 @@ def test_a_use_case_runs_exactly_when_the_policy_allows_every_record_it_touches(
     if isinstance(caught.value, NotFoundError):
         # the same error and message as for an id that does not exist
         assert caught.value.record_id == denied_id
-        assert str(caught.value) == f"no {caught.value.kind} with id {denied_id!r}"
+        (kind,) = [k for k in RecordKind if spec_of(k).label == caught.value.kind]
+        with world.uow, pytest.raises(NotFoundError) as unknown:
+            world.uow.repository(kind).get("no-such-id")
+        assert str(unknown.value).replace("'no-such-id'", repr(denied_id)) == str(caught.value)
     if isinstance(caught.value, PermissionDeniedError):
         assert caught.value.user_id == actor.user_id
         assert str(actor.user_id) in str(caught.value)
