@@ -16,11 +16,11 @@ from typing import Any, NoReturn
 from crmcore.analytics import Transaction, abc_classes, lifetime_value, pareto, rfm
 from crmcore.analytics.vendors import Ability, Priority, Requirement, score_vendors
 from crmcore.cli import inputs
-from crmcore.cli.output import CliError, Report, Table, write, write_file
+from crmcore.cli.output import CliError, Report, Table, ratio, write, write_file
 from crmcore.cli.svg import pareto_svg
 from crmcore.domain.fields import member
 from crmcore.domain.money import Money
-from crmcore.domain.numbers import percent, round_fraction
+from crmcore.domain.numbers import percent
 from crmcore.domain.pipeline import DEFAULT_PIPELINE
 from crmcore.errors import CrmError, ValidationError
 from crmcore.rendering import lifecycle_mermaid, pipeline_mermaid, vendor_table
@@ -210,12 +210,6 @@ def _values(arguments: argparse.Namespace) -> tuple[dict[str, Any], list[tuple[s
     return values, ordered
 
 
-def _ratio(value: Fraction | None) -> Decimal | None:
-    """A ratio as a decimal (``0.8``, not ``4/5``), rounded once to 28 significant
-    digits; ``None`` (a share of nothing) stays ``None``, JSON's null."""
-    return None if value is None else round_fraction(value)
-
-
 def _amount(value: Money | Decimal) -> Decimal:
     """The number of an amount, for CSV and JSON (its currency goes in a column of its own)."""
     return value.amount if isinstance(value, Money) else value
@@ -274,14 +268,14 @@ def _segments(arguments: argparse.Namespace) -> Report:
         data = {
             "currency": code,
             "boundary": arguments.boundary,
-            "thresholds": [_ratio(t) for t in thresholds],
+            "thresholds": [ratio(t) for t in thresholds],
             "classes": {
                 c.label: {
                     "customers": c.count,
-                    "customer_share": _ratio(c.customer_share),
+                    "customer_share": ratio(c.customer_share),
                     # The command line reads Decimal or Money values only.
                     "value": _amount(c.value),  # type: ignore[arg-type]
-                    "value_share": _ratio(c.value_share),
+                    "value_share": ratio(c.value_share),
                 }
                 for c in result.classes.values()
             },
@@ -314,7 +308,7 @@ def _segments(arguments: argparse.Namespace) -> Report:
     )
     data = {
         "summary": result_p.summary,
-        "share": _ratio(share),
+        "share": ratio(share),
         "vital_few": sorted(str(k) for k in result_p.vital_few),
         "trivial_many": sorted(str(k) for k in result_p.trivial_many),
     }
@@ -468,7 +462,7 @@ def _vendors(path: str) -> Report:
         s.vendor: {
             "total": s.total,
             "maximum": s.maximum,
-            "fit": _ratio(s.fit),
+            "fit": ratio(s.fit),
             "rank": s.rank,
             "knocked_out_by": list(s.knocked_out_by),
         }

@@ -8,10 +8,13 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 import attrs
+
+from crmcore.domain.numbers import round_fraction
 
 WIDTH = 80
 """The tour and the default outputs fit an 80-column terminal."""
@@ -77,6 +80,13 @@ class Report:
             return self.main.csv()
         parts = [s.render() if isinstance(s, Table) else s for s in self.sections]
         return "\n\n".join(parts) + "\n"
+
+
+def ratio(value: Fraction | None) -> Decimal | None:
+    """A ratio for CSV and JSON: a decimal (``0.8``, not ``4/5`` or ``"80.0 %"``),
+    rounded once to 28 significant digits; ``None`` (a share of nothing) stays
+    ``None``, JSON's null."""
+    return None if value is None else round_fraction(value)
 
 
 def json_text(value: Any, indent: str = "") -> str:

@@ -19,7 +19,7 @@ from crmcore.analytics import abc_classes, forecast, lifetime_value, pareto, wei
 from crmcore.analytics.forecast import sales_velocity, win_rate
 from crmcore.analytics.service_levels import SlaPolicy, SlaTarget, sla_status
 from crmcore.analytics.vendors import Ability, Priority, Requirement, score_vendors
-from crmcore.cli.output import Report, Table
+from crmcore.cli.output import Report, Table, ratio
 from crmcore.domain.calendars import BusinessCalendar
 from crmcore.domain.complaints import ComplainantType, ComplaintLevel, ComplaintStep
 from crmcore.domain.customers import Channel, LifecyclePhase
@@ -197,11 +197,6 @@ def _number(value: Money | None) -> Decimal | None:
     return None if value is None else value.rounded().amount
 
 
-def _share(value: Fraction | None) -> Decimal | None:
-    """A share for JSON: a decimal ratio, not a percentage text."""
-    return None if value is None else round_fraction(value)
-
-
 def _report(
     customers: Any, opportunities: Any, contracts: Any, complaint: Any, end: Any, churned: str
 ) -> Report:
@@ -258,7 +253,7 @@ def _report(
     data["sales"] = {
         "won": rate.won,
         "lost": rate.lost,
-        "win_rate_by_count": _share(rate.by_count),
+        "win_rate_by_count": ratio(rate.by_count),
         "open_opportunities": inputs.open_opportunities,
         "average_won_amount": _number(inputs.average_won_amount),
         "average_cycle_days": (
@@ -297,9 +292,9 @@ def _report(
         {
             "class": c.label,
             "customers": c.count,
-            "share": _share(c.customer_share),
+            "share": ratio(c.customer_share),
             "paid": _number(c.value if isinstance(c.value, Money) else None),
-            "of_value": _share(c.value_share),
+            "of_value": ratio(c.value_share),
         }
         for c in classes.classes.values()
     ]
@@ -330,8 +325,7 @@ def _report(
         "5. Vendor scoring (priority points x ability points)\n" + vendor_table(ranking).rstrip()
     )
     data["vendors"] = {
-        name: {"total": s.total, "fit": _share(s.fit), "rank": s.rank}
-        for name, s in ranking.items()
+        name: {"total": s.total, "fit": ratio(s.fit), "rank": s.rank} for name, s in ranking.items()
     }
 
     margin = Money.of("100", CURRENCY)
