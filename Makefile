@@ -74,14 +74,13 @@ imports: $(STAMP)
 # other suites reach every branch on their own.
 # Tests run on every core (pytest-xdist), a file's tests on one worker
 # (loadfile: with worksteal, one run out of several lost a worker's coverage
-# data); the code blocks of a document share one namespace and run in order,
-# so the documents run in one process afterwards, adding to the coverage data.
+# data). The code blocks of a document share one namespace and run in order;
+# loadfile keeps a document's blocks on one worker, in order, so the
+# documents run in the same parallel session.
 unit: $(STAMP)
 	$(BIN)/coverage erase
-	$(BIN)/python -m pytest -n auto --dist loadfile --cov --cov-report= --cov-fail-under=0 \
-		tests examples --ignore=tests/fuzz
-	$(BIN)/python -m pytest -n 0 --cov --cov-append --cov-report=term-missing:skip-covered \
-		--cov-fail-under=100 README.md docs
+	$(BIN)/python -m pytest -n auto --dist loadfile --cov --cov-report=term-missing:skip-covered \
+		--cov-fail-under=100 tests examples README.md docs --ignore=tests/fuzz
 	$(BIN)/python -m pytest -n auto tests/fuzz
 
 docs: $(STAMP)
