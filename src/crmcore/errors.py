@@ -187,6 +187,49 @@ class ConcurrencyError(RepositoryError):
         )
 
 
+class StorageError(RepositoryError):
+    """The database failed (unreachable, connection lost, disk full, a
+    constraint); a failed commit wrote nothing.
+
+    The message names the operation and the kind of record and the
+    driver's error class, never a statement or its parameters (they may
+    hold personal data).
+
+    Attributes:
+        operation: what was being done (``"read"``, ``"query"``, ``"commit"`` ...).
+        kind: the kind of record (or ``"schema"``).
+        reason: the driver's error class (and SQLSTATE, when it has one).
+    """
+
+    def __init__(self, operation: str, kind: str, reason: str) -> None:
+        self.operation = operation
+        self.kind = kind
+        self.reason = reason
+        outcome = "; nothing was written" if operation == "commit" else ""
+        super().__init__(
+            f"the database failed to {_shown(operation, text=True)} "
+            f"({_shown(kind, text=True)}): {_shown(reason, text=True)}{outcome}"
+        )
+
+
+class SchemaError(StorageError):
+    """The database's crmcore tables are missing or of another schema
+    version; the message says what to do.
+
+    Attributes:
+        problem: what is wrong.
+        remedy: what to do about it.
+    """
+
+    def __init__(self, problem: str, remedy: str) -> None:
+        self.problem = problem
+        self.remedy = remedy
+        CrmError.__init__(self, f"{problem}: {remedy}")
+        self.operation = "open"
+        self.kind = "schema"
+        self.reason = problem
+
+
 class PermissionDeniedError(CrmError):
     """The access policy does not let this actor do this to this record; nothing changed.
 

@@ -3,29 +3,26 @@ refused, and queries that equal a brute-force filter."""
 
 import datetime as _dt
 import itertools
-import tempfile
-from pathlib import Path
 from typing import Any
 
 import attrs
 import pendulum
 import pytest
-from examples.sqlite_store import SqliteUnitOfWork
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crmcore import Actor, CrmError, Money, Role, commands, services
 from crmcore.adapters.converters import make_converter
 from crmcore.adapters.memory import InMemoryStore, InMemoryUnitOfWork
+from crmcore.adapters.sql import SqlUnitOfWork
 from crmcore.domain.kinds import REGISTRY, RecordKind
 from crmcore.errors import ValidationError
 from crmcore.policy import DEFAULT_POLICY, Action
 from crmcore.testing import SequentialIds
 from crmcore.testing.strategies import commands as command_values
+from tests.sql.backends import BACKENDS, new_store
 
 T0 = pendulum.datetime(2030, 1, 1, tz="UTC")
-_FOLDER = tempfile.TemporaryDirectory(prefix="crmcore-commands-")
-_FILES = itertools.count()
 
 # Ids that SequentialIds hands out first, so that commands find their records.
 POOL = [f"{prefix}-{n:06d}" for prefix in ("cust", "opp", "ctr", "svc", "cmp") for n in (1, 2, 3)]
@@ -59,10 +56,6 @@ def _sequence() -> st.SearchStrategy[list[tuple[commands.Command[Any], Actor | N
     )
 
 
-def _sqlite() -> SqliteUnitOfWork:
-    return SqliteUnitOfWork(Path(_FOLDER.name) / f"c-{next(_FILES)}.sqlite3", ids=SequentialIds())
-
-
 def _state(uow: Any) -> dict[RecordKind, list[tuple[int, Any]]]:
     with uow:
         return {kind: [(r.version, r) for r in uow.select(kind)] for kind in REGISTRY}
@@ -75,25 +68,30 @@ def _outcome(uow: Any, command: commands.Command[Any], actor: Actor | None) -> t
         return type(error).__name__, str(error)
 
 
-@settings(max_examples=20, suppress_health_check=[HealthCheck.too_slow])
+@pytest.mark.parametrize("backend", BACKENDS)
+@settings(
+    max_examples=20,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(steps=_sequence())
-def test_every_command_does_the_same_on_memory_and_on_sqlite(
-    steps: list[tuple[commands.Command[Any], Actor | None]],
+def test_every_command_does_the_same_on_memory_and_on_sql(
+    backend: str, steps: list[tuple[commands.Command[Any], Actor | None]]
 ) -> None:
-    """Same result (or refusal), same events, same stored state; a refused
-    command changes nothing on either store."""
+    """Same result (or refusal), same events, same stored state (versions
+    included) on the in-memory store and the SQL store on SQLite and on
+    PostgreSQL; a refused command changes nothing."""
     memory = InMemoryUnitOfWork(InMemoryStore(), ids=SequentialIds())
-    sqlite = _sqlite()
+    sql = SqlUnitOfWork(new_store(backend), ids=SequentialIds())
     for command, actor in steps:
         before = memory.store.snapshot()
         got = _outcome(memory, command, actor)
-        assert _outcome(sqlite, command, actor) == got, command
+        assert _outcome(sql, command, actor) == got, command
         if got[0] != "ok":
             assert memory.store.snapshot() == before, (
                 f"a refused {type(command).__name__} changed the store"
             )
-        assert memory.collect_events() == sqlite.collect_events()
-    assert _state(memory) == _state(sqlite)
+        assert memory.collect_events() == sql.collect_events()
+    assert _state(memory) == _state(sql)
 
 
 @settings(max_examples=60)

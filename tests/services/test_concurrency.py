@@ -1,31 +1,26 @@
 """Concurrent service calls: no lost update, and the committed history replays.
 
-8 threads share one `InMemoryStore`; 4 processes share one SQLite database
-(the example adapter). Each worker makes a random mix of valid service calls:
-log an interaction, update a profile, open an opportunity, move one. A call
+8 threads share one `InMemoryStore` (processes on one SQL database:
+``tests/sql/test_concurrency.py``, with the same calls). Each worker makes a
+random mix of valid service calls: log an interaction, update a profile,
+open an opportunity, move one. A call
 either commits, or is rejected at commit with `ConcurrencyError` (someone
 else committed first), or is refused by a business rule before anything is
 written (moving an opportunity to the stage it is already in). The final
 state must equal a serial replay of the committed calls in commit order.
 
 `make test` runs them at a small size; `make stress` (``CRMCORE_STRESS=1``)
-runs 8 threads x 5,000 calls and 4 processes x 2,000 calls.
+runs 8 threads x 5,000 calls.
 """
 
-import json
-import multiprocessing
 import os
 import random
-import sqlite3
 import sys
 import threading
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
-from pathlib import Path
 from typing import Any
 
 import pendulum
-from examples.sqlite_store import SqliteUnitOfWork
 
 from crmcore import ConcurrencyError, CrmError, Money, Profile, commands, services
 from crmcore.adapters.memory import InMemoryStore, InMemoryUnitOfWork
@@ -33,8 +28,6 @@ from crmcore.adapters.memory import InMemoryStore, InMemoryUnitOfWork
 STRESS = os.environ.get("CRMCORE_STRESS") == "1"
 THREADS = 8
 THREAD_CALLS = 5_000 if STRESS else 250
-PROCESSES = 4
-PROCESS_CALLS = 2_000 if STRESS else 60
 T0 = pendulum.datetime(2030, 1, 1, tz="UTC")
 T1 = T0.add(days=1)
 STAGES = ("Contact", "Proposal", "Negotiation")
@@ -241,68 +234,3 @@ def test_threads_lose_no_update_and_the_history_replays() -> None:
     assert len(final["opportunities"]) == OPPORTUNITIES + opened
     assert replay(committed) == final
     STATS["threads"] = (THREADS, THREAD_CALLS, len(committed), len(rejected))
-
-
-# Processes on one SQLite database -------------------------------------------------------
-
-
-class LoggedConnection:
-    """Writes the committing call into ``commit_log`` inside the same transaction."""
-
-    def __init__(self, connection: sqlite3.Connection, uow: "LoggedSqliteUnitOfWork") -> None:
-        self.connection = connection
-        self.uow = uow
-
-    def execute(self, sql: str, parameters: Any = ()) -> sqlite3.Cursor:
-        if sql == "COMMIT":
-            self.connection.execute(
-                "INSERT INTO commit_log (call) VALUES (?)", (json.dumps(self.uow.current),)
-            )
-        return self.connection.execute(sql, parameters)
-
-    def close(self) -> None:
-        self.connection.close()
-
-
-class LoggedSqliteUnitOfWork(SqliteUnitOfWork):
-    current: Call = ("setup", "", 0, "")
-
-    def begin(self) -> None:
-        super().begin()
-        self._connection = LoggedConnection(self._db, self)  # type: ignore[assignment]
-
-
-def sqlite_worker(path: str, worker: int, customers: list[str], deals: list[str]) -> Any:
-    """One process's calls (runs in a child process)."""
-    uow = LoggedSqliteUnitOfWork(path, ids=FixedIds())
-    return calls_of(uow, worker, PROCESS_CALLS, customers, deals)
-
-
-def test_processes_on_one_sqlite_database_lose_no_update(tmp_path: Path) -> None:
-    path = str(tmp_path / "crm.sqlite3")
-    with sqlite3.connect(path) as db:
-        db.execute("CREATE TABLE commit_log (seq INTEGER PRIMARY KEY AUTOINCREMENT, call TEXT)")
-    db.close()
-    customers, deals = setup(LoggedSqliteUnitOfWork(path, ids=FixedIds()))
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(PROCESSES, mp_context=context) as pool:
-        futures = [pool.submit(sqlite_worker, path, w, customers, deals) for w in range(PROCESSES)]
-        results = [f.result() for f in futures]
-    rejected = [tuple(c) for r, _, _ in results for c in r]
-    refused = [tuple(c) for _, f, _ in results for c in f]
-    errors = [e for _, _, es in results for e in es]
-    assert errors == []
-    with sqlite3.connect(path) as db:
-        logged = [
-            tuple(json.loads(row[0]))
-            for row in db.execute("SELECT call FROM commit_log ORDER BY seq")
-        ]
-    db.close()
-    committed = [c for c in logged if c[0] != "setup"]
-    assert len(committed) + len(rejected) + len(refused) == PROCESSES * PROCESS_CALLS
-    if STRESS:
-        assert rejected, "the stress run produced no conflicts; it proves nothing"
-    STATS["processes"] = (PROCESSES, PROCESS_CALLS, len(committed), len(rejected))
-    assert not set(committed) & set(rejected)
-    final = contents(SqliteUnitOfWork(path))
-    assert replay(committed) == final

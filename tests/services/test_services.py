@@ -1,14 +1,12 @@
 import itertools
 import re
-import sqlite3
 from collections.abc import Callable
-from contextlib import closing
 from pathlib import Path
 from typing import Any
 
 import pendulum
 import pytest
-from examples.sqlite_store import SqliteUnitOfWork
+import sqlalchemy as sa
 
 from crmcore import (
     Actor,
@@ -29,6 +27,7 @@ from crmcore import (
     services,
 )
 from crmcore.adapters.memory import InMemoryStore, InMemoryUnitOfWork
+from crmcore.adapters.sql import SqlStore, SqlUnitOfWork
 from crmcore.domain.kinds import REGISTRY
 from crmcore.testing import SequentialIds
 
@@ -317,53 +316,34 @@ class FailingStore(InMemoryStore):
         super()._write(key, value)
 
 
-class FailingConnection:
-    """A sqlite3 connection whose k-th INSERT, UPDATE or DELETE fails."""
-
-    def __init__(self, connection: sqlite3.Connection, faults: Faults) -> None:
-        self.connection = connection
-        self.faults = faults
-
-    def execute(self, sql: str, parameters: Any = ()) -> sqlite3.Cursor:
-        if sql.startswith(("INSERT", "UPDATE", "DELETE")):
-            self.faults.write()
-        return self.connection.execute(sql, parameters)
-
-    def close(self) -> None:
-        self.connection.close()
-
-
-class FailingSqliteUnitOfWork(SqliteUnitOfWork):
-    def __init__(self, path: Path, faults: Faults, ids: SequentialIds) -> None:
-        super().__init__(path, ids=ids)
-        self.faults = faults
-
-    def begin(self) -> None:
-        super().begin()
-        self._connection = FailingConnection(self._db, self.faults)  # type: ignore[assignment]
-
-
 class Backend:
-    """One store to break: a fresh in-memory store, or a fresh SQLite database file."""
+    """One store to break: a fresh in-memory store, or the SQL store on a
+    fresh SQLite file whose k-th INSERT, UPDATE or DELETE fails."""
 
     def __init__(self, kind: str, folder: Path) -> None:
         self.faults = Faults()
         self.kind = kind
         self.store = FailingStore(self.faults)
-        self.path = folder / f"crm-{next(_FILES)}.sqlite3"
+        if kind == "sqlite":
+            engine = sa.create_engine(f"sqlite:///{folder / f'crm-{next(_FILES)}.sqlite3'}")
+            self.sql = SqlStore(engine, create=True)
+            sa.event.listen(engine, "before_cursor_execute", self._statement)
+
+    def _statement(self, connection: Any, cursor: Any, statement: str, *rest: Any) -> None:
+        if statement.startswith(("INSERT", "UPDATE", "DELETE")):
+            self.faults.write()
 
     def unit_of_work(self, ids: SequentialIds) -> Any:
         if self.kind == "memory":
             return InMemoryUnitOfWork(self.store, ids=ids)
-        return FailingSqliteUnitOfWork(self.path, self.faults, ids)
+        return SqlUnitOfWork(self.sql, ids=ids)
 
     def snapshot(self) -> object:
         if self.kind == "memory":
             return self.store.snapshot()
-        with closing(sqlite3.connect(self.path)) as db:
+        with self.sql.engine.connect() as connection:
             return {
-                spec.kind: db.execute(f"SELECT * FROM {spec.repository} ORDER BY id").fetchall()
-                for spec in REGISTRY.values()
+                kind: connection.execute(sa.select(self.sql.table(kind))).all() for kind in REGISTRY
             }
 
 

@@ -6,7 +6,7 @@ writes into every query (read-your-writes), and at commit asks the storage to
 check all those versions and apply the writes atomically. A storage adapter
 implements three primitives (`fetch`, `fetch_where`, `apply`: the
 `crmcore.ports.Storage` protocol), so every adapter gets the same semantics;
-the in-memory store, the SQLite example and the SQL store are built on it.
+the in-memory store and the SQL store (`crmcore.adapters.sql`) are built on it.
 
 Every kind of record comes from the registry (`crmcore.domain.kinds`): one
 generic repository serves them all.

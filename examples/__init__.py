@@ -1,1 +1,0 @@
-"""Examples that use crmcore from the outside (they may do I/O)."""
