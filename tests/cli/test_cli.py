@@ -59,6 +59,70 @@ def test_the_tour_matches_the_golden_file(capsys: pytest.CaptureFixture[str]) ->
         assert heading in out
 
 
+def test_the_tour_on_a_sqlite_file_prints_the_same_figures(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    url = f"sqlite:///{tmp_path / 'tour.db'}"
+    status, out, err = run(capsys, "tour", "--store", url)
+    assert (status, err) == (0, "")
+    assert out == GOLDEN.read_text(encoding="utf-8")
+    status, out, err = run(capsys, "tour", "--store", url)  # now it holds the tour's records
+    assert (status, out) == (2, "")
+    assert err == (
+        "crmcore: tour: --store: the database already holds customer records; the tour "
+        "needs an empty one (delete the file or use another database)\n"
+    )
+
+
+def test_the_tour_on_postgres_prints_the_same_json(capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.sql import backends
+
+    with backends.postgres_engine().connect() as connection:
+        connection.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql(
+            f"CREATE DATABASE tour{os.getpid()}"
+        )
+    url = backends.server().url.replace("/postgres?", f"/tour{os.getpid()}?")
+    assert run(capsys, "tour", "--store", url, "--format", "json") == run(
+        capsys, "tour", "--format", "json"
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("tour.db", "--store: not a database URL crmcore supports (e.g. sqlite:///tour.db"),
+        ("nosuch://x/y", "--store: not a database URL crmcore supports"),
+        ("mysql://u@localhost/crm", "--store: the database driver MySQLdb is not installed"),
+        (
+            "postgresql+psycopg://crm@/x?host=/nonexistent",
+            "the database failed to read the schema version of (schema): OperationalError",
+        ),
+    ],
+)
+def test_a_tour_store_that_cannot_be_used_is_one_line_on_stderr(
+    capsys: pytest.CaptureFixture[str], url: str, message: str
+) -> None:
+    status, out, err = run(capsys, "tour", "--store", url)
+    assert (status, out) == (2, "")
+    assert message in err
+    assert err.count("\n") == 1
+
+
+def test_a_tour_store_of_another_schema_version_is_refused(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE crmcore_schema (name TEXT, version INTEGER)")
+        connection.exec_driver_sql("INSERT INTO crmcore_schema VALUES ('crmcore', 99)")
+    engine.dispose()
+    status, _, err = run(capsys, "tour", "--store", f"sqlite:///{tmp_path / 'old.db'}")
+    assert status == 2
+    assert "schema version 99, newer than this crmcore's 1: upgrade crmcore" in err
+
+
 def test_the_tour_as_json(capsys: pytest.CaptureFixture[str]) -> None:
     status, out, _ = run(capsys, "tour", "--format", "json")
     data = json.loads(out)

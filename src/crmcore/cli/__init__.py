@@ -49,6 +49,12 @@ def _parser() -> _Parser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     tour = commands.add_parser("tour", help="the deterministic walkthrough (start here)")
+    tour.add_argument(
+        "--store",
+        metavar="URL",
+        help="run on an empty SQL database instead of the in-memory store, e.g. "
+        "sqlite:///tour.db (needs the sql extra)",
+    )
     _formats(tour, table=False)
 
     for name, text in (("abc", "ABC classes"), ("pareto", "the 20/80 split")):
@@ -154,9 +160,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(arguments: argparse.Namespace) -> tuple[Report, list[str]]:
     command = arguments.command
     if command == "tour":
-        from crmcore.cli.tour import run
+        from crmcore.cli.tour import run, sql_unit_of_work
 
-        return run(), []
+        if arguments.store is None:
+            return run(), []
+        uow, engine = sql_unit_of_work(arguments.store)
+        try:
+            return run(uow), []
+        finally:
+            engine.dispose()
     if command == "diagram":
         text = (
             pipeline_mermaid(DEFAULT_PIPELINE)

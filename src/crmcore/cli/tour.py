@@ -1,7 +1,8 @@
-"""`crmcore tour`: a deterministic walkthrough of the whole library on the embedded store.
+"""`crmcore tour`: a deterministic walkthrough of the whole library on the embedded store
+(or, with ``--store URL``, on an empty SQL database).
 
 Everything is fixed: the sample, the times (from 2030-01-07 09:00 UTC), the
-ids (`SequentialIds`). The same bytes come out on every run.
+ids (`SequentialIds`). The same bytes come out on every run, on every store.
 """
 
 import collections
@@ -15,11 +16,12 @@ import pendulum
 import crmcore.commands as c
 from crmcore.adapters.ids import SequentialIds
 from crmcore.adapters.memory import InMemoryStore, InMemoryUnitOfWork
+from crmcore.adapters.tracking import TrackingUnitOfWork
 from crmcore.analytics import abc_classes, forecast, lifetime_value, pareto, weighted_pipeline
 from crmcore.analytics.forecast import sales_velocity, win_rate
 from crmcore.analytics.service_levels import SlaPolicy, SlaTarget, sla_status
 from crmcore.analytics.vendors import Ability, Priority, Requirement, score_vendors
-from crmcore.cli.output import Report, Table, ratio
+from crmcore.cli.output import CliError, Report, Table, ratio
 from crmcore.domain.calendars import BusinessCalendar
 from crmcore.domain.complaints import ComplainantType, ComplaintLevel, ComplaintStep
 from crmcore.domain.customers import Channel, LifecyclePhase
@@ -27,6 +29,7 @@ from crmcore.domain.kinds import RecordKind
 from crmcore.domain.money import Money
 from crmcore.domain.numbers import percent, round_fraction
 from crmcore.domain.pipeline import DEFAULT_PIPELINE, ForecastCategory
+from crmcore.errors import CrmError
 from crmcore.ports import MAX_PAGE
 from crmcore.rendering import vendor_table
 from crmcore.services import Session
@@ -68,9 +71,51 @@ def _amount(i: int) -> Money:
     return Money.of(size, CURRENCY)
 
 
-def run() -> Report:
-    """Run the story and report on it."""
-    uow = InMemoryUnitOfWork(InMemoryStore(), ids=SequentialIds())
+def sql_unit_of_work(url: str) -> tuple[TrackingUnitOfWork, Any]:
+    """A unit of work on the empty SQL database at ``url`` (its tables are
+    created if missing), and its SQLAlchemy engine (dispose of it after).
+
+    Raises:
+        CliError: ``url`` is not a database URL of a supported database, or
+            the database already holds records (the tour's ids would clash).
+        MissingExtraError: the ``sql`` extra is not installed.
+    """
+    import sqlalchemy as sa
+
+    from crmcore.adapters.sql import SqlStore, SqlUnitOfWork  # MissingExtraError without sql
+
+    try:
+        engine = sa.create_engine(url)
+    except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError):
+        raise CliError(
+            "tour: --store: not a database URL crmcore supports "
+            "(e.g. sqlite:///tour.db or postgresql+psycopg://user@host/db)"
+        ) from None
+    except ImportError as missing:
+        raise CliError(
+            f"tour: --store: the database driver {missing.name} is not installed"
+        ) from None
+    try:
+        store = SqlStore(engine, create=True)
+    except CrmError:  # another dialect, another schema version, no server
+        engine.dispose()
+        raise
+    uow = SqlUnitOfWork(store, ids=SequentialIds())
+    with uow:
+        occupied = [kind.label for kind in RecordKind if uow.select(kind, limit=1)]
+    if occupied:
+        engine.dispose()
+        raise CliError(
+            f"tour: --store: the database already holds {occupied[0]} records; "
+            "the tour needs an empty one (delete the file or use another database)"
+        )
+    return uow, engine
+
+
+def run(uow: TrackingUnitOfWork | None = None) -> Report:
+    """Run the story on ``uow`` (a new in-memory store by default) and report on it."""
+    if uow is None:
+        uow = InMemoryUnitOfWork(InMemoryStore(), ids=SequentialIds())
     session = Session(uow)
     handle = session.handle
     customers = [
