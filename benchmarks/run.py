@@ -34,6 +34,7 @@ import attrs
 import numpy as np
 import pandas as pd
 import pendulum
+import sqlalchemy as sa
 from scipy import special
 
 from crmcore import (
@@ -50,6 +51,7 @@ from crmcore import (
     services,
 )
 from crmcore.adapters.memory import InMemoryStore, InMemoryUnitOfWork
+from crmcore.adapters.sql import SqlStore, SqlUnitOfWork
 from crmcore.analytics import Transaction, abc_classes, lifetime_value, pareto, weighted_pipeline
 from crmcore.analytics.btyd import BetaGeo, rfm_summary
 from crmcore.analytics.vendors import Ability, Priority, Requirement, score_vendors
@@ -398,49 +400,78 @@ _FOLDER = tempfile.TemporaryDirectory(prefix="crmcore-bench-")
 _DATABASES = itertools.count()
 
 
-def _sqlite_uow() -> Any:
-    root = str(Path(__file__).resolve().parents[1])
-    if root not in sys.path:
-        sys.path.insert(0, root)  # the SQLite example lives beside the package
-    from examples.sqlite_store import SqliteUnitOfWork
+class _Databases:
+    """SQL stores for the benchmarks: SQLite files, and a PostgreSQL server
+    started on first use (the test suite's, `tests/sql/postgres.py`)."""
 
-    return SqliteUnitOfWork(Path(_FOLDER.name) / f"bench-{next(_DATABASES)}.sqlite3")
+    def __init__(self) -> None:
+        self.server: Any = None
+
+    def sqlite(self) -> SqlUnitOfWork:
+        path = Path(_FOLDER.name) / f"bench-{next(_DATABASES)}.sqlite3"
+        return SqlUnitOfWork(SqlStore(sa.create_engine(f"sqlite:///{path}"), create=True))
+
+    def postgres(self) -> SqlUnitOfWork:
+        if self.server is None:
+            root = str(Path(__file__).resolve().parents[1])
+            if root not in sys.path:
+                sys.path.insert(0, root)  # the test suite's server lives beside the package
+            from tests.sql.postgres import PostgresServer
+
+            self.server = PostgresServer()
+            self.engine = sa.create_engine(self.server.start())
+        schema = self.server.fresh_schema(self.engine)
+        return SqlUnitOfWork(SqlStore(self.engine, schema=schema, create=True))
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.engine.dispose()
+            self.server.stop()
 
 
-def _lives(n: int) -> None:
-    uow = InMemoryUnitOfWork(InMemoryStore(), ids=SequentialIds())
+DATABASES = _Databases()
+STORES: list[tuple[str, Callable[[], Any]]] = [
+    ("in-memory", lambda: InMemoryUnitOfWork(InMemoryStore())),
+    ("SQL store on SQLite", DATABASES.sqlite),
+    ("SQL store on PostgreSQL", DATABASES.postgres),
+]
+
+
+def _lives(n: int, uow: Any = None) -> None:
+    uow = uow if uow is not None else InMemoryUnitOfWork(InMemoryStore(), ids=SequentialIds())
     for i in range(n):
         _life(uow, i)
 
 
-def _query_store(n: int, uow: Any) -> list[str]:
-    """``n`` customers and ``n`` opportunities (one per customer), added in one commit."""
+def _query_store(n: int, uow: Any, per_customer: int = 1) -> list[str]:
+    """``n`` opportunities, ``per_customer`` of each customer, added in one commit."""
     at = pendulum.datetime(2030, 1, 1, tz="UTC")
     amount = Money.of("10", "EUR")
-    ids = [f"cust-{i:07d}" for i in range(n)]
+    ids = [f"cust-{i:07d}" for i in range(n // per_customer)]
     with uow:
         for i, customer_id in enumerate(ids):
             uow.customers.add(Customer.prospect(customer_id=customer_id, name="C", at=at))
-            uow.opportunities.add(
-                Opportunity.open(
-                    opportunity_id=f"opp-{i:07d}",
-                    customer_id=customer_id,
-                    title="t",
-                    amount=amount,
-                    at=at,
+            for j in range(per_customer):
+                uow.opportunities.add(
+                    Opportunity.open(
+                        opportunity_id=f"opp-{i:07d}-{j:02d}",
+                        customer_id=customer_id,
+                        title="t",
+                        amount=amount,
+                        at=at,
+                    )
                 )
-            )
         uow.commit()
     return ids
 
 
-def _queries(uow: Any, customer_ids: list[str], count: int) -> None:
-    """``count`` queries for one customer's opportunities, each in its own block."""
+def _queries(uow: Any, customer_ids: list[str], count: int, size: int = 1) -> None:
+    """``count`` queries for a page of one customer's opportunities, each in its own block."""
     step = max(1, len(customer_ids) // count)
     for customer_id in customer_ids[::step][:count]:
         with uow:
             found = uow.select(RecordKind.OPPORTUNITY, {"customer_id": customer_id}, limit=50)
-        assert len(found) == 1
+        assert len(found) == size
 
 
 def _import_time(statement: str, runs: int) -> float:
@@ -643,11 +674,23 @@ def run(quick: bool) -> list[Record]:
         (b / 10) / a,
     )
 
+    # use cases on each store, against the in-memory store
+    lives = 200 // scale
+    base_lives, _, _ = alternate(lambda: _lives(lives), None, max(1, rounds // 2))
+    for store_name, make in STORES[1:]:
+        took, _, _ = alternate(lambda: _lives(lives, make()), None, max(1, rounds // 2))
+        add(
+            f"customer lives ({store_name}; 9 use cases each)",
+            lives,
+            took,
+            base_lives,
+            took / base_lives,
+            f"report: {9 * lives / took:,.0f} use cases/s "
+            f"(in-memory {9 * lives / base_lives:,.0f})",
+        )
+
     # one customer's opportunities, on a small and a large store
-    for store_name, make in (
-        ("in-memory", lambda: InMemoryUnitOfWork(InMemoryStore())),
-        ("SQLite example", _sqlite_uow),
-    ):
+    for store_name, make in STORES:
         timings = []
         for n in (10**3, 10**5 // scale):
             uow = make()
@@ -663,6 +706,25 @@ def run(quick: bool) -> list[Record]:
                 "10^5 <= 2x 10^3",
                 None if len(timings) == 1 else timings[1] / timings[0],
             )
+
+    # a page of 50 of one customer's opportunities, on a small and a large SQL store
+    for store_name, make in STORES[1:]:
+        timings = []
+        for n in (10**3, 10**5 // scale):
+            uow = make()
+            customer_ids = _query_store(n, uow, per_customer=50)
+            mine, _, _ = alternate(lambda: _queries(uow, customer_ids, 200, 50), None, rounds)
+            timings.append(mine)
+            add(
+                f"a page of 50 opportunities of one customer ({store_name}, 200 pages)",
+                n,
+                mine,
+                None,
+                None,
+                "10^5 <= 3x 10^3",
+                None if len(timings) == 1 else timings[1] / timings[0],
+            )
+    DATABASES.stop()
 
     # import time
     runs = 5 if quick else 15
