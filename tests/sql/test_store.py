@@ -21,9 +21,12 @@ from crmcore import (
     Customer,
     MissingExtraError,
     Money,
+    Opportunity,
+    Pipeline,
     Profile,
     RecordKind,
     SchemaError,
+    Stage,
     StorageError,
     ValidationError,
     commands,
@@ -243,15 +246,37 @@ def test_the_guarded_writes_refuse_a_stale_version_even_without_the_check(
     assert store.fetch(*key) == _stored(_customer(1))
 
 
-def test_queries_on_text_postgres_cannot_store_find_nothing(backend: str) -> None:
+def test_stage_names_with_nul_and_backslashes_are_stored_and_found(backend: str) -> None:
+    """PostgreSQL text cannot hold NUL; a stage name may. The indexed column
+    holds an injective escape, so each stage is found exactly."""
+    names = ["a\0b", "a\\0b", "a\\\0b", "plain"]
+    pipeline = Pipeline(
+        [
+            *(Stage(name, "0.5") for name in names),
+            Stage("Won", "1", kind="won"),
+            Stage("Lost", "0", kind="lost"),
+        ]
+    )
     store = new_store(backend)
-    store.apply({}, {(RecordKind.CUSTOMER, "c0001"): (1, _customer(1))})
-    nul = {"stage": frozenset({"a\0b"})}
-    assert store.fetch_where(RecordKind.OPPORTUNITY, nul, limit=5, after=None) == []
     with SqlUnitOfWork(store) as uow:
-        assert uow.select(RecordKind.CUSTOMER, {"phase": "acquisition", "owner": [None]}) == (
-            with_version(_customer(1), 1),
-        )
+        for n, name in enumerate(names):
+            opened = Opportunity.open(
+                opportunity_id=f"o{n}",
+                customer_id="c1",
+                title="t",
+                amount=Money.of("1", "EUR"),
+                at=T0,
+                pipeline=pipeline,
+            )
+            uow.opportunities.add(opened if n == 0 else opened.move_to(name, at=T0))
+        uow.commit()
+    with SqlUnitOfWork(store) as uow:
+        for n, name in enumerate(names):
+            found = uow.select(RecordKind.OPPORTUNITY, {"stage": name})
+            assert [o.opportunity_id for o in found] == [f"o{n}"]
+            assert found[0].stage.name == name
+        assert uow.select(RecordKind.OPPORTUNITY, {"stage": "a"}) == ()
+        assert uow.select(RecordKind.CUSTOMER, {"phase": "acquisition", "owner": [None]}) == ()
 
 
 # Query plans --------------------------------------------------------------------------

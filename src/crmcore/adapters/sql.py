@@ -60,7 +60,7 @@ from crmcore.adapters.tracking import (
     with_version,
 )
 from crmcore.domain.ids import check_id
-from crmcore.domain.kinds import REGISTRY, RecordKind
+from crmcore.domain.kinds import REGISTRY, IndexValue, RecordKind
 from crmcore.ports import Filters, IdGenerator, Key, Versioned
 
 __all__ = [
@@ -88,6 +88,15 @@ _TEXT = sa.String().with_variant(sa.String(collation="C"), "postgresql")
 # PostgreSQL error classes that mean "another transaction got there first":
 # serialization failure, deadlock, unique violation (as `_reason` ends).
 _CONFLICT_REASONS = ("(SQLSTATE 40001)", "(SQLSTATE 40P01)", "(SQLSTATE 23505)")
+
+
+def _indexed(value: IndexValue) -> IndexValue:
+    """An indexed value as its column holds it. PostgreSQL text cannot hold
+    NUL, which a stage name may contain, so text is escaped (injectively:
+    backslash doubled, NUL as backslash-zero) on every database alike."""
+    if isinstance(value, str) and ("\\" in value or "\0" in value):
+        return value.replace("\\", "\\\\").replace("\0", "\\0")
+    return value
 
 
 class _Schema:
@@ -338,11 +347,7 @@ class SqlStore:
         statement = sa.select(table.c.version, table.c.body)
         for name, accepted in filters.items():
             column = table.c[f"ix_{name}"]
-            # PostgreSQL text cannot hold NUL, so no stored value has one.
-            values = sorted(
-                (v for v in accepted if v is not None and not (isinstance(v, str) and "\0" in v)),
-                key=repr,
-            )
+            values = sorted((_indexed(v) for v in accepted if v is not None), key=repr)
             alternatives = []
             if values:
                 alternatives.append(column.in_(values))
@@ -392,7 +397,7 @@ class SqlStore:
     def _row(self, kind: RecordKind, value: Versioned) -> dict[str, object]:
         spec = REGISTRY[kind]
         row: dict[str, object] = {
-            f"ix_{name}": indexed for name, indexed in spec.index_values(value[1]).items()
+            f"ix_{name}": _indexed(indexed) for name, indexed in spec.index_values(value[1]).items()
         }
         row["version"] = value[0]
         row["body"] = json.dumps(_CONVERTER.unstructure(value[1]), ensure_ascii=False)
