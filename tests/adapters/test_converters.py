@@ -124,3 +124,97 @@ def test_domain_rules_are_checked_when_rebuilding() -> None:
     data = CONVERTER.unstructure(customer) | {"phase": "contract"}
     with pytest.raises(ValidationError, match="open_contracts"):
         CONVERTER.structure(data, Customer)
+
+
+# Strict types: what structure accepts, the constructors accept ---------------------------
+
+
+def _wrong_type(value: Any) -> Any:
+    """A JSON value of another type than ``value``."""
+    if isinstance(value, bool):
+        return "false"
+    if isinstance(value, int):
+        return 1.9
+    if isinstance(value, str):
+        return 12345
+    if isinstance(value, list):
+        return {"x": 1}
+    if isinstance(value, dict):
+        return ["x"]
+    return {"wrong": [1]}  # None: no optional field takes a dict with that key
+
+
+def _paths(data: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Every place in unstructured data, nested fields and list items included."""
+    found = [path] if path else []
+    children = (
+        data.items()
+        if isinstance(data, dict)
+        else enumerate(data)
+        if isinstance(data, list)
+        else ()
+    )
+    for key, value in children:
+        found += _paths(value, (*path, key))
+    return found
+
+
+@given(data=st.data())
+def test_a_value_of_the_wrong_type_anywhere_is_refused(data: st.DataObject) -> None:
+    """For every value type and every place in its unstructured form (nested
+    fields and list items too), a value of another JSON type there is a
+    ValidationError naming that place."""
+    strategy, cls = data.draw(st.sampled_from(CASES[1:]))  # Money is one dict
+    raw = CONVERTER.unstructure(data.draw(strategy))
+    path = data.draw(st.sampled_from(_paths(raw)))
+    parent = raw
+    for key in path[:-1]:
+        parent = parent[key]
+    parent[path[-1]] = _wrong_type(parent[path[-1]])
+    with pytest.raises(ValidationError):
+        CONVERTER.structure(raw, cls)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("name", None, r"^name: must be a string, not NoneType"),
+        ("customer_id", 12345, r"^customer_id: must be a string, not int"),
+        ("customer_id", ["x"], r"^customer_id: must be a string, not list"),
+        ("ever_fulfilled", "false", r"^ever_fulfilled: must be true or false, not str"),
+        ("open_contracts", "abc", r"^open_contracts: must be a list, not str"),
+        ("open_contracts", {"k": 1}, r"^open_contracts: must be a list, not dict"),
+        ("phase_history", [{}], r"^phase_history\[0\]\.phase: misses the key 'phase'"),
+    ],
+)
+def test_loading_refuses_what_the_constructors_refuse(field: str, value: Any, message: str) -> None:
+    customer = Customer.prospect(
+        customer_id="c", name="n", at=pendulum.datetime(2030, 1, 1, tz="UTC")
+    )
+    data = CONVERTER.unstructure(customer) | {field: value}
+    with pytest.raises(ValidationError, match=message):
+        CONVERTER.structure(data, Customer)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("auto_renew", "false", r"^auto_renew: must be true or false, not str"),
+        ("term_months", 1.9, r"^term_months: must be an int, not float"),
+        ("term_months", True, r"^term_months: must be an int, not bool"),
+    ],
+)
+def test_service_contract_fields_are_strictly_typed(field: str, value: Any, message: str) -> None:
+    contract = ServiceContract.start(
+        contract_id="s",
+        customer_id="c",
+        starts=pendulum.Date(2030, 1, 1),
+        term_months=12,
+        auto_renew=True,
+        notice_days=30,
+        price=Money.of("10", "EUR"),
+        at=pendulum.datetime(2030, 1, 1, tz="UTC"),
+    )
+    data = CONVERTER.unstructure(contract) | {field: value}
+    with pytest.raises(ValidationError, match=message):
+        CONVERTER.structure(data, ServiceContract)

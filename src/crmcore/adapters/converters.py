@@ -11,13 +11,20 @@ Needs ``pip install "crmcore[serialization]"`` (cattrs).
 """
 
 import datetime as _dt
+import re
+import typing
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
 import cattrs
 import pendulum
-from cattrs.errors import ForbiddenExtraKeysError, StructureHandlerNotFoundError
+from cattrs.cols import homogenous_tuple_structure_factory
+from cattrs.errors import (
+    BaseValidationError,
+    ForbiddenExtraKeysError,
+    StructureHandlerNotFoundError,
+)
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from crmcore.domain.events import Aggregate
@@ -90,47 +97,116 @@ def _fraction(value: object, _: object) -> Fraction:
         raise ValidationError("fraction", "is not a fraction", allowed="'1/3'") from None
 
 
+class _WrongType(TypeError):
+    """A primitive of the wrong JSON type (raised by the strict hooks)."""
+
+    def __init__(self, expected: str, value: object) -> None:
+        super().__init__(expected)
+        self.expected = expected
+        self.found = type(value).__name__
+
+
+def _strict(kind: type, expected: str) -> Any:
+    """A structure hook that takes only values of exactly ``kind`` (no
+    ``str(12345)``, no ``int(1.9)``, no ``bool("false")``)."""
+
+    def hook(value: object, _: object) -> Any:
+        if type(value) is not kind:
+            raise _WrongType(expected, value)
+        return value
+
+    return hook
+
+
+def _is_homogeneous_tuple(cl: Any) -> bool:
+    args = typing.get_args(cl)
+    return typing.get_origin(cl) is tuple and len(args) == 2 and args[1] is Ellipsis
+
+
+def _strict_tuple(cl: Any, converter: "CrmConverter") -> Any:
+    """``tuple[X, ...]`` from a JSON array only (not from a string's
+    characters or a dict's keys)."""
+    base = homogenous_tuple_structure_factory(cl, converter)
+
+    def hook(value: object, _: object) -> Any:
+        if type(value) is not list:
+            raise _WrongType("a list", value)
+        return base(value, cl)
+
+    return hook
+
+
+_STEP = re.compile(r"@ (?:attribute|index|key) (.+)$")
+
+
+def _failure(error: BaseException, path: tuple[str, ...] = ()) -> tuple[str, BaseException]:
+    """The first failure in a cattrs validation error group, and where it is
+    (``profile.email``, ``stages[2].name``)."""
+    if isinstance(error, BaseValidationError):
+        inner = error.exceptions[0]
+        notes = getattr(inner, "__notes__", ())
+        step = next((m.group(1) for n in notes if (m := _STEP.search(str(n)))), None)
+        if step is not None:
+            path = (*path, f"[{step}]" if step.isdigit() else step)
+        return _failure(inner, path)
+    return ".".join(path).replace(".[", "["), error
+
+
 class CrmConverter(cattrs.Converter):
     """A cattrs converter whose ``structure`` raises only `CrmError`s on bad data.
 
     Build one with `make_converter`, which registers crmcore's types.
+    Primitives are strictly typed (a string where a string is declared, an
+    int for an int, a bool for a bool), and every value goes through its
+    constructor, so what ``structure`` accepts the constructors accept.
     """
 
     def __init__(self) -> None:
-        super().__init__(forbid_extra_keys=True, detailed_validation=False)
+        super().__init__(forbid_extra_keys=True, detailed_validation=True)
 
     def structure(self, obj: Any, cl: Any) -> Any:
         """Rebuild a ``cl`` from primitives, validating it.
 
         Raises:
             ValidationError: unknown or missing keys, wrong types, or a value
-                the domain rejects (the domain's own message).
+                the domain rejects; the field is named by its path in the
+                data (``profile.email``), with the domain's own message.
         """
         name = getattr(cl, "__name__", str(cl))
         try:
             return super().structure(obj, cl)
         except CrmError:
             raise
-        except ForbiddenExtraKeysError as error:
-            raise ValidationError(
-                name,
-                f"has unknown keys {sorted(error.extra_fields)}",
-                allowed=f"only the fields of {error.cl.__name__}",
-            ) from None
-        except KeyError as error:
-            raise ValidationError(
-                name, f"misses the key {error.args[0]!r}", allowed="every field"
-            ) from None
         except StructureHandlerNotFoundError:
             raise ValidationError(
                 "cl", f"{name} cannot be structured", allowed="a crmcore value type"
             ) from None
-        except (TypeError, ValueError, AttributeError, IndexError, ArithmeticError):
+        except Exception as error:
+            where, failure = _failure(error)
+        field = where or name
+        if isinstance(failure, ValidationError):
             raise ValidationError(
-                name,
-                "is malformed",
-                allowed=f"what make_converter().unstructure() gives for {name}",
+                field if where else failure.field, failure.problem, allowed=failure.allowed
             ) from None
+        if isinstance(failure, CrmError):
+            raise failure
+        if isinstance(failure, _WrongType):
+            raise ValidationError(
+                field, f"must be {failure.expected}, not {failure.found}", allowed=failure.expected
+            ) from None
+        if isinstance(failure, ForbiddenExtraKeysError):
+            raise ValidationError(
+                field,
+                f"has unknown keys {sorted(failure.extra_fields)}",
+                allowed=f"only the fields of {failure.cl.__name__}",
+            ) from None
+        if isinstance(failure, KeyError):
+            raise ValidationError(
+                field, f"misses the key {failure.args[0]!r}", allowed="every field"
+            ) from None
+        raise ValidationError(
+            field, "is malformed", allowed=f"what make_converter().unstructure() gives for {name}"
+        ) from None
 
 
 def make_converter() -> CrmConverter:
@@ -141,6 +217,12 @@ def make_converter() -> CrmConverter:
         JSON-safe primitives; ``structure(data, Type)`` rebuilds and validates.
     """
     converter = CrmConverter()
+    converter.register_structure_hook(str, _strict(str, "a string"))
+    converter.register_structure_hook(int, _strict(int, "an int"))
+    converter.register_structure_hook(bool, _strict(bool, "true or false"))
+    converter.register_structure_hook_factory(
+        _is_homogeneous_tuple, lambda cl: _strict_tuple(cl, converter)
+    )
     converter.register_unstructure_hook(pendulum.DateTime, lambda d: d.isoformat())
     converter.register_structure_hook(pendulum.DateTime, _instant)
     converter.register_unstructure_hook(pendulum.Date, lambda d: d.isoformat())
