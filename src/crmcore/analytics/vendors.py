@@ -228,11 +228,34 @@ class FlipPoint:
 
 @attrs.frozen
 class LeaveOneOut:
-    """The ranking without one requirement, and whether the winners change."""
+    """The winners without one requirement, whether they change, and (on
+    demand) the whole ranking without it.
+
+    Attributes:
+        requirement: the requirement left out.
+        best: the vendors sharing rank 1 without it (``None`` when it was
+            the only requirement).
+        winner_changed: whether ``best`` differs from the full ranking's, as
+            a set (``None`` when it was the only requirement).
+    """
 
     requirement: str
-    ranking: "VendorRanking | None"
+    best: tuple[str, ...] | None
     winner_changed: bool | None
+    _source: "VendorRanking" = attrs.field(eq=False, repr=False, alias="source")
+
+    @property
+    def ranking(self) -> "VendorRanking | None":
+        """The full ranking without the requirement (scored when asked for;
+        ``None`` when it was the only requirement)."""
+        if self.best is None:
+            return None
+        rest = [r for r in self._source.requirements if r.name != self.requirement]
+        ratings = {
+            vendor: {name: ability for name, ability in rated.items() if name != self.requirement}
+            for vendor, rated in self._source.ratings.items()
+        }
+        return score_vendors(rest, ratings, scale=self._source.scale)
 
 
 class VendorRanking(MappingResult[str, VendorScore]):
@@ -380,25 +403,35 @@ class VendorRanking(MappingResult[str, VendorScore]):
         return MappingProxyType(result)
 
     def leave_one_out(self) -> Mapping[str, LeaveOneOut]:
-        """For each requirement, the ranking without it and whether the winners change.
+        """For each requirement, the winners without it and whether they change.
 
-        With a single requirement there is nothing left to rank: its entry has
-        ``ranking`` and ``winner_changed`` set to ``None``.
+        Linear in requirements × vendors: each vendor's total without a
+        requirement is its total minus that line, and a must-have knock-out
+        by that requirement alone is lifted. The full ranking without a
+        requirement is scored only when its `LeaveOneOut.ranking` is read.
+        With a single requirement there is nothing left to rank: its entry
+        has ``best``, ``ranking`` and ``winner_changed`` set to ``None``.
         """
+        best = set(self.best)
         result: dict[str, LeaveOneOut] = {}
-        for requirement in self.requirements:
-            rest = [r for r in self.requirements if r is not requirement]
-            if not rest:
-                result[requirement.name] = LeaveOneOut(requirement.name, None, None)
+        scores = list(self._scores.values())
+        for position, requirement in enumerate(self.requirements):
+            name = requirement.name
+            if len(self.requirements) == 1:
+                result[name] = LeaveOneOut(name, None, None, source=self)
                 continue
-            ratings = {
-                v: {k: a for k, a in r.items() if k != requirement.name}
-                for v, r in self.ratings.items()
-            }
-            ranking = score_vendors(rest, ratings, scale=self.scale)
-            result[requirement.name] = LeaveOneOut(
-                requirement.name, ranking, set(ranking.best) != set(self.best)
-            )
+            top: int | None = None
+            leaders: list[str] = []
+            for score in scores:
+                if score.knocked_out_by and score.knocked_out_by != (name,):
+                    continue
+                total = score.total - score.lines[position].value
+                if top is None or total > top:
+                    top, leaders = total, [score.vendor]
+                elif total == top:
+                    leaders.append(score.vendor)
+            winners = tuple(sorted(leaders))
+            result[name] = LeaveOneOut(name, winners, set(winners) != best, source=self)
         return MappingProxyType(result)
 
 
