@@ -283,3 +283,23 @@ def test_period_edges() -> None:
     with pytest.raises(ValidationError, match=r"^unit: "):
         Period.containing(march.start, "week")
     assert Period.parse("2030-03") == Period.parse(" 2030-03 ")
+
+
+def test_a_time_zone_that_leaves_the_database_is_a_validation_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The calendar's zone was known when it was built; the time zone
+    database went away (or was updated) before it was used."""
+    from zoneinfo import ZoneInfoNotFoundError
+
+    calendar = BusinessCalendar.weekdays("Europe/Berlin", dt.time(9), dt.time(17))
+    unused_day = pendulum.datetime(2047, 6, 12, 10, tz="UTC")  # no cached window yet
+
+    def missing(name: str) -> None:
+        raise ZoneInfoNotFoundError(name)
+
+    monkeypatch.setattr(pendulum, "timezone", missing)
+    with pytest.raises(ValidationError, match=r"^timezone: is not in the time zone database any"):
+        calendar.is_open(unused_day)
+    with pytest.raises(ValidationError, match=r"^timezone: is not a known time zone"):
+        BusinessCalendar.always("Europe/Paris")

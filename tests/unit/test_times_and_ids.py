@@ -104,3 +104,47 @@ def test_optional_ids() -> None:
     assert check_optional_id("u-1", "owner") == "u-1"
     with pytest.raises(ValidationError):
         check_optional_id("", "owner")
+
+
+class _FailingZone(dt.tzinfo):
+    """A caller's time zone whose offset lookup fails."""
+
+    def utcoffset(self, when: dt.datetime | None) -> dt.timedelta:
+        raise RuntimeError("zone data unavailable")
+
+    def dst(self, when: dt.datetime | None) -> dt.timedelta:
+        return dt.timedelta(0)
+
+    def tzname(self, when: dt.datetime | None) -> str:
+        return "odd"
+
+
+class _DayLongZone(dt.tzinfo):
+    """A time zone with an offset of 25 hours (the datetime module refuses it)."""
+
+    def utcoffset(self, when: dt.datetime | None) -> dt.timedelta:
+        return dt.timedelta(hours=25)
+
+    def dst(self, when: dt.datetime | None) -> dt.timedelta:
+        return dt.timedelta(0)
+
+    def tzname(self, when: dt.datetime | None) -> str:
+        return "odd"
+
+
+@pytest.mark.parametrize("zone", [_FailingZone(), _DayLongZone()])
+def test_a_time_zone_without_a_valid_offset_is_a_validation_error(zone: dt.tzinfo) -> None:
+    with pytest.raises(ValidationError, match=r"^when: has a time zone that gives no valid UTC"):
+        to_utc(dt.datetime(2030, 1, 1, tzinfo=zone), "when")
+
+
+def test_historic_odd_offsets_convert_as_the_standard_library_does() -> None:
+    """Atlantic/Azores in 1921 (UTC-1, then odd LMT-era rules): the same
+    instant as datetime.astimezone, from pendulum and from zoneinfo alike."""
+    from zoneinfo import ZoneInfo
+
+    for month in range(1, 13):
+        local = dt.datetime(1921, month, 15, 12, 30, tzinfo=ZoneInfo("Atlantic/Azores"))
+        expected = local.astimezone(dt.UTC)
+        assert to_utc(local) == expected
+        assert to_utc(pendulum.instance(local)) == expected

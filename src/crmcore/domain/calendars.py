@@ -41,7 +41,7 @@ def _zone(value: object) -> str:
         raise ValidationError("timezone", "is not a time zone name", allowed=_ZONE_RULE)
     try:
         return pendulum.timezone(value).name
-    except (ValueError, OSError):
+    except (ValueError, OSError, KeyError):
         raise ValidationError("timezone", "is not a known time zone", allowed=_ZONE_RULE) from None
 
 
@@ -104,7 +104,12 @@ def _plain(instant: pendulum.DateTime) -> _dt.datetime:
 
 @functools.cache
 def _zone_info(name: str) -> _dt.tzinfo:
-    return pendulum.timezone(name)
+    try:
+        return pendulum.timezone(name)
+    except (ValueError, OSError, KeyError):  # the time zone database changed or went away
+        raise ValidationError(
+            "timezone", "is not in the time zone database any more", allowed=_ZONE_RULE
+        ) from None
 
 
 def _too_far(field: str) -> ValidationError:

@@ -26,8 +26,9 @@ def to_utc(value: object, field: str = "at") -> pendulum.DateTime:
         The same instant as a `pendulum.DateTime` in UTC.
 
     Raises:
-        ValidationError: ``value`` is not a datetime, is naive, or cannot be
-            expressed in UTC (it lies at the very edge of the datetime range).
+        ValidationError: ``value`` is not a datetime, is naive, its time zone
+            gives no valid offset, or it cannot be expressed in UTC (it lies
+            at the very edge of the datetime range).
     """
     if type(value) is pendulum.DateTime and value.tzinfo is UTC:
         return value
@@ -35,7 +36,14 @@ def to_utc(value: object, field: str = "at") -> pendulum.DateTime:
         raise ValidationError(
             field, f"must be a datetime, not {type(value).__name__}", allowed=AWARE_RULE
         )
-    offset = value.utcoffset()
+    try:
+        offset = value.utcoffset()
+    except Exception:  # a caller's tzinfo may raise anything
+        raise ValidationError(
+            field,
+            "has a time zone that gives no valid UTC offset (it failed, or is 24 hours or more)",
+            allowed=AWARE_RULE,
+        ) from None
     if offset is None:
         raise ValidationError(
             field, "is a naive datetime (it has no time zone)", allowed=AWARE_RULE
