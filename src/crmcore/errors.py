@@ -18,10 +18,11 @@ def _restore(cls: type["CrmError"], message: str, state: dict[str, Any]) -> "Crm
 
 def _shown(value: object, *, text: bool = False) -> str:
     """``repr(value)`` (``str`` with ``text``) for a message; the type's name where
-    Python cannot write it (an int of more than 4,300 digits)."""
+    Python cannot write it (an int of more than 4,300 digits, a datetime whose
+    time zone fails)."""
     try:
         return str(value) if text else repr(value)
-    except ValueError:
+    except Exception:  # a caller's value may fail to print in any way
         return f"<{type(value).__name__}>"
 
 
@@ -29,7 +30,7 @@ class CrmError(Exception):
     """Root of every error crmcore raises on purpose."""
 
     def __init__(self, message: str) -> None:
-        super().__init__(message)
+        super().__init__(message if type(message) is str else _shown(message, text=True))
 
     @property
     def message(self) -> str:
@@ -67,10 +68,14 @@ class ValidationError(CrmError, ValueError):
         self.problem = problem
         self.allowed = allowed
         self.value = value
-        self.problems = tuple(map(str, problems)) if isinstance(problems, tuple | list) else ()
-        message = f"{field}: {problem}"
+        self.problems = (
+            tuple(_shown(p, text=True) for p in problems)
+            if isinstance(problems, tuple | list)
+            else ()
+        )
+        message = f"{_shown(field, text=True)}: {_shown(problem, text=True)}"
         if allowed is not None:
-            message += f" (accepted: {allowed})"
+            message += f" (accepted: {_shown(allowed, text=True)})"
         if self.problems:
             message += "".join(f"\n  - {p}" for p in self.problems)
         super().__init__(message)
@@ -117,7 +122,8 @@ class CurrencyMismatchError(DomainError, TypeError):
         self.right = right
         self.operation = operation
         super().__init__(
-            f"cannot {operation} {left} and {right}: amounts in different currencies "
+            f"cannot {_shown(operation, text=True)} {_shown(left, text=True)} and "
+            f"{_shown(right, text=True)}: amounts in different currencies "
             "never mix; convert one of them first or keep the results per currency"
         )
 
@@ -182,7 +188,7 @@ class ConcurrencyError(RepositoryError):
         super().__init__(
             f"{_shown(kind, text=True)} {_shown(record_id)} was changed by someone else "
             "since it was read "
-            f"(read at version {expected}, stored version {actual}); "
+            f"(read at version {_shown(expected)}, stored version {_shown(actual)}); "
             "nothing was written: load it again and retry"
         )
 
@@ -224,7 +230,7 @@ class SchemaError(StorageError):
     def __init__(self, problem: str, remedy: str) -> None:
         self.problem = problem
         self.remedy = remedy
-        CrmError.__init__(self, f"{problem}: {remedy}")
+        CrmError.__init__(self, f"{_shown(problem, text=True)}: {_shown(remedy, text=True)}")
         self.operation = "open"
         self.kind = "schema"
         self.reason = problem
@@ -286,6 +292,7 @@ class ConvergenceError(ModelError):
         self.model = model
         self.detail = detail
         super().__init__(
-            f"fitting {model} did not converge ({detail}); check the data (enough repeat "
-            "customers, consistent units) before trusting any parameters"
+            f"fitting {_shown(model, text=True)} did not converge ({_shown(detail, text=True)}); "
+            "check the data (enough repeat customers, consistent units) before trusting "
+            "any parameters"
         )

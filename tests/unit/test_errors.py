@@ -106,3 +106,33 @@ def test_messages_survive_values_python_cannot_write() -> None:
         reason="outside the team",
     )
     assert str(denied).startswith("user <Fraction> may not read customer 'c1'")
+
+
+class _Unprintable:
+    """A value whose str and repr fail (a datetime whose time zone fails prints so)."""
+
+    def __str__(self) -> str:
+        raise RuntimeError("cannot print")
+
+    __repr__ = __str__
+
+
+def test_every_error_survives_arguments_that_cannot_be_printed() -> None:
+    from crmcore.errors import ConvergenceError, SchemaError, StorageError
+
+    odd: object = _Unprintable()
+    built: list[CrmError] = [
+        CrmError(odd),  # type: ignore[arg-type]
+        ValidationError(odd, odd, allowed=odd, problems=(odd,)),  # type: ignore[arg-type]
+        CurrencyMismatchError(odd, odd, operation=odd),  # type: ignore[arg-type]
+        ConcurrencyError(odd, odd, expected=odd, actual=odd),  # type: ignore[arg-type]
+        ConvergenceError(odd, odd),  # type: ignore[arg-type]
+        StorageError(odd, odd, odd),  # type: ignore[arg-type]
+        SchemaError(odd, odd),  # type: ignore[arg-type]
+    ]
+    for error in built:
+        assert "<_Unprintable>" in str(error)
+    assert str(built[0]) == "<_Unprintable>"
+    assert str(built[1]) == (
+        "<_Unprintable>: <_Unprintable> (accepted: <_Unprintable>)\n  - <_Unprintable>"
+    )
