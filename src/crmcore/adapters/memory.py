@@ -16,7 +16,7 @@ from typing import Any
 
 from crmcore.adapters.ids import UuidIds
 from crmcore.adapters.tracking import (
-    TrackingUnitOfWork,
+    StoreUnitOfWork,
     check_batch,
     check_kind,
     check_limit,
@@ -172,13 +172,15 @@ class InMemoryStore:
             return {kind: dict(table.rows) for kind, table in self._tables.items()}
 
 
-class InMemoryUnitOfWork(TrackingUnitOfWork):
+class InMemoryUnitOfWork(StoreUnitOfWork):
     """A unit of work on an `InMemoryStore`.
 
     Args:
         store: the store to work on; a fresh one when ``None``.
         ids: the id generator for new records; `UuidIds` when ``None``.
     """
+
+    store: InMemoryStore
 
     def __init__(
         self, store: InMemoryStore | None = None, *, ids: IdGenerator | None = None
@@ -191,19 +193,3 @@ class InMemoryUnitOfWork(TrackingUnitOfWork):
                 allowed="an InMemoryStore or None",
             )
         self.store = store if store is not None else InMemoryStore()
-
-    def fetch(self, kind: RecordKind, record_id: str) -> Versioned | None:
-        """Delegates to the store."""
-        return self.store.fetch(kind, record_id)
-
-    def fetch_where(
-        self, kind: RecordKind, where: Filters, *, limit: int | None, after: str | None
-    ) -> list[Versioned]:
-        """Delegates to the store."""
-        return self.store.fetch_where(kind, where, limit=limit, after=after)
-
-    def apply(
-        self, expected: Mapping[Key, int | None], writes: Mapping[Key, Versioned | None]
-    ) -> None:
-        """Delegates to the store."""
-        self.store.apply(expected, writes)

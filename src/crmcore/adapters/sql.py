@@ -53,7 +53,7 @@ except ImportError as missing:
 
 from crmcore.adapters.ids import UuidIds
 from crmcore.adapters.tracking import (
-    TrackingUnitOfWork,
+    StoreUnitOfWork,
     check_batch,
     check_kind,
     check_limit,
@@ -477,13 +477,15 @@ class SqlStore:
             connection.invalidate()
 
 
-class SqlUnitOfWork(TrackingUnitOfWork):
+class SqlUnitOfWork(StoreUnitOfWork):
     """A unit of work on a `SqlStore`.
 
     Args:
         store: the store to work on.
         ids: the id generator for new records; `UuidIds` when ``None``.
     """
+
+    store: SqlStore
 
     def __init__(self, store: SqlStore, *, ids: IdGenerator | None = None) -> None:
         super().__init__(ids if ids is not None else UuidIds())
@@ -492,19 +494,3 @@ class SqlUnitOfWork(TrackingUnitOfWork):
                 "store", f"must be a SqlStore, not {type(store).__name__}", allowed="a SqlStore"
             )
         self.store = store
-
-    def fetch(self, kind: RecordKind, record_id: str) -> Versioned | None:
-        """Delegates to the store."""
-        return self.store.fetch(kind, record_id)
-
-    def fetch_where(
-        self, kind: RecordKind, where: Filters, *, limit: int | None, after: str | None
-    ) -> list[Versioned]:
-        """Delegates to the store."""
-        return self.store.fetch_where(kind, where, limit=limit, after=after)
-
-    def apply(
-        self, expected: Mapping[Key, int | None], writes: Mapping[Key, Versioned | None]
-    ) -> None:
-        """Delegates to the store."""
-        self.store.apply(expected, writes)

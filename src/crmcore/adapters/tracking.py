@@ -32,7 +32,7 @@ from crmcore.errors import (
     RepositoryError,
     ValidationError,
 )
-from crmcore.ports import Filters, IdGenerator, Key, Versioned
+from crmcore.ports import Filters, IdGenerator, Key, Storage, Versioned
 
 if TYPE_CHECKING:
     from crmcore.domain.complaints import Complaint
@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Key",
+    "StoreUnitOfWork",
     "TrackingRepository",
     "TrackingUnitOfWork",
     "Versioned",
@@ -404,6 +405,33 @@ class TrackingUnitOfWork(abc.ABC):
         """The events of committed changes, in commit order; drains them."""
         events, self._committed = self._committed, []
         return events
+
+
+class StoreUnitOfWork(TrackingUnitOfWork):
+    """A tracking unit of work whose storage primitives are those of a store
+    that many units of work share (a `crmcore.ports.Storage`: the in-memory
+    store, the SQL store).
+
+    Subclasses set ``self.store`` (after checking its type) in ``__init__``.
+    """
+
+    store: "Storage"
+
+    def fetch(self, kind: RecordKind, record_id: str) -> Versioned | None:
+        """Delegates to the store."""
+        return self.store.fetch(kind, record_id)
+
+    def fetch_where(
+        self, kind: RecordKind, where: Filters, *, limit: int | None, after: str | None
+    ) -> list[Versioned]:
+        """Delegates to the store."""
+        return self.store.fetch_where(kind, where, limit=limit, after=after)
+
+    def apply(
+        self, expected: Mapping[Key, int | None], writes: Mapping[Key, Versioned | None]
+    ) -> None:
+        """Delegates to the store."""
+        self.store.apply(expected, writes)
 
 
 def check_kind(kind: object) -> RecordKind:
