@@ -279,6 +279,26 @@ def test_stage_names_with_nul_and_backslashes_are_stored_and_found(backend: str)
         assert uow.select(RecordKind.CUSTOMER, {"phase": "acquisition", "owner": [None]}) == ()
 
 
+def test_a_row_changed_behind_the_stores_back_is_refused_when_loaded(backend: str) -> None:
+    store = new_store(backend)
+    store.apply({}, {(RecordKind.CUSTOMER, f"c000{n}"): (1, _customer(n)) for n in (1, 2)})
+    table = store.table(RecordKind.CUSTOMER)
+    with store.engine.begin() as connection:
+        connection.execute(table.update().where(table.c.id == "c0001").values(body="{not json"))
+        connection.execute(
+            table.update().where(table.c.id == "c0002").values(body='{"customer_id": 7}')
+        )
+    with pytest.raises(StorageError, match=r"failed to load \(customer\): a stored body is not"):
+        store.fetch(RecordKind.CUSTOMER, "c0001")
+    with pytest.raises(ValidationError, match=r"customer_id: must be a string, not int"):
+        store.fetch(RecordKind.CUSTOMER, "c0002")
+
+
+def test_create_must_be_a_bool() -> None:
+    with pytest.raises(ValidationError, match=r"^create: "):
+        SqlStore(backends.sqlite_engine(), create="yes")  # type: ignore[arg-type]
+
+
 # Query plans --------------------------------------------------------------------------
 
 

@@ -59,6 +59,7 @@ from crmcore.adapters.tracking import (
     check_limit,
     with_version,
 )
+from crmcore.domain.fields import check_bool
 from crmcore.domain.ids import check_id
 from crmcore.domain.kinds import REGISTRY, IndexValue, RecordKind
 from crmcore.ports import Filters, IdGenerator, Key, Versioned
@@ -299,7 +300,7 @@ class SqlStore:
         self.schema = _check_schema_name(schema)
         self.dialect = engine.dialect.name
         self._tables = _schema(self.schema)
-        if create is True:
+        if check_bool(create, "create"):
             create_schema(engine, schema=self.schema)
         _require_version(schema_version(engine, schema=self.schema))
         self._begin = (
@@ -319,7 +320,13 @@ class SqlStore:
             yield autocommit
 
     def _load(self, kind: RecordKind, version: int, body: str) -> Versioned:
-        aggregate = _CONVERTER.structure(json.loads(body), REGISTRY[kind].aggregate)
+        """A stored row, rebuilt through the converter (so every domain rule is
+        checked again: a row changed behind crmcore's back is a `ValidationError`)."""
+        try:
+            data = json.loads(body)
+        except (TypeError, ValueError):
+            raise StorageError("load", kind.label, "a stored body is not JSON") from None
+        aggregate = _CONVERTER.structure(data, REGISTRY[kind].aggregate)
         return version, with_version(aggregate, version)
 
     def fetch(self, kind: RecordKind, record_id: str) -> Versioned | None:
