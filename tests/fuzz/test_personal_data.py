@@ -19,7 +19,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crmcore import CrmError, Money, Profile, commands, services
+from crmcore import (
+    Actor,
+    CrmError,
+    Money,
+    Pipeline,
+    Profile,
+    RecordKind,
+    Role,
+    Stage,
+    commands,
+    services,
+)
 from crmcore.adapters.memory import InMemoryStore, InMemoryUnitOfWork
 from crmcore.cli import main
 from crmcore.domain.events import Aggregate
@@ -162,3 +173,79 @@ def test_command_line_errors_never_repeat_personal_data(
         err = stderr.getvalue()
         assert secret not in err
         assert row[column] not in err or row[column] in {"c1", "10"}
+
+
+TEXTS = crm.texts().map(lambda t: f"Ⓣ{t.strip()[:40]}Ⓣ")
+
+
+@given(
+    name=NAMES,
+    region=TEXTS,
+    subject=TEXTS,
+    reasons=st.lists(TEXTS, min_size=4, max_size=4),
+    complaint=TEXTS,
+    note=TEXTS,
+)
+def test_every_free_text_field_stays_out_of_reprs_and_events(
+    name: str, region: str, subject: str, reasons: list[str], complaint: str, note: str
+) -> None:
+    """Names, the profile's region, interaction and complaint subjects,
+    complaint notes and every reason (a lost customer or deal, a rejected
+    approval, a cancelled contract) may hold personal data: none shows in the
+    repr or str of a command, a record or an event."""
+    secrets = [name, region, subject, *reasons, complaint, note]
+    uow = InMemoryUnitOfWork(InMemoryStore(), ids=SequentialIds())
+    gated = Pipeline(
+        [
+            Stage("Talk", "0.2"),
+            Stage("Deal", "0.9", requires_approval=True),
+            Stage("Won", "1", kind="won"),
+            Stage("Lost", "0", kind="lost"),
+        ]
+    )
+    boss = Actor("boss", Role.ADMIN)
+
+    def run(command: commands.Command[Any], actor: Actor = boss) -> Any:
+        assert_hidden(secrets, command)
+        return services.handle(uow, command, actor=actor)
+
+    c = run(
+        commands.RegisterProspect(name=name, profile=Profile(region=region), at=T0, owner="boss")
+    )
+    run(
+        commands.LogInteraction(
+            customer_id=c, channel="web", direction="in", subject=subject, at=T0
+        )
+    )
+    lost = run(commands.OpenOpportunity(customer_id=c, title="t", amount=Money.of(5, "EUR"), at=T0))
+    run(commands.LoseOpportunity(opportunity_id=lost, reason=reasons[0], at=T0))
+    asked = run(
+        commands.OpenOpportunity(
+            customer_id=c, title="t", amount=Money.of(5, "EUR"), at=T0, pipeline=gated
+        )
+    )
+    run(
+        commands.RequestApproval(opportunity_id=asked, stage="Deal", at=T0),
+        Actor("asker", Role.ADMIN),
+    )
+    run(commands.Reject(opportunity_id=asked, reason=reasons[1], at=T0))
+    deal = run(commands.OpenOpportunity(customer_id=c, title="t", amount=Money.of(5, "EUR"), at=T0))
+    contract = run(commands.WinOpportunity(opportunity_id=deal, at=T0))
+    run(commands.CancelContract(contract_id=contract, reason=reasons[2], at=T0))
+    filed = run(
+        commands.FileComplaint(
+            customer_id=c,
+            channel="web",
+            level="low",
+            complainant_type="victim",
+            subject=complaint,
+            at=T0,
+        )
+    )
+    run(commands.AdvanceComplaint(complaint_id=filed, step="calmed", note=note, at=T0))
+    run(commands.LoseCustomer(customer_id=c, reason=reasons[3], at=T0.add(days=1)))
+    events = uow.collect_events()
+    with uow:
+        records = [uow.select(kind) for kind in RecordKind]
+    for value in [*events, *(r for found in records for r in found)]:
+        assert_hidden(secrets, value)
