@@ -959,3 +959,15 @@ def test_json_numbers_are_exact_decimals() -> None:
         json_text(Decimal("NaN"))
     with pytest.raises(TypeError, match="not a JSON value: float"):
         json_text(0.5)
+
+
+def test_toml_nested_thousands_deep_is_one_line_not_a_recursion_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _write(tmp_path, "deep.toml", "x = " + "[" * 3_000 + "]" * 3_000 + "\n")
+    status, out, err = run(capsys, "vendors", path)
+    assert (status, out) == (2, "")
+    assert err == (
+        f"crmcore: {path}: malformed TOML: arrays or tables nested too deeply "
+        "(a vendors file needs two levels)\n"
+    )

@@ -175,6 +175,11 @@ def read_toml(path: str) -> tuple[dict[str, Any], str]:
         line, column = _toml_position(message)
         return_line = f"{path}, line {line}, column {column}" if line else path
         raise CliError(f"{return_line}: malformed TOML: {detail}") from None
+    except RecursionError:
+        raise CliError(
+            f"{path}: malformed TOML: arrays or tables nested too deeply "
+            "(a vendors file needs two levels)"
+        ) from None
 
 
 def _toml_position(message: str) -> tuple[int, int]:
