@@ -53,6 +53,8 @@ TOML = st.sampled_from(
         "[[requirement]]\nname = 5\n[vendors]\nA = 3\n",
         "requirement = 3\n",
         "[[requirement]]\n" + "a = [" * 3000 + "]" * 3000 + "\n",
+        "a = " + "[" * 3000 + "]" * 3000 + "\n",  # valid TOML, deeper than Python recurses
+        "a = " + "{b = " * 2000 + "1" + "}" * 2000 + "\n",
         '[[requirement]]\nname = "a"\npriority = "low"\n[vendors.A]\nb = "out of the box"\n',
         '[[requirement]]\nname = "a"\npriority = "low"\n[vendors.A]\n',
         "\x00\x01",
