@@ -278,6 +278,12 @@ class UnitOfWork(Protocol):
         """The id generator for new records."""
         ...
 
+    @property
+    def clock(self) -> Clock:
+        """Where the services get now (`crmcore.services.handle` refuses a
+        command from the future); the adapters' default is the system clock."""
+        ...
+
     def __enter__(self) -> Self:
         """Open the transaction."""
         ...

@@ -25,6 +25,7 @@ migrations, imports): no check at all. Use it only for code that is not
 acting for a user.
 """
 
+import datetime as _dt
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
@@ -38,11 +39,13 @@ from crmcore.domain.ids import check_id
 from crmcore.domain.kinds import KindSpec, RecordKind, spec_of
 from crmcore.domain.opportunities import Opportunity
 from crmcore.domain.ownership import Actor, Owned
+from crmcore.domain.times import to_utc
 from crmcore.errors import NotFoundError, PermissionDeniedError, ValidationError
 from crmcore.policy import DEFAULT_POLICY, AccessPolicy, Action, Decision
-from crmcore.ports import MAX_PAGE, Filters, Page, UnitOfWork
+from crmcore.ports import MAX_PAGE, Clock, Filters, Page, UnitOfWork
 
 __all__ = [
+    "FUTURE_TOLERANCE",
     "SINGLE_RECORD",
     "Guard",
     "Page",
@@ -420,20 +423,72 @@ _HANDLERS: Mapping[type[c.Command[Any]], Callable[[Guard, Any], str | None]] = {
 }
 
 
+FUTURE_TOLERANCE = _dt.timedelta(minutes=5)
+"""How far a command's ``at`` may lie ahead of the clock by default (clock
+skew between machines)."""
+
+
+def _check_time(
+    uow: UnitOfWork, at: _dt.datetime, clock: Clock | None, tolerance: _dt.timedelta | None
+) -> None:
+    """Refuse a command from the future: one typo (3030 for 2030) would
+    otherwise lock its record, since no later command may go back in time."""
+    if tolerance is None:
+        return
+    if type(tolerance) is not _dt.timedelta or tolerance < _dt.timedelta(0):
+        raise ValidationError(
+            "future_tolerance",
+            "must be a timedelta of zero or more, or None",
+            allowed="for example timedelta(minutes=5); None switches the check off",
+        )
+    source = clock if clock is not None else getattr(uow, "clock", None)
+    if not callable(getattr(source, "now", None)):
+        raise ValidationError(
+            "clock",
+            "is needed to check that the command is not from the future, and the unit of "
+            "work has none",
+            allowed="a Clock (clock=...), or future_tolerance=None for imports and replays",
+        )
+    now = to_utc(source.now(), "clock")  # type: ignore[union-attr]  # checked just above
+    try:
+        latest = now + tolerance
+    except OverflowError:  # a tolerance that reaches past the year 9999 allows everything
+        return
+    if at > latest:
+        raise ValidationError(
+            "at",
+            f"is {at.isoformat()}, later than the clock's {now.isoformat()} plus the "
+            f"tolerance of {tolerance}",
+            allowed="an instant up to now plus future_tolerance (None switches the check "
+            "off for imports and replays)",
+        )
+
+
 def handle(
     uow: UnitOfWork,
     command: c.Command[T],
     *,
     actor: Actor | None = None,
     policy: AccessPolicy = DEFAULT_POLICY,
+    clock: Clock | None = None,
+    future_tolerance: _dt.timedelta | None = FUTURE_TOLERANCE,
 ) -> T:
     """Carry ``command`` out in one unit of work, and commit.
+
+    A command whose ``at`` lies more than ``future_tolerance`` after the
+    clock's now is refused before anything is read: a record changed in
+    the future (a typo: 3030 for 2030) would refuse every later command with
+    a real time, since records never go back in time.
 
     Args:
         uow: the unit of work (not open: `handle` opens and closes it).
         command: a command from `crmcore.commands`.
         actor: who acts; ``None`` for a trusted system call (no permission checks).
         policy: the access policy asked about every record read or written.
+        clock: where now comes from; by default the unit of work's clock
+            (the system clock, unless the unit of work was given another).
+        future_tolerance: how far ``at`` may lie ahead of now (default 5
+            minutes); ``None`` switches the check off (imports, replays).
 
     Returns:
         The new id for `RegisterProspect`, `OpenOpportunity`,
@@ -457,6 +512,7 @@ def handle(
             f"must be a crmcore command, not {type(command).__name__}",
             allowed="a command from crmcore.commands",
         )
+    _check_time(uow, command.at, clock, future_tolerance)
     with uow:
         result = handler(guard, command)
         uow.commit()
@@ -564,15 +620,27 @@ class Session:
         *,
         actor: Actor | None = None,
         policy: AccessPolicy = DEFAULT_POLICY,
+        clock: Clock | None = None,
+        future_tolerance: _dt.timedelta | None = FUTURE_TOLERANCE,
     ) -> None:
         Guard(uow, actor, policy)  # checks the arguments now
         self.uow = uow
         self.actor = actor
         self.policy = policy
+        self.clock = clock
+        self.future_tolerance = future_tolerance
 
     def handle(self, command: c.Command[T]) -> T:
-        """`handle` the command with this session's unit of work, actor and policy."""
-        return handle(self.uow, command, actor=self.actor, policy=self.policy)
+        """`handle` the command with this session's unit of work, actor,
+        policy, clock and future tolerance."""
+        return handle(
+            self.uow,
+            command,
+            actor=self.actor,
+            policy=self.policy,
+            clock=self.clock,
+            future_tolerance=self.future_tolerance,
+        )
 
     def find(
         self,

@@ -218,3 +218,25 @@ def test_service_contract_fields_are_strictly_typed(field: str, value: Any, mess
     data = CONVERTER.unstructure(contract) | {field: value}
     with pytest.raises(ValidationError, match=message):
         CONVERTER.structure(data, ServiceContract)
+
+
+def test_a_crm_error_other_than_validation_inside_a_value_passes_through() -> None:
+    """A hook deep inside a record raising a domain error (not a validation
+    error) reaches the caller as that error, not as a cattrs error group."""
+    from crmcore import CurrencyMismatchError
+
+    converter = make_converter()
+
+    def mixed(value: object, _: object) -> Money:
+        raise CurrencyMismatchError("EUR", "USD", operation="add")
+
+    converter.register_structure_hook(Money, mixed)
+    opportunity = Opportunity.open(
+        opportunity_id="o",
+        customer_id="c",
+        title="t",
+        amount=Money.of("1", "EUR"),
+        at=pendulum.datetime(2030, 1, 1, tz="UTC"),
+    )
+    with pytest.raises(CurrencyMismatchError, match="cannot add EUR and USD"):
+        converter.structure(CONVERTER.unstructure(opportunity), Opportunity)

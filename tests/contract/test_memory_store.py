@@ -18,12 +18,13 @@ from crmcore.testing.contracts import (
     repository_state_machine,
 )
 from crmcore.testing.strategies import customers, opportunities
+from tests.clocks import LATER
 
 
 def memory() -> Factory:
     store = InMemoryStore()
     ids = SequentialIds()
-    return lambda: InMemoryUnitOfWork(store, ids=ids)
+    return lambda: InMemoryUnitOfWork(store, ids=ids, clock=LATER)
 
 
 class InMemory:

@@ -7,6 +7,7 @@ import pytest
 
 from crmcore import Customer, Money, RecordKind, RepositoryError, commands, services
 from crmcore.adapters.memory import InMemoryStore, InMemoryUnitOfWork
+from tests.clocks import LATER
 
 T0 = pendulum.datetime(2030, 1, 1, tz="UTC")
 
@@ -28,7 +29,7 @@ def _in_thread(work: object) -> BaseException | None:
 
 def test_another_thread_cannot_use_an_open_unit_of_work_and_changes_nothing() -> None:
     store = InMemoryStore()
-    uow = InMemoryUnitOfWork(store)
+    uow = InMemoryUnitOfWork(store, clock=LATER)
     with uow:
         uow.customers.add(Customer.prospect(customer_id="c-1", name="A", at=T0))
         for attempt in (
@@ -53,7 +54,7 @@ def test_threads_sharing_one_unit_of_work_leave_no_partial_state() -> None:
     """The easy mistake in a web app: one unit of work shared by request threads.
     Every call either runs whole (its thread holds the block) or is refused."""
     store = InMemoryStore()
-    shared = InMemoryUnitOfWork(store)
+    shared = InMemoryUnitOfWork(store, clock=LATER)
     customer = services.handle(shared, commands.RegisterProspect(name="A", at=T0))
     outcomes: list[str] = []
     lock = threading.Lock()
@@ -84,7 +85,7 @@ def test_threads_sharing_one_unit_of_work_leave_no_partial_state() -> None:
         t.start()
     for t in threads:
         t.join()
-    with InMemoryUnitOfWork(store) as reader:
+    with InMemoryUnitOfWork(store, clock=LATER) as reader:
         won = [o for o in reader.opportunities.list() if o.is_won]
         contracts = reader.contracts.list()
         assert {c.opportunity_id for c in contracts} == {o.opportunity_id for o in won}

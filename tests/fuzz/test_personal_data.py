@@ -36,6 +36,7 @@ from crmcore.cli import main
 from crmcore.domain.events import Aggregate
 from crmcore.testing import SequentialIds
 from crmcore.testing import strategies as crm
+from tests.clocks import LATER
 from tests.fuzz.entry_points import EntryPoint, entry_points
 from tests.fuzz.test_fuzz_api import EXAMPLES, draw_arguments, watchdog
 from tests.fuzz.values import T0
@@ -77,7 +78,7 @@ def test_records_events_and_profiles_show_ids_not_people(
     name: str, new_name: str, email: str, phone: str, subject: str
 ) -> None:
     secrets = [name, new_name, email, phone]
-    uow = InMemoryUnitOfWork(InMemoryStore(), ids=SequentialIds())
+    uow = InMemoryUnitOfWork(InMemoryStore(), ids=SequentialIds(), clock=LATER)
     profile = Profile(email=email, phone=phone)
     customer_id = services.handle(uow, commands.RegisterProspect(name=name, at=T0, profile=profile))
     services.handle(
@@ -194,7 +195,7 @@ def test_every_free_text_field_stays_out_of_reprs_and_events(
     approval, a cancelled contract) may hold personal data: none shows in the
     repr or str of a command, a record or an event."""
     secrets = [name, region, subject, *reasons, complaint, note]
-    uow = InMemoryUnitOfWork(InMemoryStore(), ids=SequentialIds())
+    uow = InMemoryUnitOfWork(InMemoryStore(), ids=SequentialIds(), clock=LATER)
     gated = Pipeline(
         [
             Stage("Talk", "0.2"),

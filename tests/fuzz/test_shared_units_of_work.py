@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from crmcore import CrmError, Money, commands, services
 from crmcore.adapters.memory import InMemoryStore, InMemoryUnitOfWork
 from crmcore.adapters.sql import SqlStore, SqlUnitOfWork
+from tests.clocks import LATER
 from tests.sql.backends import sqlite_path
 
 EXAMPLES = {"deep": 200, "ci": 15}.get(os.environ.get("HYPOTHESIS_PROFILE", "dev"), 10)
@@ -39,8 +40,8 @@ def _store(backend: str) -> Any:
 
 def _unit_of_work(store: Any) -> Any:
     if isinstance(store, InMemoryStore):
-        return InMemoryUnitOfWork(store)
-    return SqlUnitOfWork(store)
+        return InMemoryUnitOfWork(store, clock=LATER)
+    return SqlUnitOfWork(store, clock=LATER)
 
 
 def _call(shared: Any, customer: str, step: str, n: int, made: dict[str, list[str]]) -> None:

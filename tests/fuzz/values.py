@@ -38,6 +38,7 @@ from crmcore.analytics.btyd import BetaGeo, GammaGamma, RfmSummaries, rfm_summar
 from crmcore.policy import DEFAULT_POLICY
 from crmcore.testing import SequentialIds
 from crmcore.testing import strategies as crm
+from tests.clocks import LATER
 
 HUGE_TEXT = "x" * 1_000_000
 HUGE_INT = 10**4000
@@ -158,7 +159,7 @@ def scalars() -> st.SearchStrategy[Any]:
 
 def seeded_unit_of_work() -> InMemoryUnitOfWork:
     """A store with one record of each kind (their ids are `SEEDED_IDS`)."""
-    uow = InMemoryUnitOfWork(InMemoryStore(), ids=SequentialIds())
+    uow = InMemoryUnitOfWork(InMemoryStore(), ids=SequentialIds(), clock=LATER)
     customer = services.handle(uow, commands.RegisterProspect(name="Fuzz Customer", at=T0))
     opportunity = services.handle(
         uow,
@@ -270,7 +271,7 @@ def anything(depth: int = 1) -> st.SearchStrategy[Any]:
 
 
 def fresh_unit_of_work() -> st.SearchStrategy[InMemoryUnitOfWork]:
-    return st.builds(lambda: InMemoryUnitOfWork(InMemoryStore(), ids=SequentialIds()))
+    return st.builds(lambda: InMemoryUnitOfWork(InMemoryStore(), ids=SequentialIds(), clock=LATER))
 
 
 def _ids() -> st.SearchStrategy[str]:

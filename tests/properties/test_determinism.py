@@ -48,6 +48,7 @@ from crmcore.cli import tour
 from crmcore.domain.pipeline import DEFAULT_PIPELINE
 from crmcore.testing import SequentialIds
 from crmcore.testing import strategies as crm
+from tests.clocks import LATER
 
 HOSTILE = decimal.Context(
     prec=1,
@@ -177,7 +178,7 @@ def test_customer_value_ignores_the_decimal_context(
 
 def test_services_ignore_the_decimal_context() -> None:
     def work() -> Any:
-        uow = InMemoryUnitOfWork(InMemoryStore(), ids=SequentialIds())
+        uow = InMemoryUnitOfWork(InMemoryStore(), ids=SequentialIds(), clock=LATER)
         at = pendulum.datetime(2030, 1, 1, tz="UTC")
         customer = services.handle(uow, commands.RegisterProspect(name="N", at=at))
         deal = services.handle(

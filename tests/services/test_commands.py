@@ -20,6 +20,7 @@ from crmcore.errors import ValidationError
 from crmcore.policy import DEFAULT_POLICY, Action
 from crmcore.testing import SequentialIds
 from crmcore.testing.strategies import commands as command_values
+from tests.clocks import LATER
 from tests.sql.backends import BACKENDS, new_store
 
 T0 = pendulum.datetime(2030, 1, 1, tz="UTC")
@@ -80,8 +81,8 @@ def test_every_command_does_the_same_on_memory_and_on_sql(
     """Same result (or refusal), same events, same stored state (versions
     included) on the in-memory store and the SQL store on SQLite and on
     PostgreSQL; a refused command changes nothing."""
-    memory = InMemoryUnitOfWork(InMemoryStore(), ids=SequentialIds())
-    sql = SqlUnitOfWork(new_store(backend), ids=SequentialIds())
+    memory = InMemoryUnitOfWork(InMemoryStore(), ids=SequentialIds(), clock=LATER)
+    sql = SqlUnitOfWork(new_store(backend), ids=SequentialIds(), clock=LATER)
     for command, actor in steps:
         before = memory.store.snapshot()
         got = _outcome(memory, command, actor)
@@ -149,7 +150,7 @@ def test_a_bad_field_is_refused_when_the_command_is_built(build: Any, field: str
 
 def test_handle_refuses_what_is_not_a_command() -> None:
     with pytest.raises(ValidationError) as caught:
-        services.handle(InMemoryUnitOfWork(), "RegisterProspect")  # type: ignore[arg-type]
+        services.handle(InMemoryUnitOfWork(clock=LATER), "RegisterProspect")  # type: ignore[arg-type]
     assert caught.value.field == "command"
 
 
@@ -173,7 +174,7 @@ WHERE: dict[RecordKind, st.SearchStrategy[dict[str, Any]]] = {
 
 @st.composite
 def _world(draw: st.DrawFn) -> InMemoryUnitOfWork:
-    uow = InMemoryUnitOfWork(InMemoryStore(), ids=SequentialIds())
+    uow = InMemoryUnitOfWork(InMemoryStore(), ids=SequentialIds(), clock=LATER)
     teams = st.sampled_from(["north", "south"])
     for _ in range(draw(st.integers(0, 6))):
         services.handle(
@@ -262,7 +263,7 @@ def test_find_pages_equal_a_brute_force_filter_despite_inserts_between_pages(
 
 def test_indexed_values_are_checked_in_queries() -> None:
     with pytest.raises(ValidationError) as caught:
-        services.find(InMemoryUnitOfWork(), RecordKind.OPPORTUNITY, stage=5)
+        services.find(InMemoryUnitOfWork(clock=LATER), RecordKind.OPPORTUNITY, stage=5)
     assert caught.value.field == "stage"
     with pytest.raises(ValidationError) as caught:
         DEFAULT_POLICY.read_filter("rep", RecordKind.CUSTOMER)  # type: ignore[arg-type]

@@ -24,6 +24,7 @@ import pendulum
 
 from crmcore import ConcurrencyError, CrmError, Money, Profile, commands, services
 from crmcore.adapters.memory import InMemoryStore, InMemoryUnitOfWork
+from tests.clocks import LATER
 
 STRESS = os.environ.get("CRMCORE_STRESS") == "1"
 THREADS = 8
@@ -104,7 +105,7 @@ def setup(uow: Any) -> tuple[list[str], list[str]]:
 
 def replay(committed: list[Call]) -> dict[str, Any]:
     """A fresh in-memory store after the setup and then the committed calls, in order."""
-    uow = InMemoryUnitOfWork(InMemoryStore(), ids=FixedIds())
+    uow = InMemoryUnitOfWork(InMemoryStore(), ids=FixedIds(), clock=LATER)
     setup(uow)
     for call in committed:
         perform(uow, call)  # a committed call commits again in the same state
@@ -195,14 +196,14 @@ class ThreadUnitOfWork(InMemoryUnitOfWork):
 
 def test_threads_lose_no_update_and_the_history_replays() -> None:
     store = RecordingStore()
-    setup_uow = ThreadUnitOfWork(store, ids=FixedIds())
+    setup_uow = ThreadUnitOfWork(store, ids=FixedIds(), clock=LATER)
     setup_uow.current = ("setup", "", 0, "")
     customers, deals = setup(setup_uow)
     setup_commits = len(store.log)
     barrier = threading.Barrier(THREADS)
 
     def work(worker: int) -> tuple[list[Call], list[Call], list[str]]:
-        uow = ThreadUnitOfWork(store, ids=FixedIds())
+        uow = ThreadUnitOfWork(store, ids=FixedIds(), clock=LATER)
         barrier.wait()
         result: tuple[list[Call], list[Call], list[str]] = calls_of(
             uow, worker, THREAD_CALLS, customers, deals
@@ -222,7 +223,7 @@ def test_threads_lose_no_update_and_the_history_replays() -> None:
     assert len(rejected) > 0, "the test produced no conflicts; it proves nothing"
     assert not set(committed) & set(rejected)
 
-    final = contents(InMemoryUnitOfWork(store))
+    final = contents(InMemoryUnitOfWork(store, clock=LATER))
     # No lost update: every committed interaction is on its customer, and each
     # customer's region is the one of its last committed profile update.
     for customer in final["customers"]:

@@ -39,6 +39,7 @@ from crmcore.domain.ownership import Owned
 from crmcore.policy import DEFAULT_POLICY, AccessPolicy, Action, Scope, TablePolicy
 from crmcore.testing import SequentialIds
 from crmcore.testing.strategies import actors
+from tests.clocks import LATER
 from tests.records import record
 
 T0 = pendulum.datetime(2030, 1, 1, 9, tz="UTC")
@@ -77,7 +78,7 @@ class World:
         self.policy = policy
         self.variant = variant
         self.store = InMemoryStore()
-        self.uow = InMemoryUnitOfWork(self.store, ids=SequentialIds())
+        self.uow = InMemoryUnitOfWork(self.store, ids=SequentialIds(), clock=LATER)
 
     def pick(self, options: list[str]) -> str:
         """The scenario's variant (each variant is a test case of its own)."""
@@ -746,7 +747,7 @@ def _all(
 
 
 def test_queries_reject_bad_arguments() -> None:
-    uow = InMemoryUnitOfWork(InMemoryStore())
+    uow = InMemoryUnitOfWork(InMemoryStore(), clock=LATER)
     with pytest.raises(ValidationError) as caught:
         services.find(uow, RecordKind.CUSTOMER, phase="gone")
     assert caught.value.field == "phase"
@@ -772,7 +773,7 @@ def test_queries_reject_bad_arguments() -> None:
 
 @pytest.fixture
 def uow() -> InMemoryUnitOfWork:
-    return InMemoryUnitOfWork(InMemoryStore(), ids=SequentialIds())
+    return InMemoryUnitOfWork(InMemoryStore(), ids=SequentialIds(), clock=LATER)
 
 
 REP = Actor("rep-1", Role.SALES_REP, {"north"})

@@ -30,6 +30,7 @@ from crmcore.adapters.memory import InMemoryStore, InMemoryUnitOfWork
 from crmcore.adapters.sql import SqlStore, SqlUnitOfWork
 from crmcore.domain.kinds import REGISTRY
 from crmcore.testing import SequentialIds
+from tests.clocks import LATER
 
 T0 = pendulum.datetime(2030, 1, 1, 9, tz="UTC")
 FAULTS_INJECTED: list[tuple[str, str, int]] = []  # (use case, store, k), for docs/quality.md
@@ -41,7 +42,7 @@ def day(n: float) -> pendulum.DateTime:
 
 @pytest.fixture
 def uow() -> InMemoryUnitOfWork:
-    return InMemoryUnitOfWork(InMemoryStore(), ids=SequentialIds())
+    return InMemoryUnitOfWork(InMemoryStore(), ids=SequentialIds(), clock=LATER)
 
 
 def test_the_whole_life_of_a_customer(uow: InMemoryUnitOfWork) -> None:
@@ -335,8 +336,8 @@ class Backend:
 
     def unit_of_work(self, ids: SequentialIds) -> Any:
         if self.kind == "memory":
-            return InMemoryUnitOfWork(self.store, ids=ids)
-        return SqlUnitOfWork(self.sql, ids=ids)
+            return InMemoryUnitOfWork(self.store, ids=ids, clock=LATER)
+        return SqlUnitOfWork(self.sql, ids=ids, clock=LATER)
 
     def snapshot(self) -> object:
         if self.kind == "memory":
@@ -623,7 +624,7 @@ def test_a_failing_write_at_any_point_leaves_the_store_unchanged(
 
 
 def test_a_lost_customer_cannot_start_a_service_contract() -> None:
-    uow = InMemoryUnitOfWork(InMemoryStore(), ids=SequentialIds())
+    uow = InMemoryUnitOfWork(InMemoryStore(), ids=SequentialIds(), clock=LATER)
     customer = services.handle(uow, commands.RegisterProspect(name="A", at=T0))
     services.handle(uow, commands.LoseCustomer(customer_id=customer, reason="gone", at=T0))
     before = uow.store.snapshot()

@@ -13,6 +13,7 @@ from crmcore.adapters.memory import InMemoryStore, InMemoryUnitOfWork
 from crmcore.errors import ValidationError
 from crmcore.services import Session
 from crmcore.testing import SequentialIds
+from tests.clocks import LATER
 
 T0 = pendulum.datetime(2030, 1, 1, tz="UTC")
 EUR = Money.of("100", "EUR")
@@ -25,7 +26,9 @@ class SessionMachine(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
-        self.session = Session(InMemoryUnitOfWork(InMemoryStore(), ids=SequentialIds()))
+        self.session = Session(
+            InMemoryUnitOfWork(InMemoryStore(), ids=SequentialIds(), clock=LATER)
+        )
         self.minutes = 0
         # the model
         self.phase: dict[str, str] = {}
@@ -171,5 +174,5 @@ def test_a_session_binds_its_arguments() -> None:
     with pytest.raises(ValidationError) as caught:
         Session(object())  # type: ignore[arg-type]
     assert caught.value.field == "uow"
-    session = Session(InMemoryUnitOfWork())
+    session = Session(InMemoryUnitOfWork(clock=LATER))
     assert session.collect_events() == []

@@ -17,6 +17,7 @@ from crmcore import RecordKind
 from crmcore.adapters.sql import SqlStore, SqlUnitOfWork
 from crmcore.testing import SequentialIds
 from crmcore.testing.contracts import Factory
+from tests.clocks import LATER
 from tests.sql.postgres import PostgresServer
 
 _FOLDER = tempfile.TemporaryDirectory(prefix="crmcore-sql-")
@@ -108,7 +109,7 @@ def factory(backend: str) -> Factory:
     """A unit-of-work factory on a new, empty database."""
     store = new_store(backend)
     ids = SequentialIds()
-    return lambda: SqlUnitOfWork(store, ids=ids)
+    return lambda: SqlUnitOfWork(store, ids=ids, clock=LATER)
 
 
 FACTORIES: dict[str, Callable[[], Factory]] = {

@@ -19,6 +19,7 @@ import pytest
 import sqlalchemy as sa
 
 from crmcore.adapters.sql import SqlStore, SqlUnitOfWork
+from tests.clocks import LATER
 from tests.services.test_concurrency import (
     STATS,
     STRESS,
@@ -43,7 +44,7 @@ def _logged_store(url: str, schema: str | None) -> tuple[SqlStore, LoggedUnitOfW
     """A store whose every COMMIT first logs the committing call, in the same transaction."""
     engine = sa.create_engine(url)
     store = SqlStore(engine, schema=schema)
-    uow = LoggedUnitOfWork(store, ids=FixedIds())
+    uow = LoggedUnitOfWork(store, ids=FixedIds(), clock=LATER)
     table = "commit_log" if schema is None else f"{schema}.commit_log"
     mark = "?" if engine.dialect.name == "sqlite" else "%s"
 
@@ -101,7 +102,7 @@ def test_processes_on_one_database_lose_no_update(backend: str) -> None:
     assert rejected, "the processes produced no conflicts; the test proves nothing"
     assert not set(committed) & set(rejected)
     STATS[f"processes on {backend}"] = (PROCESSES, CALLS, len(committed), len(rejected))
-    final = contents(SqlUnitOfWork(store))
+    final = contents(SqlUnitOfWork(store, clock=LATER))
     expected = replay(committed)
     assert expected == final
     versions = {k: [r.version for r in v] for k, v in final.items()}

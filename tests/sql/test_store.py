@@ -36,6 +36,7 @@ from crmcore.adapters.sql import SCHEMA_VERSION, SqlStore, SqlUnitOfWork, create
 from crmcore.adapters.tracking import with_version
 from crmcore.testing import SequentialIds
 from crmcore.testing.strategies import emails, names, phones
+from tests.clocks import LATER
 from tests.sql import backends
 from tests.sql.backends import BACKENDS, new_store
 from tests.sql.postgres import PostgresServer
@@ -77,10 +78,10 @@ def test_the_schema_is_created_once_and_records_its_version(backend: str) -> Non
     assert sql.schema_version(engine, schema=schema) == SCHEMA_VERSION
     create_schema(engine, schema=schema)  # idempotent
     store = SqlStore(engine, schema=schema)
-    uow = SqlUnitOfWork(store, ids=SequentialIds())
+    uow = SqlUnitOfWork(store, ids=SequentialIds(), clock=LATER)
     customer = services.handle(uow, commands.RegisterProspect(name="A", at=T0))
     create_schema(engine, schema=schema)  # keeps the data
-    with SqlUnitOfWork(store) as reader:
+    with SqlUnitOfWork(store, clock=LATER) as reader:
         assert reader.customers.get(customer).name == "A"
     assert sorted(sa.inspect(engine).get_table_names(schema=schema)) == sorted(
         ["crmcore_schema", *(kind.spec.repository for kind in RecordKind)]
@@ -161,7 +162,7 @@ def test_a_schema_name_that_is_not_a_plain_identifier_is_refused(
 
 def test_a_unit_of_work_needs_a_sql_store() -> None:
     with pytest.raises(ValidationError, match=r"store: must be a SqlStore, not dict"):
-        SqlUnitOfWork({})  # type: ignore[arg-type]
+        SqlUnitOfWork({}, clock=LATER)  # type: ignore[arg-type]
 
 
 def test_storage_primitives_check_their_arguments() -> None:
@@ -258,7 +259,7 @@ def test_stage_names_with_nul_and_backslashes_are_stored_and_found(backend: str)
         ]
     )
     store = new_store(backend)
-    with SqlUnitOfWork(store) as uow:
+    with SqlUnitOfWork(store, clock=LATER) as uow:
         for n, name in enumerate(names):
             opened = Opportunity.open(
                 opportunity_id=f"o{n}",
@@ -270,7 +271,7 @@ def test_stage_names_with_nul_and_backslashes_are_stored_and_found(backend: str)
             )
             uow.opportunities.add(opened if n == 0 else opened.move_to(name, at=T0))
         uow.commit()
-    with SqlUnitOfWork(store) as uow:
+    with SqlUnitOfWork(store, clock=LATER) as uow:
         for n, name in enumerate(names):
             found = uow.select(RecordKind.OPPORTUNITY, {"stage": name})
             assert [o.opportunity_id for o in found] == [f"o{n}"]
@@ -368,7 +369,7 @@ def test_a_store_whose_server_went_away_raises_storage_errors() -> None:
     engine = sa.create_engine(server.start())
     try:
         store = SqlStore(engine, create=True)
-        uow = SqlUnitOfWork(store, ids=SequentialIds())
+        uow = SqlUnitOfWork(store, ids=SequentialIds(), clock=LATER)
         customer = services.handle(uow, commands.RegisterProspect(name="A", at=T0))
     finally:
         server.stop()
@@ -450,7 +451,7 @@ def _failing_at(engine: sa.Engine, statement: int) -> Iterator[list[str]]:
 
 
 def _three_writes(store: SqlStore) -> None:
-    uow = SqlUnitOfWork(store, ids=SequentialIds(1))
+    uow = SqlUnitOfWork(store, ids=SequentialIds(1), clock=LATER)
     with uow:
         first = uow.customers.get("c0001")
         uow.customers.save(first.rename("Changed", at=T0))
@@ -559,7 +560,7 @@ def test_a_serialization_failure_on_postgres_is_a_concurrency_error() -> None:
 
 def test_money_and_instants_keep_their_exact_values(backend: str) -> None:
     store = new_store(backend)
-    uow = SqlUnitOfWork(store, ids=SequentialIds())
+    uow = SqlUnitOfWork(store, ids=SequentialIds(), clock=LATER)
     customer = services.handle(uow, commands.RegisterProspect(name="A", at=T0))
     amount = "123456789012345678.123456789012345678"
     opportunity = services.handle(
@@ -577,7 +578,7 @@ def test_money_and_instants_keep_their_exact_values(backend: str) -> None:
         ).scalar_one()
     assert f'"amount": "{amount}"' in body
     assert "2030-01-01T00:00:00.000001+00:00" in body
-    with SqlUnitOfWork(store) as reader:
+    with SqlUnitOfWork(store, clock=LATER) as reader:
         stored = reader.opportunities.get(opportunity)
     assert str(stored.amount.amount) == amount
     assert stored.opened_at == T0.add(microseconds=1)
@@ -590,7 +591,7 @@ def test_ids_are_ordered_as_plain_strings(backend: str, size: int) -> None:
     store = new_store(backend)
     ids = ["B", "a", "Z", "_", "é", "ä", "10", "9", "A-1", "A.1", "A~", "ﬀ", "😀"]
     store.apply({}, {(RecordKind.CUSTOMER, i): (1, _customer(0, i)) for i in ids})
-    with SqlUnitOfWork(store) as uow:
+    with SqlUnitOfWork(store, clock=LATER) as uow:
         pages: list[str] = []
         after = None
         while True:

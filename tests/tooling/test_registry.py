@@ -10,6 +10,7 @@ from crmcore.adapters.memory import InMemoryUnitOfWork
 from crmcore.domain.kinds import REGISTRY, RecordKind, kind_of, spec_of
 from crmcore.errors import ValidationError
 from crmcore.ports import UnitOfWork
+from tests.clocks import LATER
 
 ROOT = Path(__file__).resolve().parents[2]
 SRC = ROOT / "src" / "crmcore"
@@ -91,9 +92,10 @@ def test_the_scan_finds_a_restatement() -> None:
 
 def test_every_kind_is_registered_once_with_a_repository_on_the_unit_of_work() -> None:
     assert list(REGISTRY) == list(RecordKind)
-    uow = InMemoryUnitOfWork()
+    uow = InMemoryUnitOfWork(clock=LATER)
     declared = {name for name, value in vars(UnitOfWork).items() if isinstance(value, property)} - {
-        "ids"
+        "ids",
+        "clock",
     }
     assert declared == REPOSITORIES, "the typed declarations on UnitOfWork follow the registry"
     for kind, spec in REGISTRY.items():

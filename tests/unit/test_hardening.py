@@ -20,6 +20,7 @@ from crmcore.analytics.vendors import DEFAULT_SCALE, VendorRanking
 from crmcore.domain.contracts import MAX_TERMS, ServiceContract
 from crmcore.domain.money import check_currency
 from crmcore.policy import DEFAULT_POLICY, Action, Scope, TablePolicy
+from tests.clocks import LATER
 
 T0 = pendulum.datetime(2030, 1, 1, tz="UTC")
 
@@ -54,8 +55,8 @@ def test_services_need_a_unit_of_work() -> None:
 
 
 def test_the_in_memory_store_checks_its_arguments() -> None:
-    assert field_of(lambda: InMemoryUnitOfWork(ids=5)) == "ids"
-    assert field_of(lambda: InMemoryUnitOfWork(store=5)) == "store"
+    assert field_of(lambda: InMemoryUnitOfWork(ids=5, clock=LATER)) == "ids"
+    assert field_of(lambda: InMemoryUnitOfWork(store=5, clock=LATER)) == "store"
     store = InMemoryStore()
     assert field_of(lambda: store.fetch("customers", "x")) == "kind"
     assert field_of(lambda: store.fetch(5, "x")) == "kind"

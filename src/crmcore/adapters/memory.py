@@ -25,7 +25,7 @@ from crmcore.adapters.tracking import (
 from crmcore.domain.ids import check_id
 from crmcore.domain.kinds import REGISTRY, IndexValue, KindSpec, RecordKind
 from crmcore.errors import ValidationError
-from crmcore.ports import Filters, IdGenerator, Key, Versioned
+from crmcore.ports import Clock, Filters, IdGenerator, Key, Versioned
 
 Snapshot = dict[RecordKind, dict[str, Versioned]]
 
@@ -178,14 +178,19 @@ class InMemoryUnitOfWork(StoreUnitOfWork):
     Args:
         store: the store to work on; a fresh one when ``None``.
         ids: the id generator for new records; `UuidIds` when ``None``.
+        clock: where the services get now; the system clock when ``None``.
     """
 
     store: InMemoryStore
 
     def __init__(
-        self, store: InMemoryStore | None = None, *, ids: IdGenerator | None = None
+        self,
+        store: InMemoryStore | None = None,
+        *,
+        ids: IdGenerator | None = None,
+        clock: Clock | None = None,
     ) -> None:
-        super().__init__(ids if ids is not None else UuidIds())
+        super().__init__(ids if ids is not None else UuidIds(), clock)
         if store is not None and not isinstance(store, InMemoryStore):
             raise ValidationError(
                 "store",

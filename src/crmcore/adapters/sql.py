@@ -62,7 +62,7 @@ from crmcore.adapters.tracking import (
 from crmcore.domain.fields import check_bool
 from crmcore.domain.ids import check_id
 from crmcore.domain.kinds import REGISTRY, IndexValue, RecordKind
-from crmcore.ports import Filters, IdGenerator, Key, Versioned
+from crmcore.ports import Clock, Filters, IdGenerator, Key, Versioned
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -306,6 +306,11 @@ class SqlStore:
         self._begin = (
             "BEGIN IMMEDIATE" if self.dialect == "sqlite" else "BEGIN ISOLATION LEVEL SERIALIZABLE"
         )
+        self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._by_id = {
+            kind: sa.select(table.c.version, table.c.body).where(table.c.id == sa.bindparam("id"))
+            for kind, table in self._tables.tables.items()
+        }
 
     def table(self, kind: RecordKind) -> "sa.Table":
         """The SQLAlchemy table of ``kind`` (for reports and query plans)."""
@@ -313,11 +318,13 @@ class SqlStore:
 
     @contextmanager
     def _connection(self) -> Iterator["sa.Connection"]:
-        with self.engine.connect() as connection:
-            autocommit = connection.execution_options(isolation_level="AUTOCOMMIT")
-            if self.dialect == "sqlite":
-                autocommit.exec_driver_sql("PRAGMA busy_timeout = 30000")
-            yield autocommit
+        """A pooled connection in autocommit mode (transactions are explicit)."""
+        with self._autocommit.connect() as connection:
+            if self.dialect == "sqlite" and not connection.info.get("crmcore_busy_timeout"):
+                # once per database connection (info lives as long as it does)
+                connection.exec_driver_sql("PRAGMA busy_timeout = 30000")
+                connection.info["crmcore_busy_timeout"] = True
+            yield connection
 
     def _load(self, kind: RecordKind, version: int, body: str) -> Versioned:
         """A stored row, rebuilt through the converter (so every domain rule is
@@ -331,14 +338,12 @@ class SqlStore:
 
     def fetch(self, kind: RecordKind, record_id: str) -> Versioned | None:
         """The stored (version, aggregate), or ``None``."""
-        table = self.table(kind)
-        statement = sa.select(table.c.version, table.c.body).where(
-            table.c.id == check_id(record_id, "record_id")
-        )
+        statement = self._by_id[check_kind(kind)]
+        parameters = {"id": check_id(record_id, "record_id")}
 
         def read() -> Any:
             with self._connection() as connection:
-                return connection.execute(statement).first()
+                return connection.execute(statement, parameters).first()
 
         row = _run("read", kind.label, read)
         return None if row is None else self._load(kind, row[0], row[1])
@@ -427,9 +432,6 @@ class SqlStore:
         if value is None:
             done = connection.execute(table.delete().where(*match)).rowcount
             required = before is not None
-        elif guarded and before is None:
-            connection.execute(table.insert().values(id=record_id, **self._row(kind, value)))
-            return
         else:
             done = connection.execute(
                 table.update().where(*match).values(**self._row(kind, value))
@@ -458,8 +460,18 @@ class SqlStore:
                 connection.exec_driver_sql(self._begin)
                 try:
                     self._versions(connection, expected)
+                    # New records go in one INSERT per table (executemany: an
+                    # import of 10^5 records is one statement per kind); an
+                    # id someone else took meanwhile fails it as a whole.
+                    new: dict[RecordKind, list[dict[str, object]]] = {}
                     for key, value in writes.items():
-                        self._write(connection, key, expected, value)
+                        if value is not None and key in expected and expected[key] is None:
+                            row = {"id": key[1], **self._row(key[0], value)}
+                            new.setdefault(key[0], []).append(row)
+                        else:
+                            self._write(connection, key, expected, value)
+                    for kind, rows in new.items():
+                        connection.execute(self.table(kind).insert(), rows)
                     connection.exec_driver_sql("COMMIT")
                 except BaseException:
                     self._rollback(connection)
@@ -490,12 +502,15 @@ class SqlUnitOfWork(StoreUnitOfWork):
     Args:
         store: the store to work on.
         ids: the id generator for new records; `UuidIds` when ``None``.
+        clock: where the services get now; the system clock when ``None``.
     """
 
     store: SqlStore
 
-    def __init__(self, store: SqlStore, *, ids: IdGenerator | None = None) -> None:
-        super().__init__(ids if ids is not None else UuidIds())
+    def __init__(
+        self, store: SqlStore, *, ids: IdGenerator | None = None, clock: Clock | None = None
+    ) -> None:
+        super().__init__(ids if ids is not None else UuidIds(), clock)
         if not isinstance(store, SqlStore):
             raise ValidationError(
                 "store", f"must be a SqlStore, not {type(store).__name__}", allowed="a SqlStore"

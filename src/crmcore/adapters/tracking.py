@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 
+from crmcore.adapters.clock import SystemClock
 from crmcore.domain.events import Aggregate, DomainEvent
 from crmcore.domain.ids import check_id
 from crmcore.domain.kinds import REGISTRY, KindSpec, RecordKind, spec_of
@@ -32,7 +33,7 @@ from crmcore.errors import (
     RepositoryError,
     ValidationError,
 )
-from crmcore.ports import Filters, IdGenerator, Key, Storage, Versioned
+from crmcore.ports import Clock, Filters, IdGenerator, Key, Storage, Versioned
 
 if TYPE_CHECKING:
     from crmcore.domain.complaints import Complaint
@@ -212,6 +213,8 @@ class TrackingUnitOfWork(abc.ABC):
 
     Args:
         ids: the id generator the services use for new records.
+        clock: where the services get now (`crmcore.services.handle` refuses
+            commands from the future); the system clock when ``None``.
     """
 
     if TYPE_CHECKING:  # set from the registry in __init__
@@ -221,12 +224,17 @@ class TrackingUnitOfWork(abc.ABC):
         service_contracts: TrackingRepository[ServiceContract]
         complaints: TrackingRepository[Complaint]
 
-    def __init__(self, ids: IdGenerator) -> None:
+    def __init__(self, ids: IdGenerator, clock: Clock | None = None) -> None:
         if not callable(getattr(ids, "new_id", None)):
             raise ValidationError(
                 "ids", f"has no new_id() method ({type(ids).__name__})", allowed="an IdGenerator"
             )
+        if clock is not None and not callable(getattr(clock, "now", None)):
+            raise ValidationError(
+                "clock", f"has no now() method ({type(clock).__name__})", allowed="a Clock"
+            )
         self.ids = ids
+        self.clock: Clock = clock if clock is not None else SystemClock()
         self._repositories: dict[RecordKind, TrackingRepository[Any]] = {}
         for spec in REGISTRY.values():
             repository = TrackingRepository(self, spec)

@@ -14,6 +14,7 @@ from typing import Any
 import pendulum
 
 import crmcore.commands as c
+from crmcore.adapters.clock import FixedClock
 from crmcore.adapters.ids import SequentialIds
 from crmcore.adapters.memory import InMemoryStore, InMemoryUnitOfWork
 from crmcore.adapters.tracking import TrackingUnitOfWork
@@ -35,6 +36,8 @@ from crmcore.rendering import vendor_table
 from crmcore.services import Session
 
 T0 = pendulum.datetime(2030, 1, 7, 9, tz="UTC")
+CLOCK = FixedClock(T0.add(years=5))
+"""The tour lives in 2030: its units of work read this clock, not the system's."""
 CURRENCY = "USD"
 TOUR_SLA = SlaPolicy(
     targets=(
@@ -100,7 +103,7 @@ def sql_unit_of_work(url: str) -> tuple[TrackingUnitOfWork, Any]:
     except CrmError:  # another dialect, another schema version, no server
         engine.dispose()
         raise
-    uow = SqlUnitOfWork(store, ids=SequentialIds())
+    uow = SqlUnitOfWork(store, ids=SequentialIds(), clock=CLOCK)
     with uow:
         occupied = [kind.label for kind in RecordKind if uow.select(kind, limit=1)]
     if occupied:
@@ -115,7 +118,7 @@ def sql_unit_of_work(url: str) -> tuple[TrackingUnitOfWork, Any]:
 def run(uow: TrackingUnitOfWork | None = None) -> Report:
     """Run the story on ``uow`` (a new in-memory store by default) and report on it."""
     if uow is None:
-        uow = InMemoryUnitOfWork(InMemoryStore(), ids=SequentialIds())
+        uow = InMemoryUnitOfWork(InMemoryStore(), ids=SequentialIds(), clock=CLOCK)
     session = Session(uow)
     handle = session.handle
     customers = [

@@ -41,7 +41,18 @@ def fold(text: str) -> str:
     return " ".join(text.replace("-", " ").replace("_", " ").split()).casefold()
 
 
-class Choice(enum.Enum):
+class _ChoiceType(enum.EnumType):
+    """Looks a value up without hashing what cannot be a member's value: every
+    value is text, so anything else is refused at once (a datetime whose time
+    zone fails would otherwise raise from its hash)."""
+
+    def __call__(cls, value: object, *args: Any, **kwargs: Any) -> Any:
+        if args or kwargs or isinstance(value, str | enum.Enum):
+            return super().__call__(value, *args, **kwargs)
+        return cls._missing_(value)  # type: ignore[attr-defined]  # a Choice: refuses it
+
+
+class Choice(enum.Enum, metaclass=_ChoiceType):
     """An enum that reads text forgivingly and refuses the unknown with `ValidationError`.
 
     A member is found by its value, or by any spelling that `fold` reduces to
