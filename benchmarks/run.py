@@ -476,9 +476,13 @@ def _query_store(n: int, uow: Any, per_customer: int = 1) -> list[str]:
 
 
 def _queries(uow: Any, customer_ids: list[str], count: int, size: int = 1) -> None:
-    """``count`` queries for a page of one customer's opportunities, each in its own block."""
+    """``count`` queries for a page of one customer's opportunities, each in
+    its own block: the same number of queries at every store size (customers
+    spread over the store, taken again when there are fewer than ``count``)."""
     step = max(1, len(customer_ids) // count)
-    for customer_id in customer_ids[::step][:count]:
+    spread = customer_ids[::step]
+    for n in range(count):
+        customer_id = spread[n % len(spread)]
         with uow:
             found = uow.select(RecordKind.OPPORTUNITY, {"customer_id": customer_id}, limit=50)
         assert len(found) == size
