@@ -39,6 +39,7 @@ from crmcore.policy import DEFAULT_POLICY
 from crmcore.testing import SequentialIds
 from crmcore.testing import strategies as crm
 from tests.clocks import LATER
+from tests.zones import DayLongZone, FailingZone
 
 HUGE_TEXT = "x" * 1_000_000
 HUGE_INT = 10**4000
@@ -67,32 +68,6 @@ def _zones() -> st.SearchStrategy[zoneinfo.ZoneInfo]:
     return st.sampled_from(sorted(zoneinfo.available_timezones())).map(zoneinfo.ZoneInfo)
 
 
-class _FailingZone(_dt.tzinfo):
-    """A caller's time zone whose lookups fail (a broken tz database binding)."""
-
-    def utcoffset(self, when: _dt.datetime | None) -> _dt.timedelta:
-        raise RuntimeError("zone data unavailable")
-
-    def dst(self, when: _dt.datetime | None) -> _dt.timedelta:
-        raise RuntimeError("zone data unavailable")
-
-    def tzname(self, when: _dt.datetime | None) -> str:
-        raise RuntimeError("zone data unavailable")
-
-
-class _DayLongZone(_dt.tzinfo):
-    """An offset of 25 hours, which the datetime module itself refuses."""
-
-    def utcoffset(self, when: _dt.datetime | None) -> _dt.timedelta:
-        return _dt.timedelta(hours=25)
-
-    def dst(self, when: _dt.datetime | None) -> _dt.timedelta:
-        return _dt.timedelta(0)
-
-    def tzname(self, when: _dt.datetime | None) -> str:
-        return "+25"
-
-
 _EDGE_ZONES = [
     zoneinfo.ZoneInfo(name)
     for name in ("Atlantic/Azores", "Pacific/Kiritimati", "Etc/GMT+12", "Asia/Kathmandu")
@@ -101,8 +76,8 @@ ODD_TIMES = [
     *(_dt.datetime(1921, 6, 1, 12, tzinfo=zone) for zone in _EDGE_ZONES),
     *(_dt.datetime.min.replace(tzinfo=zone) for zone in _EDGE_ZONES),
     *(_dt.datetime.max.replace(tzinfo=zone) for zone in _EDGE_ZONES),
-    _dt.datetime(2030, 1, 1, tzinfo=_FailingZone()),
-    _dt.datetime(2030, 1, 1, tzinfo=_DayLongZone()),
+    _dt.datetime(2030, 1, 1, tzinfo=FailingZone()),
+    _dt.datetime(2030, 1, 1, tzinfo=DayLongZone()),
     _dt.datetime.min.replace(tzinfo=_dt.timezone(_dt.timedelta(hours=23, minutes=59))),
     _dt.datetime.max.replace(tzinfo=_dt.timezone(-_dt.timedelta(hours=23, minutes=59))),
 ]

@@ -5,6 +5,7 @@ import pytest
 from crmcore import Channel, ComplaintLevel, ComplaintStep, LifecyclePhase, ValidationError
 from crmcore.analytics.vendors import Ability, Priority, Requirement
 from crmcore.domain.fields import Choice, fold, member
+from tests.zones import FailingZone
 
 
 @pytest.mark.parametrize(
@@ -101,19 +102,8 @@ def test_each_alias_reads_as_its_member(kind: type[Choice], alias: str, value: s
     assert member(kind, alias, "field") is expected
 
 
-class _UnhashableZone(dt.tzinfo):
-    def utcoffset(self, when: dt.datetime | None) -> dt.timedelta:
-        raise RuntimeError("zone data unavailable")
-
-    def dst(self, when: dt.datetime | None) -> dt.timedelta:
-        return dt.timedelta(0)
-
-    def tzname(self, when: dt.datetime | None) -> str:
-        return "broken"
-
-
 @pytest.mark.parametrize(
-    "value", [5, None, [1], {"a": 1}, dt.datetime(2030, 1, 1, tzinfo=_UnhashableZone())]
+    "value", [5, None, [1], {"a": 1}, dt.datetime(2030, 1, 1, tzinfo=FailingZone())]
 )
 def test_a_lookup_by_something_that_is_not_text_is_a_validation_error(value: object) -> None:
     """Every value is text: anything else is refused without being hashed

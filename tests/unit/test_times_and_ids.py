@@ -9,6 +9,7 @@ from crmcore import ValidationError
 from crmcore.domain.ids import check_id, check_optional_id
 from crmcore.domain.times import not_before, to_date, to_utc
 from crmcore.testing.strategies import aware_datetimes, dates
+from tests.zones import DayLongZone, FailingZone
 
 
 def test_to_utc_converts_aware_datetimes() -> None:
@@ -106,33 +107,7 @@ def test_optional_ids() -> None:
         check_optional_id("", "owner")
 
 
-class _FailingZone(dt.tzinfo):
-    """A caller's time zone whose offset lookup fails."""
-
-    def utcoffset(self, when: dt.datetime | None) -> dt.timedelta:
-        raise RuntimeError("zone data unavailable")
-
-    def dst(self, when: dt.datetime | None) -> dt.timedelta:
-        return dt.timedelta(0)
-
-    def tzname(self, when: dt.datetime | None) -> str:
-        return "odd"
-
-
-class _DayLongZone(dt.tzinfo):
-    """A time zone with an offset of 25 hours (the datetime module refuses it)."""
-
-    def utcoffset(self, when: dt.datetime | None) -> dt.timedelta:
-        return dt.timedelta(hours=25)
-
-    def dst(self, when: dt.datetime | None) -> dt.timedelta:
-        return dt.timedelta(0)
-
-    def tzname(self, when: dt.datetime | None) -> str:
-        return "odd"
-
-
-@pytest.mark.parametrize("zone", [_FailingZone(), _DayLongZone()])
+@pytest.mark.parametrize("zone", [FailingZone(), DayLongZone()])
 def test_a_time_zone_without_a_valid_offset_is_a_validation_error(zone: dt.tzinfo) -> None:
     with pytest.raises(ValidationError, match=r"^when: has a time zone that gives no valid UTC"):
         to_utc(dt.datetime(2030, 1, 1, tzinfo=zone), "when")
