@@ -428,37 +428,50 @@ FUTURE_TOLERANCE = _dt.timedelta(minutes=5)
 skew between machines)."""
 
 
-def _check_time(
-    uow: UnitOfWork, at: _dt.datetime, clock: Clock | None, tolerance: _dt.timedelta | None
-) -> None:
-    """Refuse a command from the future: one typo (3030 for 2030) would
-    otherwise lock its record, since no later command may go back in time."""
-    if tolerance is None:
-        return
-    if type(tolerance) is not _dt.timedelta or tolerance < _dt.timedelta(0):
+def _tolerance(value: object) -> _dt.timedelta | None:
+    if value is not None and (type(value) is not _dt.timedelta or value < _dt.timedelta(0)):
         raise ValidationError(
             "future_tolerance",
             "must be a timedelta of zero or more, or None",
             allowed="for example timedelta(minutes=5); None switches the check off",
         )
-    source = clock if clock is not None else getattr(uow, "clock", None)
-    if not callable(getattr(source, "now", None)):
+    return value
+
+
+def _clock(value: object) -> Clock | None:
+    if value is not None and not callable(getattr(value, "now", None)):
+        raise ValidationError(
+            "clock", f"has no now() method ({type(value).__name__})", allowed="a Clock or None"
+        )
+    return value  # type: ignore[return-value]  # it has now()
+
+
+def _check_time(
+    uow: UnitOfWork, at: _dt.datetime, clock: Clock | None, tolerance: _dt.timedelta | None
+) -> None:
+    """Refuse a command from the future: one typo (3030 for 2030) would
+    otherwise lock its record, since no later command may go back in time."""
+    limit = _tolerance(tolerance)
+    if limit is None:
+        return
+    source = _clock(clock) or _clock(getattr(uow, "clock", None))
+    if source is None:
         raise ValidationError(
             "clock",
             "is needed to check that the command is not from the future, and the unit of "
             "work has none",
             allowed="a Clock (clock=...), or future_tolerance=None for imports and replays",
         )
-    now = to_utc(source.now(), "clock")  # type: ignore[union-attr]  # checked just above
+    now = to_utc(source.now(), "clock")
     try:
-        latest = _dt.datetime.__add__(now, tolerance)  # pendulum's own + costs 25 times more
+        latest = _dt.datetime.__add__(now, limit)  # pendulum's own + costs 25 times more
     except OverflowError:  # a tolerance that reaches past the year 9999 allows everything
         return
     if at > latest:
         raise ValidationError(
             "at",
             f"is {at.isoformat()}, later than the clock's {now.isoformat()} plus the "
-            f"tolerance of {tolerance}",
+            f"tolerance of {limit}",
             allowed="an instant up to now plus future_tolerance (None switches the check "
             "off for imports and replays)",
         )
@@ -496,8 +509,9 @@ def handle(
         `WinOpportunity`; otherwise ``None``.
 
     Raises:
-        ValidationError: not a command, a bad ``uow``, ``actor`` or ``policy``,
-            or a value the domain refuses.
+        ValidationError: not a command, a bad ``uow``, ``actor``, ``policy``,
+            ``clock`` or ``future_tolerance``, an ``at`` from the future, or
+            a value the domain refuses.
         NotFoundError: a record the command names does not exist.
         PermissionDeniedError: the policy denies the actor something (a record
             the actor may not read at all is a `NotFoundError`).
@@ -627,8 +641,8 @@ class Session:
         self.uow = uow
         self.actor = actor
         self.policy = policy
-        self.clock = clock
-        self.future_tolerance = future_tolerance
+        self.clock = _clock(clock)
+        self.future_tolerance = _tolerance(future_tolerance)
 
     def handle(self, command: c.Command[T]) -> T:
         """`handle` the command with this session's unit of work, actor,

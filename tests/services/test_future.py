@@ -144,3 +144,12 @@ def test_a_unit_of_work_without_a_clock_works_with_the_check_off_or_a_clock_give
 def test_a_unit_of_work_refuses_a_clock_without_now() -> None:
     with pytest.raises(ValidationError, match=r"^clock: has no now\(\) method \(str\)"):
         InMemoryUnitOfWork(clock="12:00")  # type: ignore[arg-type]
+
+
+def test_a_session_checks_its_clock_and_tolerance_when_it_is_made() -> None:
+    with pytest.raises(ValidationError, match=r"^clock: has no now\(\) method \(str\)"):
+        Session(_uow(), clock="noon")  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match=r"^future_tolerance: must be a timedelta"):
+        Session(_uow(), future_tolerance=dt.timedelta(seconds=-1))
+    with pytest.raises(ValidationError, match=r"^clock: has no now\(\) method \(int\)"):
+        services.handle(_uow(), commands.RegisterProspect(name="A", at=NOW), clock=5)  # type: ignore[arg-type]
