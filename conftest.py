@@ -2,7 +2,7 @@
 
 Profiles, chosen by the HYPOTHESIS_PROFILE environment variable:
 - ``dev`` (default): quick, randomised;
-- ``ci`` (``make test``): derandomised, no deadline, sized for the 10-minute budget;
+- ``ci`` (``make test``): 60 derandomised examples, no deadline, sized for the 10-minute budget;
 - ``deep``: many examples, for long runs (``make fuzz``);
 - ``mutation``: few, derandomised examples, so that each of thousands of
   mutants is tested in seconds (``make mutation``).
@@ -25,7 +25,7 @@ from crmcore.domain.events import Aggregate
 settings.register_profile("dev", max_examples=50, deadline=None)
 settings.register_profile(
     "ci",
-    max_examples=100,
+    max_examples=60,
     derandomize=True,
     deadline=None,
     database=None,

@@ -71,7 +71,7 @@ def _outcome(uow: Any, command: commands.Command[Any], actor: Actor | None) -> t
 
 @pytest.mark.parametrize("backend", BACKENDS)
 @settings(
-    max_examples=20,
+    max_examples=12,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 @given(steps=_sequence())

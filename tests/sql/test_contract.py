@@ -41,7 +41,7 @@ KIT = (
 
 def _on(backend: str) -> type:
     class On:
-        max_examples: ClassVar[int | None] = 10  # each example makes a database
+        max_examples: ClassVar[int | None] = 5  # each example makes a database
 
         def unit_of_work_factory(self) -> Factory:
             return factory(backend)
@@ -56,7 +56,7 @@ for _backend in BACKENDS:
     _machine = repository_state_machine(
         FACTORIES[_backend], RecordKind.CUSTOMER, customers(max_commands=3)
     ).TestCase
-    _machine.settings = settings(max_examples=8, stateful_step_count=12)
+    _machine.settings = settings(max_examples=5, stateful_step_count=12)
     globals()[f"TestCustomerMachineOn{_backend.title()}"] = _machine
 del _backend, _contract, _name, _machine
 

@@ -382,7 +382,7 @@ def test_a_store_whose_server_went_away_raises_storage_errors() -> None:
     engine.dispose()
 
 
-@settings(max_examples=10, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=5, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     name=names().map("Nguyễn Văn {}".format),
     email=emails().filter(lambda e: len(e) >= 8),
