@@ -164,11 +164,11 @@ def _run(arguments: argparse.Namespace) -> tuple[Report, list[str]]:
 
         if arguments.store is None:
             return run(), []
-        uow, engine = sql_unit_of_work(arguments.store)
+        uow = sql_unit_of_work(arguments.store)
         try:
             return run(uow), []
         finally:
-            engine.dispose()
+            uow.store.engine.dispose()
     if command == "diagram":
         text = (
             pipeline_mermaid(DEFAULT_PIPELINE)

@@ -9,7 +9,7 @@ import collections
 import datetime as _dt
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pendulum
 
@@ -34,6 +34,9 @@ from crmcore.errors import CrmError
 from crmcore.ports import MAX_PAGE
 from crmcore.rendering import vendor_table
 from crmcore.services import Session
+
+if TYPE_CHECKING:  # the sql extra is imported only when --store is given
+    from crmcore.adapters.sql import SqlUnitOfWork
 
 T0 = pendulum.datetime(2030, 1, 7, 9, tz="UTC")
 CLOCK = FixedClock(T0.add(years=5))
@@ -74,9 +77,9 @@ def _amount(i: int) -> Money:
     return Money.of(size, CURRENCY)
 
 
-def sql_unit_of_work(url: str) -> tuple[TrackingUnitOfWork, Any]:
+def sql_unit_of_work(url: str) -> "SqlUnitOfWork":
     """A unit of work on the empty SQL database at ``url`` (its tables are
-    created if missing), and its SQLAlchemy engine (dispose of it after).
+    created if missing); dispose of ``uow.store.engine`` after.
 
     Raises:
         CliError: ``url`` is not a database URL of a supported database, or
@@ -112,7 +115,7 @@ def sql_unit_of_work(url: str) -> tuple[TrackingUnitOfWork, Any]:
             f"tour: --store: the database already holds {occupied[0]} records; "
             "the tour needs an empty one (delete the file or use another database)"
         )
-    return uow, engine
+    return uow
 
 
 def run(uow: TrackingUnitOfWork | None = None) -> Report:
