@@ -260,7 +260,7 @@ def test_pareto_with_a_chart(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     ("text", "message"),
     [
         ("", "values.csv, line 1: the file is empty; expected a header row with the columns customer, spend"),
-        ("customer,amount\nc1,5\n", "values.csv, line 1: missing column 'spend'; the header has 'customer', 'amount'"),
+        ("customer,amount\nc1,5\n", "values.csv, line 1: missing column 'spend' (given by --value); the header has 'customer', 'amount'"),
         (
             "customer,spend\nc1,5\nc2,abc\n",
             "values.csv, line 3, column 'spend': expected a plain decimal number such as "
@@ -971,3 +971,75 @@ def test_toml_nested_thousands_deep_is_one_line_not_a_recursion_error(
         f"crmcore: {path}: malformed TOML: arrays or tables nested too deeply "
         "(a vendors file needs two levels)\n"
     )
+
+
+BAD_OPTION_VALUES = ["x", "-1", "0", "1e99999999", "", "1" * 5000, "0.5,0.4", "2030-13-01"]
+
+
+def test_every_option_error_names_the_option(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Each option that takes a value, found in the parser, given each bad value in
+    turn on an otherwise good command: it runs, or its error names the option."""
+    import argparse
+
+    from crmcore.cli import _parser
+
+    values = _write(tmp_path, "values.csv", VALUES)
+    vendors = _write(tmp_path, "vendors.toml", VENDORS)
+    sales = _write(tmp_path, "sales.csv", TRANSACTIONS)
+    good = {
+        "abc": ["abc", values, "--id", "customer", "--value", "spend"],
+        "pareto": ["pareto", values, "--id", "customer", "--value", "spend"],
+        "rfm": ["rfm", sales, "--customer", "who", "--date", "when", "--amount", "paid",
+                "--currency", "EUR", "--as-of", "2030-03-01"],
+        "clv": ["clv", "--margin", "170", "--currency", "USD", "--retention", "0.75",
+                "--discount", "0.1"],
+        "vendors": ["vendors", vendors],
+        "tour": ["tour"],
+        "diagram": ["diagram", "lifecycle"],
+    }  # fmt: skip
+    paths = {"output", "chart", "store"}  # tested with the output and store tests
+    commands = next(a for a in _parser()._actions if isinstance(a, argparse._SubParsersAction))
+    assert set(commands.choices) == set(good)
+    checked = refused = 0
+    for name, command in commands.choices.items():
+        for action in command._actions:
+            if not action.option_strings or action.nargs == 0 or action.choices:
+                continue  # flags, and choices that argparse itself names
+            if action.dest in paths:
+                continue
+            option = max(action.option_strings, key=len)
+            for bad in BAD_OPTION_VALUES:
+                argv = list(good[name])
+                if option in argv:
+                    argv[argv.index(option) + 1] = bad
+                else:
+                    argv += [option, bad]
+                status, _, err = run(capsys, *argv)
+                checked += 1
+                if status == 0:
+                    continue
+                refused += 1
+                assert status == 2, (argv[:4], err)
+                assert err.count("\n") == 1, err
+                named = (f"crmcore: {option}: ", f"(given by {option})", f"argument {option}: ")
+                assert any(n in err for n in named), (
+                    option,
+                    bad[:20],
+                    err[:200],
+                )
+                assert "1" * 100 not in err  # a huge value is not echoed whole
+    assert checked >= 15 * len(BAD_OPTION_VALUES)
+    assert refused > checked // 2
+
+
+def test_a_missing_column_names_its_option_and_cuts_long_names(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    header = ",".join(f"c{i}" for i in range(25))
+    path = _write(tmp_path, "wide.csv", header + "\n" + ",".join("1" * 25) + "\n")
+    status, _, err = run(capsys, "abc", path, "--id", "x" * 60, "--value", "c1")
+    assert status == 2
+    assert f"missing column '{'x' * 40}'... (given by --id)" in err
+    assert err.endswith("'c18', 'c19', ...\n")

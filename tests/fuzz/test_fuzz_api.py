@@ -12,9 +12,11 @@ would take unbounded time up front (see docs/quality.md).
 `make test` runs this at the ``ci`` profile; `make fuzz` at ``deep``.
 """
 
+import enum
 import inspect
 import operator
 import os
+import re
 import signal
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -22,6 +24,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -60,13 +63,44 @@ def watchdog() -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-def check_error(error: CrmError) -> None:
+def check_error(error: CrmError, names: frozenset[str] | None = None) -> None:
+    """A message, and a `ValidationError` names its field: one of ``names`` (the
+    call's parameters, or the receiver's attributes), or a path into one
+    (``profile.email``, ``values[3]``)."""
     message = str(error)
     assert message.strip(), f"{type(error).__name__} without a message"
     if isinstance(error, ValidationError):
         assert isinstance(error.field, str), error.field
         assert error.field, "a ValidationError must name its field"
         assert message.startswith(f"{error.field}: ")
+        if names is not None:
+            root = re.split(r"[.\[]", error.field, maxsplit=1)[0]
+            assert root in names, f"{error.field!r} is not among {sorted(names)}"
+
+
+def _attributes(cls: type) -> set[str]:
+    if not attrs.has(cls):
+        return set()
+    return {name for f in attrs.fields(cls) for name in (f.name, f.alias)}
+
+
+def names_of_call(target: Callable[..., Any], args: list[Any]) -> frozenset[str]:
+    """What a `ValidationError` from ``target(*args, ...)`` may name: a parameter
+    of ``target``, or an attribute of the value it is a method or property of."""
+    if target is getattr:
+        return frozenset(_attributes(type(args[0])))
+    try:
+        names = set(inspect.signature(target).parameters)
+    except (TypeError, ValueError):  # pragma: no cover - every entry point has a signature
+        names = set()
+    receiver = getattr(target, "__self__", None)
+    if receiver is not None and not isinstance(receiver, type):
+        names |= _attributes(type(receiver))
+    if isinstance(target, type):
+        names |= _attributes(target)
+        if issubclass(target, enum.Enum):
+            names.add(target.__name__)  # Channel("fax machine"): "Channel: is not a known value"
+    return frozenset(names)
 
 
 def _units_of_work() -> st.SearchStrategy[Any]:
@@ -115,7 +149,7 @@ def attempt(target: Callable[..., Any], args: list[Any], kwargs: dict[str, Any])
             return target(*args, **kwargs)
     except CrmError as error:
         stats.errors += 1
-        check_error(error)
+        check_error(error, names_of_call(target, args))
         return None
 
 

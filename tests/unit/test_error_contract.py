@@ -16,17 +16,20 @@ import pytest
 
 from crmcore import (
     DEFAULT_PIPELINE,
+    ApprovalRequest,
     Complaint,
     CurrencyMismatchError,
+    CustomerProspected,
     InvalidTransitionError,
     Money,
     Opportunity,
     Profile,
+    StageVisit,
     ValidationError,
     analytics,
     lifecycle_mermaid,
 )
-from crmcore.analytics import Transaction
+from crmcore.analytics import ContactRecord, SurveyAnswer, Transaction
 from crmcore.analytics.btyd import BetaGeo, GammaGamma, clv, rfm_summary
 from crmcore.rendering import pipeline_mermaid
 from tests.records import T0, T1, complaint, contract, customer, opportunity, service_contract
@@ -91,6 +94,25 @@ FIELDS: list[tuple[str, Callable[[], Any], str]] = [
     ("gamma-gamma x", lambda: GG.expected_spend("x", EUR), "x"),
     ("clv margin", lambda: clv(BG, GG, SUMMARY, months=1, monthly_discount_rate=0, margin="x"),
      "margin"),
+    # Names the caller used, not the helper's default ("at", "stage", "period", ...)
+    ("event time", lambda: CustomerProspected(occurred_at=NAIVE, customer_id="c1"), "occurred_at"),
+    ("stage visit", lambda: StageVisit("Proposal", NAIVE), "entered_at"),
+    ("stage visit left", lambda: StageVisit("Proposal", T0, "x"), "left_at"),
+    ("approval request", lambda: ApprovalRequest(stage_name="Won", requested_by="u1",
+                                                  requested_at=NAIVE), "requested_at"),
+    ("contact offered", lambda: ContactRecord(contact_id="k1", offered_at=NAIVE), "offered_at"),
+    ("contact answered", lambda: ContactRecord(contact_id="k1", offered_at=T0, answered_at="x"),
+     "answered_at"),
+    ("survey answered", lambda: SurveyAnswer(customer_id="c1", answered_at=NAIVE, score=5),
+     "answered_at"),
+    ("move to", lambda: opportunity().move_to("Nope", at=LATER), "stage"),
+    ("move to a closing stage", lambda: opportunity().move_to("Won", at=LATER), "stage"),
+    ("request approval", lambda: opportunity().request_approval("Nope", by="u1", at=LATER),
+     "stage"),
+    ("pipeline stage", lambda: DEFAULT_PIPELINE.stage("Nope"), "name"),
+    ("pipeline index", lambda: DEFAULT_PIPELINE.index("Nope"), "name"),
+    ("pareto share", lambda: analytics.pareto({"a": 1}, share=2), "share"),
+    ("pareto share text", lambda: analytics.pareto({"a": 1}, share="x"), "share"),
 ]  # fmt: skip
 
 

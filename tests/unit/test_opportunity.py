@@ -356,11 +356,11 @@ def test_constructor_checks_history_consistency() -> None:
         ),
         (
             {"history": (StageVisit("Nope", T0, day(1)), StageVisit("Contact", day(1)))},
-            "stage",
+            "history",
             "not a stage",
         ),
         ({"changed_at": T0}, "changed_at", "earlier"),
-        ({"stage_name": "Nope"}, "stage", "not a stage"),
+        ({"stage_name": "Nope"}, "stage_name", "not a stage"),
         ({"lost_reason": "why"}, "lost_reason", "exactly when"),
         ({"close_date_pushes": -1}, "close_date_pushes", "count"),
         (

@@ -357,7 +357,10 @@ def pareto(
     and ``boundary="covering"`` (a test checks that they agree), computed
     with one sort and a binary search.
     """
-    cut = _thresholds((share,))[0]
+    allowed = "a number in (0, 1], e.g. Decimal('0.8')"
+    cut = to_fraction(share, "share", allowed=allowed)
+    if not 0 < cut <= 1:
+        raise ValidationError("share", "is not in (0, 1]", allowed=allowed)
     amounts = _amounts(values)
     units = amounts.units
     order = sorted(units, key=units.__getitem__, reverse=True)

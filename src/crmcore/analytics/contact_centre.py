@@ -15,8 +15,8 @@ from typing import Literal
 import attrs
 import pendulum
 
-from crmcore.domain.fields import Choice, flag, identifier, items_of, member
-from crmcore.domain.times import elapsed, to_utc
+from crmcore.domain.fields import Choice, flag, identifier, instant, items_of, member
+from crmcore.domain.times import elapsed
 from crmcore.errors import ValidationError
 
 _ZERO = _dt.timedelta(0)
@@ -60,13 +60,9 @@ class ContactRecord:
     """
 
     contact_id: str = identifier()
-    offered_at: pendulum.DateTime = attrs.field(converter=to_utc)
-    answered_at: pendulum.DateTime | None = attrs.field(
-        default=None, converter=attrs.converters.optional(to_utc)
-    )
-    abandoned_at: pendulum.DateTime | None = attrs.field(
-        default=None, converter=attrs.converters.optional(to_utc)
-    )
+    offered_at: pendulum.DateTime = instant()
+    answered_at: pendulum.DateTime | None = instant(optional=True)
+    abandoned_at: pendulum.DateTime | None = instant(optional=True)
     agent: str | None = identifier(optional=True)
     handle_time: _dt.timedelta = attrs.field(default=_ZERO, converter=_handle)
     transferred: bool = flag(default=False)

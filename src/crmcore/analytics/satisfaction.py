@@ -25,6 +25,7 @@ from crmcore.domain.fields import (
     check_bool,
     check_text,
     identifier,
+    instant,
     items_of,
     member,
     validates,
@@ -91,7 +92,7 @@ class SurveyAnswer:
     """One survey answer: who, when, and the score (0 to 10; the scale is the survey's)."""
 
     customer_id: str = identifier()
-    answered_at: pendulum.DateTime = attrs.field(converter=to_utc)
+    answered_at: pendulum.DateTime = instant()
     score: int = whole(0, 10)
 
 

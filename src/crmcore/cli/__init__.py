@@ -35,6 +35,14 @@ class _Parser(argparse.ArgumentParser):
         raise CliError(f"{where}{message} (see {self.prog} --help)")
 
 
+def _count(text: str) -> int:
+    """An option's whole number: up to 9 digits, so that a huge value is refused
+    without being parsed or echoed."""
+    if not (text.isascii() and text.isdigit() and len(text) <= 9):
+        raise argparse.ArgumentTypeError("expected a whole number of 0 or more, at most 9 digits")
+    return int(text)
+
+
 def _formats(parser: argparse.ArgumentParser, *, table: bool) -> None:
     choices = ["table", "json", "csv"] if table else ["table", "json"]
     parser.add_argument("--format", choices=choices, default="table", help="output format")
@@ -98,7 +106,9 @@ def _parser() -> _Parser:
     clv.add_argument(
         "--discount", required=True, help="the discount rate per period, 0 or more, e.g. 0.1"
     )
-    clv.add_argument("--periods", type=int, help="a finite horizon of N periods (default: no end)")
+    clv.add_argument(
+        "--periods", type=_count, help="a finite horizon of N periods (default: no end)"
+    )
     clv.add_argument(
         "--timing",
         choices=["end", "start"],
@@ -197,7 +207,7 @@ def _fraction(text: str, option: str) -> Fraction:
 
 def _values(arguments: argparse.Namespace) -> tuple[dict[str, Any], list[tuple[str, Decimal]]]:
     code = inputs.currency(arguments.currency)
-    rows = inputs.Rows(arguments.file, [arguments.id, arguments.value])
+    rows = inputs.Rows(arguments.file, {"--id": arguments.id, "--value": arguments.value})
     values: dict[str, Any] = {}
     seen: dict[str, int] = {}
     for line, row in rows:
@@ -489,7 +499,10 @@ def _rfm(arguments: argparse.Namespace) -> Report:
     as_of = inputs.iso_date(arguments.as_of)
     if as_of is None:
         raise CliError("--as-of: expected a date like 2030-01-31")
-    rows = inputs.Rows(arguments.file, [arguments.customer, arguments.date, arguments.amount])
+    rows = inputs.Rows(
+        arguments.file,
+        {"--customer": arguments.customer, "--date": arguments.date, "--amount": arguments.amount},
+    )
     transactions = []
     for line, row in rows:
         customer = row[arguments.customer]

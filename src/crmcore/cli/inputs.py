@@ -8,7 +8,7 @@ import re
 import stat
 import sys
 import tomllib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,19 @@ PROGRESS_EVERY = 100_000
 def _where(path: str, line: int, column: str | None = None) -> str:
     place = f"{path}, line {line}"
     return place + (f", column {column!r}" if column is not None else "")
+
+
+MAX_SHOWN_COLUMNS = 20
+"""How many header names an error about a missing column lists."""
+MAX_SHOWN_NAME = 40
+"""How many characters of a column name an error shows."""
+
+
+def _name(column: str) -> str:
+    """A column name for a message, cut to `MAX_SHOWN_NAME` characters."""
+    if len(column) <= MAX_SHOWN_NAME:
+        return repr(column)
+    return repr(column[:MAX_SHOWN_NAME]) + "..."
 
 
 MAX_INPUT_BYTES = 256 * 1024 * 1024
@@ -59,17 +72,19 @@ def read_text(path: str) -> str:
 class Rows:
     """The rows of a CSV file with a header, as (line number, column → text)."""
 
-    def __init__(self, path: str, columns: Sequence[str]) -> None:
+    def __init__(self, path: str, columns: Mapping[str, str]) -> None:
+        """``columns``: the option that names each column (``{"--id": "customer"}``),
+        so that a missing column is reported against its option."""
         self.path = path
         text = read_text(path)
         if not text.strip():
             raise CliError(
                 f"{_where(path, 1)}: the file is empty; expected a header row with the "
-                f"columns {', '.join(columns)}"
+                f"columns {', '.join(columns.values())}"
             )
         self._reader = csv.reader(io.StringIO(text, newline=""))
         header = [h.strip() for h in self._next(1)]
-        for column in columns:
+        for option, column in columns.items():
             if column not in header:
                 other = next((d for d in (";", "\t", "|") if any(d in h for h in header)), None)
                 hint = (
@@ -77,12 +92,14 @@ class Rows:
                     if other
                     else ""
                 )
+                shown = ", ".join(_name(h) for h in header[:MAX_SHOWN_COLUMNS])
+                more = ", ..." if len(header) > MAX_SHOWN_COLUMNS else ""
                 raise CliError(
-                    f"{_where(path, 1)}: missing column {column!r}; the header has "
-                    f"{', '.join(repr(h) for h in header)}{hint}"
+                    f"{_where(path, 1)}: missing column {_name(column)} (given by {option}); "
+                    f"the header has {shown}{more}{hint}"
                 )
         self.header = header
-        self._positions = {c: header.index(c) for c in columns}
+        self._positions = {c: header.index(c) for c in columns.values()}
 
     def _next(self, line: int) -> list[str]:
         """The next record, which starts on ``line``."""

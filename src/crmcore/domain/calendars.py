@@ -45,12 +45,31 @@ def _zone(value: object) -> str:
         raise ValidationError("timezone", "is not a known time zone", allowed=_ZONE_RULE) from None
 
 
-def _time(value: object) -> _dt.time:
+_TIME_RULE = "a naive datetime.time; end after start, or end = time(0) for midnight"
+
+
+def _time(value: object, field: str = "hours") -> _dt.time:
     if type(value) is not _dt.time or value.tzinfo is not None:
-        raise ValidationError(
-            "hours", "holds something other than a naive time", allowed=_HOURS_RULE
-        )
+        if field == "hours":
+            raise ValidationError(
+                field, "holds something other than a naive time", allowed=_HOURS_RULE
+            )
+        raise ValidationError(field, "is not a naive time", allowed=_TIME_RULE)
     return value.replace(fold=0)
+
+
+def _window_checked(
+    start: object, end: object, fields: tuple[str, str]
+) -> tuple[_dt.time, _dt.time]:
+    """A working window ``(start, end)``; errors name ``fields`` (the caller's names)."""
+    first, last = _time(start, fields[0]), _time(end, fields[1])
+    if last != _MIDNIGHT and last <= first:
+        if fields[1] == "hours":
+            raise ValidationError(
+                "hours", "has a window that ends before it starts", allowed=_HOURS_RULE
+            )
+        raise ValidationError(fields[1], "is not after start", allowed=_TIME_RULE)
+    return first, last
 
 
 def _hours(value: object) -> Mapping[int, tuple[_dt.time, _dt.time]]:
@@ -65,12 +84,7 @@ def _hours(value: object) -> Mapping[int, tuple[_dt.time, _dt.time]]:
             raise ValidationError(
                 "hours", "has a value that is not a (start, end) pair", allowed=_HOURS_RULE
             )
-        start, end = _time(pair[0]), _time(pair[1])
-        if end != _MIDNIGHT and end <= start:
-            raise ValidationError(
-                "hours", "has a window that ends before it starts", allowed=_HOURS_RULE
-            )
-        hours[day] = (start, end)
+        hours[day] = _window_checked(pair[0], pair[1], ("hours", "hours"))
     if not hours:
         raise ValidationError("hours", "opens on no weekday", allowed=_HOURS_RULE)
     return MappingProxyType(dict(sorted(hours.items())))
@@ -154,7 +168,8 @@ class BusinessCalendar:
         holidays: Iterable[_dt.date] = (),
     ) -> Self:
         """The same working hours Monday to Friday; closed at weekends and on holidays."""
-        return cls(timezone, dict.fromkeys(range(5), (start, end)), holidays)
+        window = _window_checked(start, end, ("start", "end"))
+        return cls(timezone, dict.fromkeys(range(5), window), holidays)
 
     def _window(self, day: _dt.date) -> tuple[_dt.datetime, _dt.datetime] | None:
         """The working window of a local date, in UTC (``None`` when closed)."""

@@ -14,6 +14,7 @@ from crmcore.domain.fields import (
     bounded_int,
     choice,
     identifier,
+    instant,
     items,
     member,
     text,
@@ -79,7 +80,7 @@ class StepRecord:
     """One handling step reached, when, and a note (kept out of ``repr``)."""
 
     step: ComplaintStep
-    at: pendulum.DateTime = attrs.field(converter=to_utc)
+    at: pendulum.DateTime = instant()
     note: str = ""
 
     def __repr__(self) -> str:
@@ -91,7 +92,7 @@ class Compensation:
     """One compensation granted."""
 
     amount: Money
-    at: pendulum.DateTime = attrs.field(converter=to_utc)
+    at: pendulum.DateTime = instant()
 
 
 # Events ----------------------------------------------------------------------
@@ -163,7 +164,7 @@ class Complaint(Owned):
     steps: tuple[StepRecord, ...] = items(StepRecord)
     compensations: tuple[Compensation, ...] = items(Compensation, default=())
     satisfaction: int | None = None
-    changed_at: pendulum.DateTime = attrs.field(converter=to_utc)
+    changed_at: pendulum.DateTime = instant()
 
     def __attrs_post_init__(self) -> None:
         reached = tuple(r.step for r in self.steps)

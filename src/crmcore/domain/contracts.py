@@ -12,6 +12,7 @@ from crmcore.domain.fields import (
     check_text,
     checked_field,
     identifier,
+    instant,
     items,
 )
 from crmcore.domain.money import Money, positive_money
@@ -27,7 +28,7 @@ class Payment:
     """One payment received: an amount and when."""
 
     amount: Money
-    at: pendulum.DateTime = attrs.field(converter=to_utc)
+    at: pendulum.DateTime = instant()
 
 
 # Events ---------------------------------------------------------------------
@@ -92,19 +93,13 @@ class Contract(Owned):
     customer_id: str = identifier()
     opportunity_id: str = identifier()
     amount: Money = checked_field(positive_money, False)
-    signed_at: pendulum.DateTime = attrs.field(converter=to_utc)
-    delivered_at: pendulum.DateTime | None = attrs.field(
-        default=None, converter=attrs.converters.optional(to_utc)
-    )
+    signed_at: pendulum.DateTime = instant()
+    delivered_at: pendulum.DateTime | None = instant(optional=True)
     payments: tuple[Payment, ...] = items(Payment, default=())
-    fulfilled_at: pendulum.DateTime | None = attrs.field(
-        default=None, converter=attrs.converters.optional(to_utc)
-    )
-    cancelled_at: pendulum.DateTime | None = attrs.field(
-        default=None, converter=attrs.converters.optional(to_utc)
-    )
+    fulfilled_at: pendulum.DateTime | None = instant(optional=True)
+    cancelled_at: pendulum.DateTime | None = instant(optional=True)
     cancel_reason: str | None = attrs.field(default=None, repr=False)  # free text
-    changed_at: pendulum.DateTime = attrs.field(converter=to_utc)
+    changed_at: pendulum.DateTime = instant()
 
     def __attrs_post_init__(self) -> None:
         paid = self.paid

@@ -18,6 +18,7 @@ from crmcore.domain.fields import (
     check_text,
     choice,
     identifier,
+    instant,
     items,
     member,
 )
@@ -163,10 +164,8 @@ class Customer(Owned):
     ever_fulfilled: bool = False
     phase_history: tuple[PhaseChange, ...] = items(PhaseChange)
     interactions: tuple[Interaction, ...] = items(Interaction, default=())
-    last_contract_at: pendulum.DateTime | None = attrs.field(
-        default=None, converter=attrs.converters.optional(to_utc)
-    )
-    changed_at: pendulum.DateTime = attrs.field(converter=to_utc)
+    last_contract_at: pendulum.DateTime | None = instant(optional=True)
+    changed_at: pendulum.DateTime = instant()
 
     def __attrs_post_init__(self) -> None:
         for contract_id in self.open_contracts:

@@ -5,7 +5,7 @@ from typing import Any, Self
 import attrs
 import pendulum
 
-from crmcore.domain.times import to_utc
+from crmcore.domain.fields import instant
 
 
 @attrs.frozen(kw_only=True)
@@ -16,7 +16,7 @@ class DomainEvent:
         occurred_at: when it happened (UTC).
     """
 
-    occurred_at: pendulum.DateTime = attrs.field(converter=to_utc)
+    occurred_at: pendulum.DateTime = instant()
 
 
 @attrs.frozen(kw_only=True)

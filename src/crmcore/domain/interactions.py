@@ -4,8 +4,7 @@ import attrs
 import pendulum
 
 from crmcore.domain.channels import Channel, Direction
-from crmcore.domain.fields import member, text
-from crmcore.domain.times import to_utc
+from crmcore.domain.fields import instant, member, text
 
 MAX_SUBJECT_LENGTH = 500
 
@@ -27,7 +26,7 @@ class Interaction:
 
     channel: Channel = attrs.field(converter=_to_channel)
     direction: Direction = attrs.field(converter=_to_direction)
-    at: pendulum.DateTime = attrs.field(converter=to_utc)
+    at: pendulum.DateTime = instant()
     subject: str = text(max_length=MAX_SUBJECT_LENGTH, repr=True)
 
     def __repr__(self) -> str:

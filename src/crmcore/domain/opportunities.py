@@ -16,6 +16,7 @@ from crmcore.domain.fields import (
     check_text,
     checked_field,
     identifier,
+    instant,
     member,
     text,
     validates,
@@ -23,7 +24,14 @@ from crmcore.domain.fields import (
 from crmcore.domain.ids import check_id
 from crmcore.domain.money import Money
 from crmcore.domain.ownership import Owned
-from crmcore.domain.pipeline import DEFAULT_PIPELINE, Pipeline, Stage, StageKind, check_probability
+from crmcore.domain.pipeline import (
+    DEFAULT_PIPELINE,
+    Pipeline,
+    Stage,
+    StageKind,
+    check_probability,
+    stage_named,
+)
 from crmcore.domain.times import elapsed, not_before, to_date, to_utc
 from crmcore.errors import (
     CurrencyMismatchError,
@@ -44,10 +52,8 @@ class StageVisit:
     """
 
     stage_name: str
-    entered_at: pendulum.DateTime = attrs.field(converter=to_utc)
-    left_at: pendulum.DateTime | None = attrs.field(
-        default=None, converter=attrs.converters.optional(to_utc)
-    )
+    entered_at: pendulum.DateTime = instant()
+    left_at: pendulum.DateTime | None = instant(optional=True)
 
 
 class ApprovalStatus(Choice):
@@ -71,12 +77,10 @@ class ApprovalRequest:
 
     stage_name: str
     requested_by: str = identifier()
-    requested_at: pendulum.DateTime = attrs.field(converter=to_utc)
+    requested_at: pendulum.DateTime = instant()
     status: ApprovalStatus = attrs.field(default=ApprovalStatus.PENDING, converter=_to_status)
     decided_by: str | None = identifier(optional=True)
-    decided_at: pendulum.DateTime | None = attrs.field(
-        default=None, converter=attrs.converters.optional(to_utc)
-    )
+    decided_at: pendulum.DateTime | None = instant(optional=True)
 
     def __attrs_post_init__(self) -> None:
         approved = self.status is ApprovalStatus.APPROVED
@@ -272,7 +276,7 @@ class Opportunity(Owned):
     pipeline: Pipeline = attrs.field(validator=validates(_check_pipeline))
     stage_name: str
     history: tuple[StageVisit, ...] = attrs.field(converter=_to_history)
-    changed_at: pendulum.DateTime = attrs.field(converter=to_utc)
+    changed_at: pendulum.DateTime = instant()
     expected_close: pendulum.Date | None = attrs.field(
         default=None,
         converter=_to_close_date,
@@ -287,7 +291,7 @@ class Opportunity(Owned):
     )
 
     def __attrs_post_init__(self) -> None:
-        stage = self.pipeline.stage(self.stage_name)
+        stage = stage_named(self.pipeline, self.stage_name, "stage_name")
         _check_history(self.history, self.pipeline, self.stage_name, self.changed_at)
         if (self.lost_reason is not None) != (stage.kind is StageKind.LOST):
             raise ValidationError(
@@ -313,7 +317,7 @@ class Opportunity(Owned):
             "None, or a request made since the last stage change for another stage that "
             "requires approval, while the opportunity is open"
         )
-        target = self.pipeline.stage(approval.stage_name)
+        target = stage_named(self.pipeline, approval.stage_name, "approval")
         if not self.is_open or not target.requires_approval or target.name == self.stage_name:
             raise ValidationError(
                 "approval", "is not a request this opportunity can hold", allowed=allowed
@@ -530,7 +534,7 @@ class Opportunity(Owned):
             **changes,
         )
 
-    def move_to(self, stage_name: str, *, at: _dt.datetime) -> Self:
+    def move_to(self, stage: str, *, at: _dt.datetime) -> Self:
         """Move to another open stage, forward or back.
 
         Raises:
@@ -540,18 +544,18 @@ class Opportunity(Owned):
                 bad ``at``.
         """
         instant = self._when(at, "move_to")
-        stage = self.pipeline.stage(stage_name)
-        if stage.name == self.stage_name:
+        target = stage_named(self.pipeline, stage, "stage")
+        if target.name == self.stage_name:
             raise ValidationError(
                 "stage",
-                f"the opportunity is already in {stage.name!r}",
+                f"the opportunity is already in {target.name!r}",
                 allowed="another open stage",
             )
-        if not stage.is_open:
-            command = "win()" if stage.kind is StageKind.WON else "lose(reason=...)"
+        if not target.is_open:
+            command = "win()" if target.kind is StageKind.WON else "lose(reason=...)"
             raise ValidationError(
                 "stage",
-                f"{stage.name!r} closes the opportunity: use {command}",
+                f"{target.name!r} closes the opportunity: use {command}",
                 allowed=", ".join(
                     s.name for s in self.pipeline.open_stages if s.name != self.stage_name
                 ),
@@ -560,9 +564,9 @@ class Opportunity(Owned):
             occurred_at=instant,
             opportunity_id=self.opportunity_id,
             previous=self.stage_name,
-            current=stage.name,
+            current=target.name,
         )
-        return self._enter(stage, instant, event)
+        return self._enter(target, instant, event)
 
     def win(self, *, at: _dt.datetime) -> Self:
         """The order was received: enter the won stage (probability 1).
@@ -625,14 +629,14 @@ class Opportunity(Owned):
 
     # Approvals --------------------------------------------------------------
 
-    def request_approval(self, stage_name: str, *, by: str, at: _dt.datetime) -> Self:
-        """Ask for approval to enter ``stage_name``, a stage that requires it.
+    def request_approval(self, stage: str, *, by: str, at: _dt.datetime) -> Self:
+        """Ask for approval to enter ``stage``, a stage that requires it.
 
         One pending request at a time; a new request replaces an approved one
         that was not used yet.
 
         Args:
-            stage_name: the gated stage (open, won or lost) to enter.
+            stage: the gated stage (open, won or lost) to enter.
             by: the requesting user's id.
             at: when it was requested.
 
@@ -643,13 +647,13 @@ class Opportunity(Owned):
         """
         instant = self._when(at, "request_approval")
         requester = check_id(by, "by")
-        stage = self.pipeline.stage(stage_name)
+        target = stage_named(self.pipeline, stage, "stage")
         gated = [s.name for s in self.pipeline if s.requires_approval and s.name != self.stage_name]
-        if not stage.requires_approval or stage.name == self.stage_name:
+        if not target.requires_approval or target.name == self.stage_name:
             problem = (
-                f"the opportunity is already in {stage.name!r}"
-                if stage.name == self.stage_name
-                else f"{stage.name!r} does not require approval"
+                f"the opportunity is already in {target.name!r}"
+                if target.name == self.stage_name
+                else f"{target.name!r} does not require approval"
             )
             raise ValidationError(
                 "stage",
@@ -666,12 +670,12 @@ class Opportunity(Owned):
                 allowed=("approve", "reject"),
             )
         request = ApprovalRequest(
-            stage_name=stage.name, requested_by=requester, requested_at=instant
+            stage_name=target.name, requested_by=requester, requested_at=instant
         )
         event = ApprovalRequested(
             occurred_at=instant,
             opportunity_id=self.opportunity_id,
-            stage=stage.name,
+            stage=target.name,
             requested_by=requester,
         )
         return self._recorded(event, approval=request, changed_at=instant)
@@ -821,7 +825,7 @@ def _check_history(
                 "history", "has two consecutive visits of one stage", allowed=allowed
             )
     for position, visit in enumerate(history):
-        kind = pipeline.stage(visit.stage_name).kind
+        kind = stage_named(pipeline, visit.stage_name, "history").kind
         if kind is not StageKind.OPEN and (
             position == 0 or not pipeline.stage(history[position - 1].stage_name).is_open
         ):

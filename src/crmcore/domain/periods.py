@@ -36,12 +36,25 @@ def _unit(value: object) -> PeriodUnit:
     return member(PeriodUnit, value, "unit")
 
 
-def _year(value: object) -> int:
+def _checked_year(value: object, field: str) -> int:
     if type(value) is not int or not MIN_YEAR <= value <= MAX_YEAR:
         raise ValidationError(
-            "year", "is not a year from 1 to 9998", allowed="an int from 1 to 9998"
+            field, "is not a year from 1 to 9998", allowed="an int from 1 to 9998"
         )
     return value
+
+
+def _checked_number(unit: PeriodUnit, value: object, field: str) -> int:
+    count = _COUNT[unit]
+    if type(value) is not int or not 1 <= value <= count:
+        raise ValidationError(
+            field, f"is not a {unit.value} number", allowed=f"an int from 1 to {count}"
+        )
+    return value
+
+
+def _year(value: object) -> int:
+    return _checked_year(value, "year_number")
 
 
 @functools.total_ordering
@@ -66,28 +79,30 @@ class Period:
     number: int = 1
 
     def __attrs_post_init__(self) -> None:
-        count = _COUNT[self.unit]
-        if type(self.number) is not int or not 1 <= self.number <= count:
-            raise ValidationError(
-                "number",
-                f"is not a {self.unit.value} number",
-                allowed=f"an int from 1 to {count}",
-            )
+        _checked_number(self.unit, self.number, "number")
 
     @classmethod
     def month(cls, year: int, month: int) -> Self:
         """The calendar month ``month`` (1 to 12) of ``year``."""
-        return cls(PeriodUnit.MONTH, year, month)
+        return cls(
+            PeriodUnit.MONTH,
+            _checked_year(year, "year"),
+            _checked_number(PeriodUnit.MONTH, month, "month"),
+        )
 
     @classmethod
     def quarter(cls, year: int, quarter: int) -> Self:
         """The calendar quarter ``quarter`` (1 to 4) of ``year``."""
-        return cls(PeriodUnit.QUARTER, year, quarter)
+        return cls(
+            PeriodUnit.QUARTER,
+            _checked_year(year, "year"),
+            _checked_number(PeriodUnit.QUARTER, quarter, "quarter"),
+        )
 
     @classmethod
     def year(cls, year: int) -> Self:
         """The calendar year ``year``."""
-        return cls(PeriodUnit.YEAR, year, 1)
+        return cls(PeriodUnit.YEAR, _checked_year(year, "year"), 1)
 
     @classmethod
     def parse(cls, text: str) -> Self:
@@ -97,16 +112,21 @@ class Period:
             ValidationError: any other text.
         """
         if type(text) is not str or len(text) > 20:
-            raise ValidationError("period", "is not a period", allowed=_RULE)
+            raise ValidationError("text", "is not a period", allowed=_RULE)
         found = _PATTERN.fullmatch(text.strip().upper())
         if found is None:
-            raise ValidationError("period", "is not a period", allowed=_RULE)
+            raise ValidationError("text", "is not a period", allowed=_RULE)
         year, month, quarter = found.groups()
-        if month is not None:
-            return cls(PeriodUnit.MONTH, int(year), int(month))
-        if quarter is not None:
-            return cls(PeriodUnit.QUARTER, int(year), int(quarter))
-        return cls(PeriodUnit.YEAR, int(year), 1)
+        unit, number = (
+            (PeriodUnit.MONTH, month)
+            if month is not None
+            else (PeriodUnit.QUARTER, quarter)
+            if quarter is not None
+            else (PeriodUnit.YEAR, "1")
+        )
+        if not MIN_YEAR <= int(year) <= MAX_YEAR or not 1 <= int(number) <= _COUNT[unit]:
+            raise ValidationError("text", f"is not a valid {unit.value}", allowed=_RULE)
+        return cls(unit, int(year), int(number))
 
     @classmethod
     def containing(cls, at: _dt.datetime, unit: PeriodUnit | str) -> Self:
@@ -163,6 +183,12 @@ class Period:
             raise ValidationError("count", "must be an int", allowed="an int")
         index = self.year_number * _COUNT[self.unit] + self.number - 1 + count
         year, number = divmod(index, _COUNT[self.unit])
+        if not MIN_YEAR <= year <= MAX_YEAR:
+            raise ValidationError(
+                "count",
+                f"moves the period out of the years {MIN_YEAR} to {MAX_YEAR}",
+                allowed=f"a shift that stays within the years {MIN_YEAR} to {MAX_YEAR}",
+            )
         return Period(self.unit, year, number + 1)
 
     def _key(self) -> tuple[pendulum.DateTime, int]:

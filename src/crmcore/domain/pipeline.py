@@ -221,12 +221,7 @@ class Pipeline:
         Raises:
             ValidationError: no stage has that name; the message lists the names.
         """
-        try:
-            return self._by_name[name]  # type: ignore[index]
-        except (KeyError, TypeError):
-            raise ValidationError(
-                "stage", "is not a stage of this pipeline", allowed=", ".join(self.names)
-            ) from None
+        return stage_named(self, name, "name")
 
     def index(self, name: str) -> int:
         """The position of stage ``name`` in the pipeline."""
@@ -306,3 +301,14 @@ HUBSPOT_PIPELINE = _preset(
     "Closed Lost",
 )
 """HubSpot's default deal stages and probabilities."""
+
+
+def stage_named(pipeline: Pipeline, name: object, field: str) -> Stage:
+    """``pipeline.stage(name)``, with an error that names ``field``: the parameter or
+    attribute the name came from."""
+    try:
+        return pipeline._by_name[name]  # type: ignore[index]
+    except (KeyError, TypeError):
+        raise ValidationError(
+            field, "is not a stage of this pipeline", allowed=", ".join(pipeline.names)
+        ) from None

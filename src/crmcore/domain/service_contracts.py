@@ -13,6 +13,7 @@ from crmcore.domain.fields import (
     checked_field,
     flag,
     identifier,
+    instant,
     whole,
 )
 from crmcore.domain.money import Money, positive_money
@@ -84,7 +85,7 @@ class ServiceContract(Owned):
     notice_days: int = whole(0, 3650)
     price: Money = checked_field(positive_money, False)
     term: int = whole(1, MAX_TERMS, default=1)
-    changed_at: pendulum.DateTime = attrs.field(converter=to_utc)
+    changed_at: pendulum.DateTime = instant()
 
     def __attrs_post_init__(self) -> None:
         _check_within_calendar(self.starts, self.term * self.term_months)

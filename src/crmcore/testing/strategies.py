@@ -591,7 +591,10 @@ def customers(
         else:
             customer = customer.log_interaction(
                 Interaction(
-                    channel=Channel.PHONE, direction=Direction.INBOUND, at=at, subject="call"
+                    channel=Channel.PHONE,
+                    direction=Direction.INBOUND,
+                    at=pendulum.instance(at),
+                    subject="call",
                 )
             )
     return customer.without_events()
@@ -844,7 +847,7 @@ def sla_policies(draw: st.DrawFn) -> SlaPolicy:
 def contact_records(draw: st.DrawFn, *, agents: int = 5) -> ContactRecord:
     """Answered and abandoned contacts with waits up to ten minutes, handled by one
     of ``agents`` agents."""
-    offered = draw(aware_datetimes(max_value=_dt.datetime(2100, 1, 1)))  # noqa: DTZ001
+    offered = pendulum.instance(draw(aware_datetimes(max_value=_dt.datetime(2100, 1, 1))))  # noqa: DTZ001
     wait = draw(st.timedeltas(min_value=_dt.timedelta(0), max_value=_dt.timedelta(minutes=10)))
     contact_id = draw(ids(prefix="call-"))
     if draw(st.booleans()):
