@@ -6,6 +6,7 @@ from typing import Any
 import pendulum
 
 from crmcore import (
+    Campaign,
     Complaint,
     Contract,
     Customer,
@@ -64,12 +65,25 @@ def complaint(**kw: Any) -> Complaint:
     )
 
 
+def campaign(**kw: Any) -> Campaign:
+    return Campaign.plan(
+        campaign_id="p1",
+        name="Spring mailing",
+        channel="e-mail",
+        period=(pendulum.date(2030, 3, 1), pendulum.date(2030, 3, 31)),
+        budget=Money.of("9000", "EUR"),
+        at=T0,
+        **kw,
+    )
+
+
 BUILDERS: dict[RecordKind, tuple[Callable[..., Owned], str]] = {
     RecordKind.CUSTOMER: (customer, "c1"),
     RecordKind.OPPORTUNITY: (opportunity, "o1"),
     RecordKind.CONTRACT: (contract, "k1"),
     RecordKind.SERVICE_CONTRACT: (service_contract, "s1"),
     RecordKind.COMPLAINT: (complaint, "m1"),
+    RecordKind.CAMPAIGN: (campaign, "p1"),
 }
 
 

@@ -9,6 +9,20 @@ import typing as _typing
 
 if _typing.TYPE_CHECKING:
     from crmcore.domain.calendars import BusinessCalendar
+    from crmcore.domain.campaigns import (
+        DEFAULT_STATUSES,
+        Campaign,
+        CampaignCostRecorded,
+        CampaignMember,
+        CampaignMemberAdded,
+        CampaignMemberStatusSet,
+        CampaignPlanned,
+        CampaignStatus,
+        CampaignStatusChanged,
+        MemberStatus,
+        StatusChange,
+        StatusSet,
+    )
     from crmcore.domain.complaints import (
         RESPONSE_TARGETS,
         ComplainantType,
@@ -65,6 +79,7 @@ if _typing.TYPE_CHECKING:
         ApprovalStatus,
         Opportunity,
         OpportunityAmountChanged,
+        OpportunityCampaignChanged,
         OpportunityCloseDateChanged,
         OpportunityLost,
         OpportunityOpened,
@@ -108,6 +123,19 @@ if _typing.TYPE_CHECKING:
 __version__ = "0.1.0"
 
 _MODULES: dict[str, str] = {
+    "Campaign": "crmcore.domain.campaigns",
+    "CampaignCostRecorded": "crmcore.domain.campaigns",
+    "CampaignMember": "crmcore.domain.campaigns",
+    "CampaignMemberAdded": "crmcore.domain.campaigns",
+    "CampaignMemberStatusSet": "crmcore.domain.campaigns",
+    "CampaignPlanned": "crmcore.domain.campaigns",
+    "CampaignStatus": "crmcore.domain.campaigns",
+    "CampaignStatusChanged": "crmcore.domain.campaigns",
+    "DEFAULT_STATUSES": "crmcore.domain.campaigns",
+    "MemberStatus": "crmcore.domain.campaigns",
+    "StatusChange": "crmcore.domain.campaigns",
+    "StatusSet": "crmcore.domain.campaigns",
+    "OpportunityCampaignChanged": "crmcore.domain.opportunities",
     "Actor": "crmcore.domain.ownership",
     "AlreadyExistsError": "crmcore.errors",
     "ApprovalGranted": "crmcore.domain.opportunities",
@@ -215,6 +243,7 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "DEFAULT_PIPELINE",
+    "DEFAULT_STATUSES",
     "HUBSPOT_PIPELINE",
     "LIFECYCLE_TRANSITIONS",
     "RESPONSE_TARGETS",
@@ -227,6 +256,14 @@ __all__ = [
     "ApprovalRequested",
     "ApprovalStatus",
     "BusinessCalendar",
+    "Campaign",
+    "CampaignCostRecorded",
+    "CampaignMember",
+    "CampaignMemberAdded",
+    "CampaignMemberStatusSet",
+    "CampaignPlanned",
+    "CampaignStatus",
+    "CampaignStatusChanged",
     "Channel",
     "ChurnRisk",
     "ComplainantType",
@@ -263,6 +300,7 @@ __all__ = [
     "InteractionLogged",
     "InvalidTransitionError",
     "LifecyclePhase",
+    "MemberStatus",
     "MissingExtraError",
     "ModelError",
     "Money",
@@ -270,6 +308,7 @@ __all__ = [
     "Occupation",
     "Opportunity",
     "OpportunityAmountChanged",
+    "OpportunityCampaignChanged",
     "OpportunityCloseDateChanged",
     "OpportunityLost",
     "OpportunityOpened",
@@ -297,6 +336,8 @@ __all__ = [
     "Stage",
     "StageKind",
     "StageVisit",
+    "StatusChange",
+    "StatusSet",
     "StorageError",
     "Transition",
     "ValidationError",

@@ -12,11 +12,19 @@ Free text (names, reasons, subjects, notes, titles) is kept out of ``repr``.
 """
 
 import datetime as _dt
+from fractions import Fraction
 from typing import Any, Generic, TypeVar
 
 import attrs
 import pendulum
 
+from crmcore.domain.campaigns import (
+    DEFAULT_STATUSES,
+    StatusSet,
+    campaign_period,
+    check_rate,
+    non_negative_money,
+)
 from crmcore.domain.complaints import (
     MAX_NOTE_LENGTH,
     MAX_SUBJECT_LENGTH,
@@ -38,10 +46,12 @@ from crmcore.domain.fields import (
     flag,
     identifier,
     instant,
+    items_of,
     of_type,
     text,
     whole,
 )
+from crmcore.domain.ids import check_id
 from crmcore.domain.kinds import RecordKind
 from crmcore.domain.money import Money
 from crmcore.domain.opportunities import MAX_TITLE_LENGTH
@@ -50,19 +60,25 @@ from crmcore.errors import ValidationError
 
 __all__ = [
     "COMMANDS",
+    "AbortCampaign",
+    "ActivateCampaign",
+    "AddCampaignMembers",
     "AdvanceComplaint",
     "Approve",
     "CancelContract",
     "CloseComplaint",
     "Command",
     "CompensateComplaint",
+    "CompleteCampaign",
     "FileComplaint",
     "LogInteraction",
     "LoseCustomer",
     "LoseOpportunity",
     "MoveOpportunity",
     "OpenOpportunity",
+    "PlanCampaign",
     "Reassign",
+    "RecordCampaignCost",
     "RecordDelivery",
     "RecordPayment",
     "RegisterProspect",
@@ -70,6 +86,8 @@ __all__ = [
     "RenewServiceContract",
     "ReopenOpportunity",
     "RequestApproval",
+    "SetCampaignMemberStatus",
+    "SetOpportunityCampaign",
     "StartServiceContract",
     "UpdateProfile",
     "WinBackCustomer",
@@ -205,6 +223,16 @@ class OpenOpportunity(Command[str]):
     expected_close: pendulum.Date | None = calendar_date(optional=True)
     owner: str | None = identifier(optional=True)
     team: str | None = identifier(optional=True)
+    campaign_id: str | None = identifier(optional=True)
+
+
+@attrs.frozen(kw_only=True)
+class SetOpportunityCampaign(Command[None]):
+    """Change the campaign that sourced an opportunity (``None``: none); the
+    actor must be allowed to read the campaign."""
+
+    opportunity_id: str = identifier()
+    campaign_id: str | None = identifier(optional=True, default=attrs.NOTHING)
 
 
 @attrs.frozen(kw_only=True)
@@ -358,6 +386,93 @@ class CloseComplaint(Command[None]):
     satisfaction: int = whole(1, 5)
 
 
+# Campaigns ------------------------------------------------------------------------------
+
+
+def _period(value: object, field: str) -> tuple[pendulum.Date, pendulum.Date]:
+    try:
+        return campaign_period(value)
+    except ValidationError as error:
+        raise ValidationError(field, error.problem, allowed=error.allowed) from None
+
+
+def _status_name(value: object, field: str) -> str:
+    if type(value) is not str or not value.strip() or len(value) > 50:
+        raise ValidationError(field, "must be a status name", allowed="a status of the campaign")
+    return value
+
+
+def _customer_ids(value: object, field: str) -> tuple[str, ...]:
+    found = tuple(check_id(c, field) for c in items_of(value, field, "customer ids"))
+    if not found:
+        raise ValidationError(field, "is empty", allowed="one or more customer ids")
+    return found
+
+
+@attrs.frozen(kw_only=True)
+class PlanCampaign(Command[str]):
+    """Plan a campaign; `handle` returns its id.
+
+    ``period`` is a `Period` or a (first day, last day) pair, kept as the pair.
+    """
+
+    name: str = attrs.field(converter=check_name, repr=False)
+    channel: Channel | str = choice(Channel)
+    period: tuple[pendulum.Date, pendulum.Date] = checked_field(_period, False)
+    budget: Money = _money(positive=False)
+    expected_response: Fraction | None = checked_field(check_rate, True)
+    expected_revenue: Money | None = checked_field(non_negative_money, True)
+    statuses: StatusSet = of_type(StatusSet, default=DEFAULT_STATUSES, repr=False)
+    owner: str | None = identifier(optional=True)
+    team: str | None = identifier(optional=True)
+
+
+@attrs.frozen(kw_only=True)
+class ActivateCampaign(Command[None]):
+    """Start running a planned campaign."""
+
+    campaign_id: str = identifier()
+
+
+@attrs.frozen(kw_only=True)
+class CompleteCampaign(Command[None]):
+    """Mark an active campaign as run (action ``close``)."""
+
+    campaign_id: str = identifier()
+
+
+@attrs.frozen(kw_only=True)
+class AbortCampaign(Command[None]):
+    """Stop a planned or active campaign (action ``close``)."""
+
+    campaign_id: str = identifier()
+
+
+@attrs.frozen(kw_only=True)
+class AddCampaignMembers(Command[None]):
+    """Put customers on a campaign's list; the actor must be allowed to read each."""
+
+    campaign_id: str = identifier()
+    customer_ids: tuple[str, ...] = checked_field(_customer_ids, False)
+
+
+@attrs.frozen(kw_only=True)
+class SetCampaignMemberStatus(Command[None]):
+    """Set a member's status (an active campaign; see `Campaign.set_member_status`)."""
+
+    campaign_id: str = identifier()
+    customer_id: str = identifier()
+    status: str = checked_field(_status_name, False)
+
+
+@attrs.frozen(kw_only=True)
+class RecordCampaignCost(Command[None]):
+    """Book a cost on a campaign, in the budget's currency (in any status)."""
+
+    campaign_id: str = identifier()
+    amount: Money = _money(positive=True)
+
+
 # Ownership ------------------------------------------------------------------------------
 
 
@@ -400,5 +515,13 @@ COMMANDS: tuple[type[Command[Any]], ...] = (
     AdvanceComplaint,
     CompensateComplaint,
     CloseComplaint,
+    SetOpportunityCampaign,
+    PlanCampaign,
+    ActivateCampaign,
+    AddCampaignMembers,
+    SetCampaignMemberStatus,
+    RecordCampaignCost,
+    CompleteCampaign,
+    AbortCampaign,
 )
 """Every command class, in the order of the use cases."""

@@ -8,8 +8,10 @@ a use case reads or changes when an `Actor` is given.
 action) to a `Scope`, written below as data and rendered in the docs. The
 sources: sales reps and sales managers use the same system and differ in
 data permissions; a manager sees the whole team; approvals are a manager's
-function. Nobody reads another team's records except an admin, and only
-roles with the ``all`` scope see unassigned records (no owner or no team).
+function. Nobody reads another team's records except an admin, and a
+marketing manager the campaigns (the sources: a marketing manager sees every
+campaign); only roles with the ``all`` scope see unassigned records (no owner
+or no team).
 """
 
 from collections.abc import Iterable, Mapping
@@ -197,7 +199,7 @@ class TablePolicy:
             raise ValidationError(
                 "record",
                 f"must be a record with an owner and a team, not {type(record).__name__}",
-                allowed="a Customer, Opportunity, Contract, ServiceContract or Complaint",
+                allowed="a Customer, Opportunity, Contract, ServiceContract, Complaint or Campaign",
             )
         role, kind, verb = actor.role.value, _label(record.record_kind), chosen.value
         scope = self.scope(actor.role, record.record_kind, chosen)
@@ -257,19 +259,22 @@ class TablePolicy:
         return f"TablePolicy(<{len(self._cells)} cells>)"
 
 
-_R, _SM, _SA, _SVM, _AD = (
+_R, _SM, _SA, _SVM, _MM, _PL, _AD = (
     Role.SALES_REP,
     Role.SALES_MANAGER,
     Role.SERVICE_AGENT,
     Role.SERVICE_MANAGER,
+    Role.MARKETING_MANAGER,
+    Role.PROMOTION_LEADER,
     Role.ADMIN,
 )
-_CU, _OP, _CO, _SC, _CM = (
+_CU, _OP, _CO, _SC, _CM, _CA = (
     RecordKind.CUSTOMER,
     RecordKind.OPPORTUNITY,
     RecordKind.CONTRACT,
     RecordKind.SERVICE_CONTRACT,
     RecordKind.COMPLAINT,
+    RecordKind.CAMPAIGN,
 )
 _N, _O, _T, _A = Scope.NONE, Scope.OWN, Scope.TEAM, Scope.ALL
 
@@ -280,30 +285,52 @@ DEFAULT_ROWS: tuple[Row, ...] = (
     (_R, _CO, _O, _O, _O, _O, _N, _N),
     (_R, _SC, _N, _N, _N, _N, _N, _N),
     (_R, _CM, _N, _N, _N, _N, _N, _N),
+    (_R, _CA, _N, _T, _N, _N, _N, _N),
     (_SM, _CU, _T, _T, _T, _T, _T, _N),
     (_SM, _OP, _T, _T, _T, _T, _T, _T),
     (_SM, _CO, _T, _T, _T, _T, _T, _N),
     (_SM, _SC, _N, _N, _N, _N, _N, _N),
     (_SM, _CM, _N, _N, _N, _N, _N, _N),
+    (_SM, _CA, _N, _T, _N, _N, _N, _N),
     (_SA, _CU, _N, _T, _N, _N, _N, _N),
     (_SA, _OP, _N, _N, _N, _N, _N, _N),
     (_SA, _CO, _N, _N, _N, _N, _N, _N),
     (_SA, _SC, _O, _O, _O, _O, _N, _N),
     (_SA, _CM, _O, _O, _O, _O, _N, _N),
+    (_SA, _CA, _N, _N, _N, _N, _N, _N),
     (_SVM, _CU, _N, _T, _N, _N, _N, _N),
     (_SVM, _OP, _N, _N, _N, _N, _N, _N),
     (_SVM, _CO, _N, _N, _N, _N, _N, _N),
     (_SVM, _SC, _T, _T, _T, _T, _T, _N),
     (_SVM, _CM, _T, _T, _T, _T, _T, _N),
+    (_SVM, _CA, _N, _N, _N, _N, _N, _N),
+    (_MM, _CU, _N, _T, _N, _N, _N, _N),
+    (_MM, _OP, _N, _T, _N, _N, _N, _N),
+    (_MM, _CO, _N, _N, _N, _N, _N, _N),
+    (_MM, _SC, _N, _N, _N, _N, _N, _N),
+    (_MM, _CM, _N, _N, _N, _N, _N, _N),
+    (_MM, _CA, _A, _A, _A, _A, _A, _N),
+    (_PL, _CU, _N, _T, _N, _N, _N, _N),
+    (_PL, _OP, _N, _T, _N, _N, _N, _N),
+    (_PL, _CO, _N, _N, _N, _N, _N, _N),
+    (_PL, _SC, _N, _N, _N, _N, _N, _N),
+    (_PL, _CM, _N, _N, _N, _N, _N, _N),
+    (_PL, _CA, _O, _O, _O, _O, _N, _N),
     (_AD, _CU, _A, _A, _A, _A, _A, _A),
     (_AD, _OP, _A, _A, _A, _A, _A, _A),
     (_AD, _CO, _A, _A, _A, _A, _A, _A),
     (_AD, _SC, _A, _A, _A, _A, _A, _A),
     (_AD, _CM, _A, _A, _A, _A, _A, _A),
+    (_AD, _CA, _A, _A, _A, _A, _A, _A),
 )
 """The default table, one row per role and kind of record (see `TablePolicy.from_rows`)."""
 
 DEFAULT_POLICY = TablePolicy.from_rows(DEFAULT_ROWS)
 """Sales reps work the sales records they own; sales managers every sales record
 of their teams, and approve; service agents and managers the same for service
-contracts and complaints, and read their teams' customers; admins everything."""
+contracts and complaints, and read their teams' customers; marketing managers
+run every campaign (the only scope ``all`` besides the admin's) and read
+their teams' customers and opportunities (for lists and returns); promotion
+leaders run the campaigns they own and read the same; sales roles read their
+teams' campaigns (to source opportunities from them) but change none; admins
+everything."""

@@ -12,6 +12,7 @@ from typing import Any, Generic, Protocol, Self, TypeVar, runtime_checkable
 import attrs
 import pendulum
 
+from crmcore.domain.campaigns import Campaign
 from crmcore.domain.complaints import Complaint
 from crmcore.domain.contracts import Contract, ServiceContract
 from crmcore.domain.customers import Customer, LifecyclePhase
@@ -191,6 +192,7 @@ OpportunityRepository = Repository[Opportunity]
 ContractRepository = Repository[Contract]
 ServiceContractRepository = Repository[ServiceContract]
 ComplaintRepository = Repository[Complaint]
+CampaignRepository = Repository[Campaign]
 
 
 class UnitOfWork(Protocol):
@@ -242,6 +244,11 @@ class UnitOfWork(Protocol):
     @property
     def complaints(self) -> ComplaintRepository:
         """The complaints."""
+        ...
+
+    @property
+    def campaigns(self) -> CampaignRepository:
+        """The campaigns."""
         ...
 
     def repository(self, kind: RecordKind | str) -> Repository[Any]:

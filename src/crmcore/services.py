@@ -32,6 +32,7 @@ from typing import Any, TypeVar
 import attrs
 
 import crmcore.commands as c
+from crmcore.domain.campaigns import Campaign
 from crmcore.domain.complaints import Complaint
 from crmcore.domain.contracts import Contract, ServiceContract
 from crmcore.domain.customers import Customer, Interaction
@@ -195,11 +196,12 @@ class SingleRecord:
     call: Callable[[Any, Any, Guard], Any]
 
 
-_CU, _OP, _SC, _CM = (
+_CU, _OP, _SC, _CM, _CA = (
     RecordKind.CUSTOMER,
     RecordKind.OPPORTUNITY,
     RecordKind.SERVICE_CONTRACT,
     RecordKind.COMPLAINT,
+    RecordKind.CAMPAIGN,
 )
 
 SINGLE_RECORD: Mapping[type[c.Command[None]], SingleRecord] = {
@@ -262,6 +264,24 @@ SINGLE_RECORD: Mapping[type[c.Command[None]], SingleRecord] = {
         Action.CLOSE,
         lambda r, k, _: r.close(at=k.at, satisfaction=k.satisfaction),
     ),
+    c.ActivateCampaign: SingleRecord(
+        _CA, "campaign_id", Action.UPDATE, lambda r, k, _: r.activate(at=k.at)
+    ),
+    c.CompleteCampaign: SingleRecord(
+        _CA, "campaign_id", Action.CLOSE, lambda r, k, _: r.complete(at=k.at)
+    ),
+    c.AbortCampaign: SingleRecord(
+        _CA, "campaign_id", Action.CLOSE, lambda r, k, _: r.abort(at=k.at)
+    ),
+    c.SetCampaignMemberStatus: SingleRecord(
+        _CA,
+        "campaign_id",
+        Action.UPDATE,
+        lambda r, k, _: r.set_member_status(k.customer_id, k.status, at=k.at),
+    ),
+    c.RecordCampaignCost: SingleRecord(
+        _CA, "campaign_id", Action.UPDATE, lambda r, k, _: r.record_cost(k.amount, at=k.at)
+    ),
 }
 """The use cases on one record: command class → what to load, check and call."""
 
@@ -302,6 +322,8 @@ def _register_prospect(guard: Guard, k: c.RegisterProspect) -> str:
 
 def _open_opportunity(guard: Guard, k: c.OpenOpportunity) -> str:
     _workable(guard, k.customer_id, Action.READ)
+    if k.campaign_id is not None:
+        guard.get(_CA, k.campaign_id, Action.READ)  # it exists, and the actor may see it
     opportunity = Opportunity.open(
         opportunity_id=guard.new_id("opp"),
         customer_id=k.customer_id,
@@ -402,6 +424,36 @@ def _file_complaint(guard: Guard, k: c.FileComplaint) -> str:
     return guard.add(complaint).complaint_id
 
 
+def _set_opportunity_campaign(guard: Guard, k: c.SetOpportunityCampaign) -> None:
+    opportunity: Opportunity = guard.get(_OP, k.opportunity_id, Action.UPDATE)
+    if k.campaign_id is not None:
+        guard.get(_CA, k.campaign_id, Action.READ)
+    guard.save(opportunity.set_campaign(k.campaign_id, at=k.at))
+
+
+def _plan_campaign(guard: Guard, k: c.PlanCampaign) -> str:
+    campaign = Campaign.plan(
+        campaign_id=guard.new_id("camp"),
+        name=k.name,
+        channel=k.channel,
+        period=k.period,
+        budget=k.budget,
+        at=k.at,
+        expected_response=k.expected_response,
+        expected_revenue=k.expected_revenue,
+        statuses=k.statuses,
+        **guard.ownership(k.owner, k.team),
+    )
+    return guard.add(campaign).campaign_id
+
+
+def _add_campaign_members(guard: Guard, k: c.AddCampaignMembers) -> None:
+    campaign: Campaign = guard.get(_CA, k.campaign_id, Action.UPDATE)
+    for customer_id in k.customer_ids:
+        guard.get(_CU, customer_id, Action.READ)  # each exists, and the actor may see it
+    guard.save(campaign.add_members(k.customer_ids, at=k.at))
+
+
 def _reassign(guard: Guard, k: c.Reassign) -> None:
     record: Owned = guard.get(k.kind, k.record_id, Action.REASSIGN)
     changed = record.reassign(owner=k.owner, team=k.team, at=k.at)
@@ -420,6 +472,9 @@ _HANDLERS: Mapping[type[c.Command[Any]], Callable[[Guard, Any], str | None]] = {
     c.StartServiceContract: _start_service_contract,
     c.FileComplaint: _file_complaint,
     c.Reassign: _reassign,
+    c.SetOpportunityCampaign: _set_opportunity_campaign,
+    c.PlanCampaign: _plan_campaign,
+    c.AddCampaignMembers: _add_campaign_members,
 }
 
 
@@ -505,7 +560,7 @@ def handle(
 
     Returns:
         The new id for `RegisterProspect`, `OpenOpportunity`,
-        `StartServiceContract` and `FileComplaint`; the contract id for
+        `StartServiceContract`, `FileComplaint` and `PlanCampaign`; the contract id for
         `WinOpportunity`; otherwise ``None``.
 
     Raises:

@@ -413,7 +413,19 @@ def _prepared(backend: Backend) -> dict[str, str]:
         uow, commands.OpenOpportunity(customer_id=c, title="t", amount=Money.of("10", "EUR"), at=T0)
     )
     services.handle(uow, commands.LoseOpportunity(opportunity_id=o_lost, reason="r", at=T0))
+    plan = commands.PlanCampaign(
+        name="Spring",
+        channel="e-mail",
+        period=(T0.date(), T0.date().add(days=30)),
+        budget=Money.of("100", "EUR"),
+        at=T0,
+    )
+    camp, running = services.handle(uow, plan), services.handle(uow, plan)
+    services.handle(uow, commands.AddCampaignMembers(campaign_id=running, customer_ids=(c,), at=T0))
+    services.handle(uow, commands.ActivateCampaign(campaign_id=running, at=T0))
     return {
+        "camp": camp,
+        "running": running,
         "pending": gated[0],
         "gated": gated[1],
         "o_lost": o_lost,
@@ -589,7 +601,51 @@ USE_CASES: list[tuple[str, Callable[[InMemoryUnitOfWork, dict[str, str]], object
             u, commands.Reject(opportunity_id=i["pending"], at=day(1), reason="r"), actor=BOSS
         ),
     ),
-]
+    (
+        "set_opportunity_campaign",
+        lambda u, i: services.handle(
+            u, commands.SetOpportunityCampaign(opportunity_id=i["o1"], campaign_id=i["camp"],
+                                               at=day(1))
+        ),
+    ),
+    (
+        "plan_campaign",
+        lambda u, i: services.handle(
+            u,
+            commands.PlanCampaign(name="Autumn", channel="SMS",
+                                  period=(day(1).date(), day(9).date()),
+                                  budget=Money.of("5", "EUR"), at=day(1)),
+        ),
+    ),
+    ("activate_campaign",
+     lambda u, i: services.handle(u, commands.ActivateCampaign(campaign_id=i["camp"], at=day(1)))),
+    (
+        "add_campaign_members",
+        lambda u, i: services.handle(
+            u, commands.AddCampaignMembers(campaign_id=i["camp"], customer_ids=(i["c"], i["p"]),
+                                           at=day(1))
+        ),
+    ),
+    (
+        "set_campaign_member_status",
+        lambda u, i: services.handle(
+            u, commands.SetCampaignMemberStatus(campaign_id=i["running"], customer_id=i["c"],
+                                                status="responded", at=day(1))
+        ),
+    ),
+    (
+        "record_campaign_cost",
+        lambda u, i: services.handle(
+            u, commands.RecordCampaignCost(campaign_id=i["camp"], amount=Money.of("7", "EUR"),
+                                           at=day(1))
+        ),
+    ),
+    ("complete_campaign",
+     lambda u, i: services.handle(u, commands.CompleteCampaign(campaign_id=i["running"],
+                                                               at=day(1)))),
+    ("abort_campaign",
+     lambda u, i: services.handle(u, commands.AbortCampaign(campaign_id=i["camp"], at=day(1)))),
+]  # fmt: skip
 
 
 def test_every_use_case_that_writes_is_fault_tested() -> None:

@@ -106,6 +106,8 @@ def test_actor_holds_ids_a_role_and_teams() -> None:
         "sales_manager",
         "service_agent",
         "service_manager",
+        "marketing_manager",
+        "promotion_leader",
         "admin",
     }
 

@@ -36,6 +36,7 @@ from crmcore.errors import (
 from crmcore.ports import Clock, Filters, IdGenerator, Key, Storage, Versioned
 
 if TYPE_CHECKING:
+    from crmcore.domain.campaigns import Campaign
     from crmcore.domain.complaints import Complaint
     from crmcore.domain.contracts import Contract, ServiceContract
     from crmcore.domain.customers import Customer
@@ -223,6 +224,7 @@ class TrackingUnitOfWork(abc.ABC):
         contracts: TrackingRepository[Contract]
         service_contracts: TrackingRepository[ServiceContract]
         complaints: TrackingRepository[Complaint]
+        campaigns: TrackingRepository[Campaign]
 
     def __init__(self, ids: IdGenerator, clock: Clock | None = None) -> None:
         if not callable(getattr(ids, "new_id", None)):

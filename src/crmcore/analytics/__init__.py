@@ -4,6 +4,15 @@ Every function returns a value that explains itself (the counts and sums it
 used); money results are per currency.
 """
 
+from crmcore.analytics.campaigns import (
+    Attribution,
+    CampaignComparison,
+    CampaignReport,
+    campaign_report,
+    compare_campaigns,
+    first_touch,
+    last_touch,
+)
 from crmcore.analytics.clv import (
     CashFlow,
     ClvResult,
@@ -108,7 +117,10 @@ __all__ = [
     "AbcClass",
     "AbcResult",
     "AgentLoad",
+    "Attribution",
     "Bands",
+    "CampaignComparison",
+    "CampaignReport",
     "CashFlow",
     "Categories",
     "ClvResult",
@@ -155,17 +167,21 @@ __all__ = [
     "agents_needed",
     "average_rating",
     "by_period",
+    "campaign_report",
     "centre_size",
     "churn_rate",
     "cohort_table",
     "combine",
+    "compare_campaigns",
     "contact_centre_report",
     "coverage",
     "csat",
     "erlang_c",
+    "first_touch",
     "forecast",
     "gini",
     "historical_value",
+    "last_touch",
     "lifetime_value",
     "lorenz_curve",
     "nps",

@@ -45,6 +45,7 @@ class RecordKind(Choice):
     CONTRACT = "contract"
     SERVICE_CONTRACT = "service_contract"
     COMPLAINT = "complaint"
+    CAMPAIGN = "campaign"
 
     @property
     def spec(self) -> "KindSpec[Any]":
@@ -210,6 +211,8 @@ class KindSpec(Generic[A]):
 def _registry() -> Mapping[RecordKind, KindSpec[Any]]:
     # The aggregate modules import this module (for RecordKind), so the table
     # is built on first use, when they are all loaded.
+    from crmcore.domain.campaigns import Campaign, CampaignStatus
+    from crmcore.domain.channels import Channel
     from crmcore.domain.complaints import Complaint, ComplaintStep
     from crmcore.domain.contracts import Contract
     from crmcore.domain.customers import Customer, LifecyclePhase
@@ -249,6 +252,7 @@ def _registry() -> Mapping[RecordKind, KindSpec[Any]]:
             id_index("customer_id"),
             text_index("stage", stage_name),
             bool_index("is_open"),
+            id_index("campaign_id", optional=True),
         ),
         spec(
             RecordKind.CONTRACT,
@@ -274,6 +278,14 @@ def _registry() -> Mapping[RecordKind, KindSpec[Any]]:
             id_index("customer_id"),
             enum_index("step", ComplaintStep, "current_step"),
             IndexedField("is_open", complaint_is_open, check_bool, "bool"),
+        ),
+        spec(
+            RecordKind.CAMPAIGN,
+            Campaign,
+            "campaign_id",
+            "campaigns",
+            enum_index("status", CampaignStatus),
+            enum_index("channel", Channel),
         ),
     )
     return MappingProxyType({entry.kind: entry for entry in entries})

@@ -21,7 +21,7 @@ from crmcore.domain.fields import (
     text,
     validates,
 )
-from crmcore.domain.ids import check_id
+from crmcore.domain.ids import check_id, check_optional_id
 from crmcore.domain.money import Money
 from crmcore.domain.ownership import Owned
 from crmcore.domain.pipeline import (
@@ -121,6 +121,15 @@ class OpportunityOpened(DomainEvent):
     customer_id: str
     stage: str
     amount: Money
+
+
+@attrs.frozen(kw_only=True)
+class OpportunityCampaignChanged(DomainEvent):
+    """The campaign that sourced an opportunity changed (``None``: no campaign)."""
+
+    opportunity_id: str
+    previous: str | None
+    current: str | None
 
 
 @attrs.frozen(kw_only=True)
@@ -289,6 +298,7 @@ class Opportunity(Owned):
     approval: ApprovalRequest | None = attrs.field(
         default=None, validator=validates(_check_approval_type)
     )
+    campaign_id: str | None = identifier(optional=True)
 
     def __attrs_post_init__(self) -> None:
         stage = stage_named(self.pipeline, self.stage_name, "stage_name")
@@ -348,6 +358,7 @@ class Opportunity(Owned):
         expected_close: _dt.date | None = None,
         owner: str | None = None,
         team: str | None = None,
+        campaign_id: str | None = None,
     ) -> Self:
         """Open an opportunity in the first open stage of ``pipeline``.
 
@@ -361,6 +372,7 @@ class Opportunity(Owned):
             expected_close: when the sale is expected to close.
             owner: the user id it belongs to (``None``: unassigned).
             team: the team id it belongs to (``None``: unassigned).
+            campaign_id: the campaign that sourced it (its primary source), if any.
 
         Raises:
             ValidationError: any argument is invalid, or the pipeline's first
@@ -396,6 +408,7 @@ class Opportunity(Owned):
             history=(StageVisit(first, instant),),
             changed_at=instant,
             expected_close=expected_close,
+            campaign_id=campaign_id,
             pending_events=(event,),
         )
 
@@ -804,6 +817,32 @@ class Opportunity(Owned):
             close_date_pushes=self.close_date_pushes + pushed,
             changed_at=instant,
         )
+
+    def set_campaign(self, campaign_id: str | None, *, at: _dt.datetime) -> Self:
+        """Change the campaign that sourced the opportunity (``None``: none).
+
+        Allowed in any state, open or closed (attribution is corrected after
+        the fact too); records `OpportunityCampaignChanged`.
+
+        Raises:
+            ValidationError: a bad id, no change, or ``at`` before the last change.
+        """
+        new = check_optional_id(campaign_id, "campaign_id")
+        instant = to_utc(at)
+        not_before(instant, self.changed_at)
+        if new == self.campaign_id:
+            raise ValidationError(
+                "campaign_id",
+                "is already the opportunity's campaign",
+                allowed="another campaign id, or None",
+            )
+        event = OpportunityCampaignChanged(
+            occurred_at=instant,
+            opportunity_id=self.opportunity_id,
+            previous=self.campaign_id,
+            current=new,
+        )
+        return self._recorded(event, campaign_id=new, changed_at=instant)
 
 
 def _check_history(

@@ -28,6 +28,8 @@ class Role(Choice):
     SALES_MANAGER = "sales_manager"
     SERVICE_AGENT = "service_agent"
     SERVICE_MANAGER = "service_manager"
+    MARKETING_MANAGER = "marketing_manager"
+    PROMOTION_LEADER = "promotion_leader"
     ADMIN = "admin"
 
 

@@ -27,6 +27,7 @@ def _hypothesis_setup_hook() -> None:
     from crmcore.analytics.satisfaction import SurveyAnswer
     from crmcore.analytics.service_levels import SlaPolicy, SlaTarget
     from crmcore.domain.calendars import BusinessCalendar
+    from crmcore.domain.campaigns import Campaign, StatusSet
     from crmcore.domain.complaints import Complaint
     from crmcore.domain.contracts import Contract, ServiceContract
     from crmcore.domain.customers import Customer, Interaction, Profile
@@ -47,6 +48,8 @@ def _hypothesis_setup_hook() -> None:
         (Contract, "contracts"),
         (ServiceContract, "service_contracts"),
         (Complaint, "complaints"),
+        (Campaign, "campaigns"),
+        (StatusSet, "status_sets"),
         (Actor, "actors"),
         (Period, "periods"),
         (BusinessCalendar, "business_calendars"),

@@ -24,6 +24,13 @@ from crmcore.analytics.contact_centre import ContactRecord
 from crmcore.analytics.satisfaction import SurveyAnswer
 from crmcore.analytics.service_levels import PAUSABLE_STEPS, Milestone, SlaPolicy, SlaTarget
 from crmcore.domain.calendars import BusinessCalendar
+from crmcore.domain.campaigns import (
+    DEFAULT_STATUSES,
+    Campaign,
+    CampaignStatus,
+    MemberStatus,
+    StatusSet,
+)
 from crmcore.domain.complaints import STEPS, ComplainantType, Complaint, ComplaintLevel
 from crmcore.domain.contracts import Contract, ServiceContract
 from crmcore.domain.currencies import MINOR_UNITS
@@ -97,6 +104,7 @@ __all__ = [
     "actors",
     "aware_datetimes",
     "business_calendars",
+    "campaigns",
     "commands",
     "complaints",
     "contact_records",
@@ -120,6 +128,7 @@ __all__ = [
     "sla_policies",
     "sla_targets",
     "stages",
+    "status_sets",
     "survey_answers",
     "team_ids",
     "teams",
@@ -396,6 +405,7 @@ def opportunities(
     owner: st.SearchStrategy[str | None] | None = None,
     team: st.SearchStrategy[str | None] | None = None,
     gated: bool = False,
+    campaign_id: st.SearchStrategy[str | None] | None = None,
 ) -> Opportunity:
     """Opportunities built by a random valid sequence of commands from `Opportunity.open`.
 
@@ -410,6 +420,8 @@ def opportunities(
         team: strategy for the team; by default `teams`.
         gated: generate pipelines in which some stages require approval
             (ignored when ``pipeline`` is given); by default none does.
+        campaign_id: strategy for the sourcing campaign; by default None or
+            a ``camp-`` id.
     """
     chosen = pipeline if pipeline is not None else draw(pipelines(gated=gated))
     at = draw(aware_datetimes(max_value=_dt.datetime(2100, 1, 1)))  # noqa: DTZ001
@@ -422,6 +434,9 @@ def opportunities(
         pipeline=chosen,
         owner=draw(owner if owner is not None else owners()),
         team=draw(team if team is not None else teams()),
+        campaign_id=draw(
+            campaign_id if campaign_id is not None else st.none() | ids(prefix="camp-")
+        ),
     )
     for _ in range(draw(st.integers(min_value=0, max_value=max_commands))):
         at = at + draw(st.timedeltas(min_value=_dt.timedelta(0), max_value=_dt.timedelta(days=60)))
@@ -738,6 +753,17 @@ def _command_fields(record_ids: st.SearchStrategy[str]) -> dict[str, st.SearchSt
         | st.timedeltas(min_value=_dt.timedelta(minutes=1), max_value=_dt.timedelta(days=365)),
         "satisfaction": st.integers(min_value=1, max_value=5),
         "kind": st.sampled_from(RecordKind),
+        "campaign_id": record_ids,
+        "customer_ids": st.lists(record_ids, min_size=1, max_size=4, unique=True).map(tuple),
+        "period": st.tuples(dates(max_value=_dt.date(2100, 12, 31)), st.integers(0, 90)).map(
+            lambda p: (p[0], p[0].add(days=p[1]))
+        ),
+        "budget": money(min_value=0, max_value=10**9),
+        "expected_response": st.none()
+        | st.fractions(min_value=0, max_value=1, max_denominator=1000),
+        "expected_revenue": st.none() | money(min_value=0, max_value=10**9),
+        "statuses": status_sets(),
+        "status": st.sampled_from(DEFAULT_STATUSES.names),
     }
 
 
@@ -767,6 +793,104 @@ def commands(
             for cls in chosen
         ]
     )
+
+
+# Campaigns ----------------------------------------------------------------------------
+
+
+@_cached
+@st.composite
+def status_sets(draw: st.DrawFn) -> StatusSet:
+    """Valid member status sets: 1 to 8 statuses with unique names, one default
+    (not terminal) and at least one responded status; sometimes `DEFAULT_STATUSES`."""
+    if draw(st.booleans()):
+        return DEFAULT_STATUSES
+    names = draw(st.lists(st.sampled_from(_STATUS_NAMES), min_size=1, max_size=8, unique=True))
+    default = draw(st.integers(min_value=0, max_value=len(names) - 1))
+    responded = draw(st.integers(min_value=0, max_value=len(names) - 1))
+    statuses = [
+        MemberStatus(
+            name,
+            responded=i == responded or draw(st.booleans()),
+            terminal=i != default and draw(st.integers(0, 3)) == 0,
+            reached=draw(st.integers(0, 3)) != 0,
+            default=i == default,
+        )
+        for i, name in enumerate(names)
+    ]
+    return StatusSet(tuple(statuses))
+
+
+_STATUS_NAMES = ("sent", "opened", "clicked", "registered", "attended", "responded",
+                 "converted", "opted out", "bounced", "called back")  # fmt: skip
+
+
+@_cached
+@st.composite
+def campaigns(
+    draw: st.DrawFn,
+    *,
+    max_members: int = 6,
+    max_commands: int = 12,
+    owner: st.SearchStrategy[str | None] | None = None,
+    team: st.SearchStrategy[str | None] | None = None,
+    customer_ids: st.SearchStrategy[str] | None = None,
+) -> Campaign:
+    """Campaigns built by a random valid sequence of commands from `Campaign.plan`:
+    members added, activated, statuses set (forward, repeated or terminal),
+    costs booked, perhaps completed or aborted.
+
+    Args:
+        max_members: the most members.
+        max_commands: the most commands after planning.
+        owner: strategy for the owner; by default `owners`.
+        team: strategy for the team; by default `teams`.
+        customer_ids: strategy for the members' ids; by default ``cust-`` ids.
+    """
+    at = draw(aware_datetimes(max_value=_dt.datetime(2100, 1, 1)))  # noqa: DTZ001
+    currency = draw(st.sampled_from(["EUR", "USD", "JPY"]))
+    first = pendulum.instance(at).date()
+    campaign = Campaign.plan(
+        campaign_id=draw(ids(prefix="camp-")),
+        name=draw(names()),
+        channel=draw(st.sampled_from(Channel)),
+        period=(first, first.add(days=draw(st.integers(0, 90)))),
+        budget=draw(money(currency=currency, min_value=0, max_value=10**6, places="minor")),
+        at=at,
+        expected_response=draw(st.none() | st.fractions(0, 1, max_denominator=100)),
+        expected_revenue=draw(st.none() | money(currency=currency, min_value=0, max_value=10**7)),
+        statuses=draw(status_sets()),
+        owner=draw(owner if owner is not None else owners()),
+        team=draw(team if team is not None else teams()),
+    )
+    member_ids = draw(
+        st.lists(customer_ids or ids(prefix="cust-"), max_size=max_members, unique=True)
+    )
+    pending = list(member_ids)
+    for _ in range(draw(st.integers(min_value=0, max_value=max_commands))):
+        at = at + draw(_STEP)
+        command = draw(st.sampled_from(["add", "activate", "status", "cost", "close"]))
+        if command == "add" and pending and not campaign.is_closed:
+            campaign = campaign.add_member(pending.pop(0), at=at)
+        elif command == "activate" and campaign.status is CampaignStatus.PLANNED:
+            campaign = campaign.activate(at=at)
+        elif command == "status" and campaign.status is CampaignStatus.ACTIVE and campaign.members:
+            chosen = draw(st.sampled_from(campaign.members))
+            targets = [
+                n for n in campaign.statuses.names if campaign.statuses.can_move(chosen.status, n)
+            ]
+            campaign = campaign.set_member_status(
+                chosen.customer_id, draw(st.sampled_from(targets)), at=at
+            )
+        elif command == "cost":
+            amount = draw(money(currency=currency, min_value=1, max_value=10**5, places="minor"))
+            campaign = campaign.record_cost(amount, at=at)
+        elif command == "close" and not campaign.is_closed:
+            if campaign.status is CampaignStatus.ACTIVE and draw(st.booleans()):
+                campaign = campaign.complete(at=at)
+            else:
+                campaign = campaign.abort(at=at)
+    return campaign.without_events()
 
 
 # Service levels, contact centres, satisfaction ------------------------------------------
