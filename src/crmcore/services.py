@@ -332,6 +332,7 @@ def _open_opportunity(guard: Guard, k: c.OpenOpportunity) -> str:
         at=k.at,
         pipeline=k.pipeline,
         expected_close=k.expected_close,
+        campaign_id=k.campaign_id,
         **guard.ownership(k.owner, k.team),
     )
     return guard.add(opportunity).opportunity_id

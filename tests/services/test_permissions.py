@@ -137,6 +137,17 @@ class World:
             )
         return contract_id
 
+    def campaign(self, *, active: bool = False, members: tuple[str, ...] = ()) -> str:
+        campaign_id = services.handle(self.uow, plan_campaign(T0, **self.ownership()))
+        if members:
+            services.handle(
+                self.uow,
+                commands.AddCampaignMembers(campaign_id=campaign_id, customer_ids=members, at=T0),
+            )
+        if active:
+            services.handle(self.uow, commands.ActivateCampaign(campaign_id=campaign_id, at=T0))
+        return campaign_id
+
     def get(self, kind: RecordKind, record_id: str) -> Owned:
         with self.uow:
             found: Owned = getattr(self.uow, REPOSITORIES[kind]).get(record_id)
@@ -149,7 +160,19 @@ REPOSITORIES = {
     RecordKind.CONTRACT: "contracts",
     RecordKind.SERVICE_CONTRACT: "service_contracts",
     RecordKind.COMPLAINT: "complaints",
+    RecordKind.CAMPAIGN: "campaigns",
 }
+
+
+def plan_campaign(at: pendulum.DateTime, **ownership: Any) -> commands.PlanCampaign:
+    return commands.PlanCampaign(
+        name=f"Offer for {NAME}",
+        channel="e-mail",
+        period=(at.date(), at.date().add(days=30)),
+        budget=EUR,
+        at=at,
+        **ownership,
+    )
 
 
 def _check(action: Action, subject: Owned) -> Step:
@@ -555,6 +578,61 @@ def _reassign(w: World, actor: Actor) -> tuple[Callable[[], object], list[Step]]
     ]
 
 
+def _campaign(w: World, actor: Actor) -> tuple[Callable[[], object], list[Step]]:
+    call = w.pick(["plan", "activate", "add members", "status", "cost", "complete", "abort",
+                   "open sourced", "set source"])  # fmt: skip
+    if call == "plan":
+        owner, team = w.draw(OWNERS), w.draw(TEAM_IDS)
+        return (
+            lambda: services.handle(
+                w.uow, plan_campaign(T1, owner=owner, team=team), actor=actor, policy=w.policy
+            ),
+            _new(RecordKind.CAMPAIGN, actor, owner, team),
+        )
+    c = w.customer()
+    p = w.campaign(active=call in ("status", "complete"), members=(c,))
+    campaign = w.get(RecordKind.CAMPAIGN, p)
+    if call in ("open sourced", "set source"):
+        o = w.opportunity(c)
+
+        def source() -> object:
+            command: commands.Command[Any] = (
+                commands.OpenOpportunity(
+                    customer_id=c, title="Renewal", amount=EUR, at=T1, campaign_id=p,
+                    owner=w.get(RecordKind.OPPORTUNITY, o).owner,
+                    team=w.get(RecordKind.OPPORTUNITY, o).team,
+                )
+                if call == "open sourced"
+                else commands.SetOpportunityCampaign(opportunity_id=o, campaign_id=p, at=T1)
+            )  # fmt: skip
+            return services.handle(w.uow, command, actor=actor, policy=w.policy)
+
+        stored = w.get(RecordKind.OPPORTUNITY, o)
+        if call == "open sourced":
+            return source, [
+                _check(Action.READ, w.get(RecordKind.CUSTOMER, c)),
+                _check(Action.READ, campaign),
+                *_new(RecordKind.OPPORTUNITY, actor, stored.owner, stored.team),
+            ]
+        return source, [_check(Action.UPDATE, stored), _check(Action.READ, campaign)]
+    other = w.customer()
+    command: commands.Command[None] = {
+        "activate": commands.ActivateCampaign(campaign_id=p, at=T1),
+        "add members": commands.AddCampaignMembers(campaign_id=p, customer_ids=(other,), at=T1),
+        "status": commands.SetCampaignMemberStatus(
+            campaign_id=p, customer_id=c, status="responded", at=T1
+        ),
+        "cost": commands.RecordCampaignCost(campaign_id=p, amount=EUR, at=T1),
+        "complete": commands.CompleteCampaign(campaign_id=p, at=T1),
+        "abort": commands.AbortCampaign(campaign_id=p, at=T1),
+    }[call]
+    action = Action.CLOSE if call in ("complete", "abort") else Action.UPDATE
+    steps = [_check(action, campaign)]
+    if call == "add members":
+        steps.append(_check(Action.READ, w.get(RecordKind.CUSTOMER, other)))
+    return lambda: services.handle(w.uow, command, actor=actor, policy=w.policy), steps
+
+
 SCENARIOS: dict[str, tuple[Scenario, tuple[str, ...]]] = {
     "register_prospect": (_register, ("",)),
     "update_profile / log_interaction": (_customer_update, ("profile", "interaction")),
@@ -575,7 +653,9 @@ SCENARIOS: dict[str, tuple[Scenario, tuple[str, ...]]] = {
     ),
     "approve / reject": (_decide, ("approve", "reject")),
     "reassign": (_reassign, ("customer", "opportunity", "complaint")),
-}
+    "campaigns": (_campaign, ("plan", "activate", "add members", "status", "cost", "complete",
+                              "abort", "open sourced", "set source")),
+}  # fmt: skip
 CASES = [(name, variant) for name, (_, variants) in SCENARIOS.items() for variant in variants]
 
 
@@ -697,6 +777,7 @@ def _populated(draw: st.DrawFn) -> InMemoryUnitOfWork:
                 **world.ownership(),
             ),
         )
+        world.campaign()
     return world.uow
 
 
@@ -710,12 +791,14 @@ def test_queries_return_exactly_what_the_actor_may_read_ordered_by_id(
             "customers": uow.customers.list(),
             "opportunities": uow.opportunities.open() if open_only else uow.opportunities.list(),
             "complaints": uow.complaints.open() if open_only else uow.complaints.list(),
+            "campaigns": uow.campaigns.list(),
         }
     only_open: dict[str, object] = {"is_open": True} if open_only else {}
     found = {
         "customers": _all(uow, RecordKind.CUSTOMER, actor),
         "opportunities": _all(uow, RecordKind.OPPORTUNITY, actor, **only_open),
         "complaints": _all(uow, RecordKind.COMPLAINT, actor, **only_open),
+        "campaigns": _all(uow, RecordKind.CAMPAIGN, actor),
     }
     for key, records in found.items():
         readable = [

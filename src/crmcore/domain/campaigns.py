@@ -510,6 +510,8 @@ class Campaign(Owned):
         wanted = [
             check_id(c, "customer_ids") for c in items_of(customer_ids, "customer_ids", "ids")
         ]
+        if not wanted:
+            raise ValidationError("customer_ids", "is empty", allowed="one or more customer ids")
         return self._add(wanted, at, "customer_ids", "add_members")
 
     def _add(self, wanted: list[str], at: _dt.datetime, field: str, requested: str) -> Self:

@@ -864,7 +864,11 @@ def campaigns(
         team=draw(team if team is not None else teams()),
     )
     member_ids = draw(
-        st.lists(customer_ids or ids(prefix="cust-"), max_size=max_members, unique=True)
+        st.lists(
+            customer_ids if customer_ids is not None else ids(prefix="cust-"),
+            max_size=max_members,
+            unique=True,
+        )
     )
     pending = list(member_ids)
     for _ in range(draw(st.integers(min_value=0, max_value=max_commands))):
