@@ -54,6 +54,7 @@ def test_the_tour_matches_the_golden_file(capsys: pytest.CaptureFixture[str]) ->
         "5. Vendor scoring",
         "6. Customer lifetime value",
         "Service level, in working hours",
+        "7. Campaign camp-000001",
         '"pipeline" category, so here all three are the won amount',
     ):
         assert heading in out
@@ -998,8 +999,11 @@ def test_every_option_error_names_the_option(
         "vendors": ["vendors", vendors],
         "tour": ["tour"],
         "diagram": ["diagram", "lifecycle"],
+        "campaign": ["campaign", _write(tmp_path, "members.csv", MEMBERS),
+                     "--responses", _write(tmp_path, "responses.csv", RESPONSES),
+                     "--results", _write(tmp_path, "results.csv", RESULTS), "--currency", "EUR"],
     }  # fmt: skip
-    paths = {"output", "chart", "store"}  # tested with the output and store tests
+    paths = {"output", "chart", "store", "responses", "results"}  # tested on their own
     commands = next(a for a in _parser()._actions if isinstance(a, argparse._SubParsersAction))
     assert set(commands.choices) == set(good)
     checked = refused = 0
@@ -1043,3 +1047,71 @@ def test_a_missing_column_names_its_option_and_cuts_long_names(
     assert status == 2
     assert f"missing column '{'x' * 40}'... (given by --id)" in err
     assert err.endswith("'c18', 'c19', ...\n")
+
+
+MEMBERS = (
+    "campaign,customer\nSpring mailing,ada\nSpring mailing,bo\nSpring mailing,cy\n"
+    "Summer fair,ada\nSummer fair,dee\n"
+)
+RESPONSES = (
+    "campaign,customer,status\nSpring mailing,ada,opened\nSpring mailing,ada,responded\n"
+    "Spring mailing,ada,opened\nSpring mailing,ada,responded\nSpring mailing,bo,bounced\n"
+    "Summer fair,dee,responded\n"
+)
+RESULTS = "campaign,cost,won\nSpring mailing,900,3600\nSummer fair,500,0\n"
+
+
+def test_campaign(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    members = _write(tmp_path, "members.csv", MEMBERS)
+    responses = _write(tmp_path, "responses.csv", RESPONSES)
+    results = _write(tmp_path, "results.csv", RESULTS)
+    base = ["campaign", members, "--responses", responses, "--results", results]
+    status, out, _ = run(capsys, *base, "--currency", "EUR")
+    assert status == 0
+    assert out.splitlines() == [
+        "Campaigns, best return first (EUR)",
+        "campaign        members  reached  responders  response  cost   won       ROI",
+        "--------------  -------  -------  ----------  --------  ----  ----  --------",
+        "Spring mailing        3        2           1    50.0 %   900  3600   300.0 %",
+        "Summer fair           2        2           1    50.0 %   500     0  -100.0 %",
+    ]
+    status, out, _ = run(capsys, *base, "--currency", "EUR", "--format", "csv")
+    assert out.splitlines()[1:] == [
+        "Spring mailing,3,2,1,0.5,900,3600,3",
+        "Summer fair,2,2,1,0.5,500,0,-1",
+    ]
+    status, out, _ = run(capsys, "campaign", members, "--currency", "EUR", "--format", "json")
+    assert json.loads(out)["Summer fair"] == {
+        "members": 2, "reached": 2, "responders": 0, "response_rate": 0, "cost": 0, "won": 0,
+        "roi": None,
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("file", "text", "message"),
+    [
+        ("members", "", "members.csv, line 1: the file is empty; expected a header row with the columns campaign, customer"),
+        ("members", "campaign,who\n", "members.csv, line 1: missing column 'customer'; the header has 'campaign', 'who'"),
+        ("members", "campaign,customer\n", "members.csv: no data rows after the header"),
+        ("members", "campaign,customer\nS,\n", "members.csv, line 2, column 'customer': expected a customer, got an empty cell"),
+        ("members", "campaign,customer\n,ada\n", "members.csv, line 2, column 'campaign': expected a campaign, got an empty cell"),
+        ("members", "campaign,customer\nS,ada\nS,ada\n", "members.csv, line 3, column 'customer': duplicate member (the same as on line 2)"),
+        ("responses", "campaign,customer,status\nWinter,ada,opened\n", "responses.csv, line 2, column 'campaign': is not a campaign of MEMBERS.csv"),
+        ("responses", "campaign,customer,status\nSummer fair,bo,opened\n", "responses.csv, line 2, column 'customer': is not on this campaign's list in MEMBERS.csv"),
+        ("responses", "campaign,customer,status\nSummer fair,ada,replied\n", "responses.csv, line 2, column 'status': is not a status; expected one of sent, opened, clicked, responded, converted, opted out, bounced"),
+        ("results", "campaign,cost,won\nWinter,1,1\n", "results.csv, line 2, column 'campaign': is not a campaign of MEMBERS.csv"),
+        ("results", "campaign,cost,won\nSummer fair,1,1\nSummer fair,1,1\n", "results.csv, line 3, column 'campaign': given twice (the same as on line 2)"),
+        ("results", "campaign,cost,won\nSummer fair,x,1\n", "results.csv, line 2, column 'cost': expected a plain decimal number such as 1250.50 (no exponent, at most 60 characters)"),
+        ("results", "campaign,cost,won\nSummer fair,1,10000000000000000000\n", "results.csv, line 2, column 'won': amount: has more than 18 digits before the decimal point"),
+    ],
+)  # fmt: skip
+def test_campaign_errors_are_located(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], file: str, text: str, message: str
+) -> None:
+    contents = {"members": MEMBERS, "responses": RESPONSES, "results": RESULTS, file: text}
+    paths = {name: _write(tmp_path, f"{name}.csv", body) for name, body in contents.items()}
+    status, out, err = run(capsys, "campaign", paths["members"], "--responses",
+                           paths["responses"], "--results", paths["results"], "--currency", "EUR")  # fmt: skip
+    assert (status, out) == (2, "")
+    assert err.startswith(f"crmcore: {tmp_path!s}/{message}"), err
+    assert "ada" not in err  # cells are the user's data: never echoed

@@ -39,6 +39,7 @@ def _instances() -> dict[type, st.SearchStrategy[Any]]:
     from crmcore import (
         Actor,
         BusinessCalendar,
+        Campaign,
         Complaint,
         Contract,
         Customer,
@@ -50,6 +51,7 @@ def _instances() -> dict[type, st.SearchStrategy[Any]]:
         Profile,
         ServiceContract,
         Stage,
+        StatusSet,
     )
     from crmcore.analytics import ContactRecord, SlaPolicy, SurveyAnswer
     from crmcore.policy import DEFAULT_POLICY
@@ -65,6 +67,8 @@ def _instances() -> dict[type, st.SearchStrategy[Any]]:
         Contract: crm.contracts(),
         ServiceContract: crm.service_contracts(),
         Complaint: crm.complaints(),
+        Campaign: crm.campaigns(),
+        StatusSet: crm.status_sets(),
         Actor: crm.actors(),
         TablePolicy: st.just(DEFAULT_POLICY),
         Period: crm.periods(),
@@ -90,7 +94,7 @@ RESULTS = frozenset(
         "VendorRanking", "VendorScore", "WeightedPipeline", "WinRate",
         "AgentLoad", "CohortTable", "ContactCentreReport", "ErlangC", "MilestoneStatus",
         "Retention", "SatisfactionSummary", "ScorecardResult", "SlaCounts", "SlaReport",
-        "SlaStatus", "Staffing",
+        "SlaStatus", "Staffing", "CampaignReport", "CampaignComparison", "Attribution",
     }
 )  # fmt: skip
 

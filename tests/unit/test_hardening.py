@@ -10,7 +10,17 @@ from typing import Any
 import pendulum
 import pytest
 
-from crmcore import Actor, Channel, Money, RecordKind, Role, ValidationError, commands, services
+from crmcore import (
+    Actor,
+    Channel,
+    Money,
+    RecordKind,
+    Role,
+    Stage,
+    ValidationError,
+    commands,
+    services,
+)
 from crmcore.adapters.converters import CrmConverter, make_converter
 from crmcore.adapters.memory import InMemoryStore, InMemoryUnitOfWork
 from crmcore.analytics import Categories, Combined, DurationStats, age_bands, segment
@@ -182,3 +192,24 @@ def test_in_team_is_false_for_anything_but_a_team_name() -> None:
     assert actor.in_team("t")
     assert not actor.in_team({})
     assert not actor.in_team(None)
+
+
+@pytest.mark.parametrize("probability", ["1e-99999999", Decimal("1E-99999999"), "1E-19"])
+def test_a_probability_with_a_huge_negative_exponent_is_refused_at_once(
+    probability: object,
+) -> None:
+    # Fraction(value) * 10**18 took 8 minutes for 1E-99999999 (found by the fuzz suite)
+    with pytest.raises(ValidationError, match="more than 18 digits") as caught:
+        Stage("Proposal", probability)  # type: ignore[arg-type]
+    assert caught.value.field == "probability"
+
+
+@pytest.mark.parametrize(
+    ("value", "digits"),
+    [("0", 0), ("0E-30", 0), ("0.5", 1), ("0.50", 1), ("1E-18", 18), ("1E-19", 19),
+     ("1.000000000000000000000", 0), ("100", 0), ("1E+5", 0), ("1E-99999999", 99999999)],
+)  # fmt: skip
+def test_fraction_digits(value: str, digits: int) -> None:
+    from crmcore.domain.numbers import fraction_digits
+
+    assert fraction_digits(Decimal(value)) == digits

@@ -18,6 +18,7 @@ from crmcore.analytics.vendors import Ability, Priority, Requirement, score_vend
 from crmcore.cli import inputs
 from crmcore.cli.output import CliError, Report, Table, ratio, write, write_file
 from crmcore.cli.svg import pareto_svg
+from crmcore.domain.campaigns import DEFAULT_STATUSES
 from crmcore.domain.fields import member
 from crmcore.domain.money import Money
 from crmcore.domain.numbers import percent
@@ -142,6 +143,28 @@ def _parser() -> _Parser:
     )
     _formats(rfm_command, table=True)
 
+    campaign = commands.add_parser(
+        "campaign", help="response rates and ROI of campaigns from CSV files"
+    )
+    campaign.add_argument(
+        "file",
+        metavar="MEMBERS.csv",
+        help="campaign,customer rows: who was on each campaign's list (UTF-8, with a header)",
+    )
+    campaign.add_argument(
+        "--responses",
+        metavar="FILE.csv",
+        help="campaign,customer,status rows in time order; statuses: "
+        + ", ".join(DEFAULT_STATUSES.names),
+    )
+    campaign.add_argument(
+        "--results", metavar="FILE.csv", help="campaign,cost,won rows: what each cost and won"
+    )
+    campaign.add_argument(
+        "--currency", required=True, metavar="CODE", help="the currency of costs and won amounts"
+    )
+    _formats(campaign, table=True)
+
     diagram = commands.add_parser("diagram", help="Mermaid diagrams")
     diagram.add_argument(
         "which", choices=["pipeline", "lifecycle"], help="the default pipeline or the lifecycle"
@@ -192,6 +215,10 @@ def _run(arguments: argparse.Namespace) -> tuple[Report, list[str]]:
         return _vendors(arguments.file), [arguments.file]
     if command == "rfm":
         return _rfm(arguments), [arguments.file]
+    if command == "campaign":
+        from crmcore.cli import campaigns
+
+        return campaigns.run(arguments)
     return _segments(arguments), [arguments.file]
 
 

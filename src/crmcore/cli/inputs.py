@@ -74,7 +74,8 @@ class Rows:
 
     def __init__(self, path: str, columns: Mapping[str, str]) -> None:
         """``columns``: the option that names each column (``{"--id": "customer"}``),
-        so that a missing column is reported against its option."""
+        so that a missing column is reported against its option; a column the
+        file format fixes maps to itself (``{"campaign": "campaign"}``)."""
         self.path = path
         text = read_text(path)
         if not text.strip():
@@ -94,8 +95,9 @@ class Rows:
                 )
                 shown = ", ".join(_name(h) for h in header[:MAX_SHOWN_COLUMNS])
                 more = ", ..." if len(header) > MAX_SHOWN_COLUMNS else ""
+                origin = f" (given by {option})" if option.startswith("--") else ""
                 raise CliError(
-                    f"{_where(path, 1)}: missing column {_name(column)} (given by {option}); "
+                    f"{_where(path, 1)}: missing column {_name(column)}{origin}; "
                     f"the header has {shown}{more}{hint}"
                 )
         self.header = header

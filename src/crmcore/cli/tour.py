@@ -19,6 +19,7 @@ from crmcore.adapters.ids import SequentialIds
 from crmcore.adapters.memory import InMemoryStore, InMemoryUnitOfWork
 from crmcore.adapters.tracking import TrackingUnitOfWork
 from crmcore.analytics import abc_classes, forecast, lifetime_value, pareto, weighted_pipeline
+from crmcore.analytics.campaigns import CampaignReport, campaign_report
 from crmcore.analytics.forecast import sales_velocity, win_rate
 from crmcore.analytics.service_levels import SlaPolicy, SlaTarget, sla_status
 from crmcore.analytics.vendors import Ability, Priority, Requirement, score_vendors
@@ -128,6 +129,25 @@ def run(uow: TrackingUnitOfWork | None = None) -> Report:
         _id(handle(c.RegisterProspect(name=name, at=T0.add(hours=i))))
         for i, name in enumerate(NAMES)
     ]
+    # a mailing to the first 20 customers; every fourth deal comes from it
+    mailing = _id(
+        handle(
+            c.PlanCampaign(
+                name="New year mailing",
+                channel=Channel.EMAIL,
+                period=(T0.date(), T0.add(days=30).date()),
+                budget=Money.of("2000", CURRENCY),
+                expected_response=Fraction(1, 4),
+                at=T0.add(hours=30),
+            )
+        )
+    )
+    handle(
+        c.AddCampaignMembers(
+            campaign_id=mailing, customer_ids=tuple(customers[:20]), at=T0.add(hours=30)
+        )
+    )
+    handle(c.ActivateCampaign(campaign_id=mailing, at=T0.add(hours=31)))
     opportunities = []
     for i in range(60):
         customer = customers[i % 30]
@@ -140,6 +160,7 @@ def run(uow: TrackingUnitOfWork | None = None) -> Report:
                     amount=_amount(i),
                     at=opened,
                     expected_close=opened.add(days=60).date(),
+                    campaign_id=mailing if i % 4 == 0 else None,
                 )
             )
         )
@@ -176,6 +197,16 @@ def run(uow: TrackingUnitOfWork | None = None) -> Report:
                 )
             )
     end = T0.add(days=120)
+    responses = [(k, "responded") for k in range(8)] + [(0, "converted"), (1, "converted")]
+    for k, status in [*responses, (18, "bounced"), (19, "bounced")]:
+        handle(
+            c.SetCampaignMemberStatus(
+                campaign_id=mailing, customer_id=customers[k], status=status, at=T0.add(days=12)
+            )
+        )
+    handle(c.RecordCampaignCost(campaign_id=mailing, amount=Money.of("2400", CURRENCY),
+                                at=T0.add(days=20)))  # fmt: skip
+    handle(c.CompleteCampaign(campaign_id=mailing, at=T0.add(days=31)))
 
     # after-sales: a complaint through the six handling steps, a service contract
     after_sales = [
@@ -229,7 +260,34 @@ def run(uow: TrackingUnitOfWork | None = None) -> Report:
         all_opportunities = uow.opportunities.list()
         contracts = uow.contracts.list()
         closed_complaint = uow.complaints.get(complaint)
-    return _report(all_customers, all_opportunities, contracts, closed_complaint, end, churned)
+        campaign = uow.campaigns.get(mailing)
+    report = _report(all_customers, all_opportunities, contracts, closed_complaint, end, churned)
+    return _with_campaign(report, campaign_report(campaign, all_opportunities))
+
+
+def _with_campaign(report: Report, found: CampaignReport) -> Report:
+    rows = (
+        ("members (reached)", f"{found.members} ({found.reached})"),
+        ("responders", str(found.responders)),
+        ("response rate", percent(found.response_rate)),
+        ("members with a sourced deal", f"{found.converted} ({percent(found.conversion_rate)})"),
+        ("won", _money(found.won.get(CURRENCY))),
+        ("cost (budget)", f"{_money(found.cost)} ({_money(found.budget)})"),
+        ("ROI", percent(found.roi)),
+    )
+    table = Table(f"7. Campaign {found.campaign_id}", ("figure", "value"), rows, frozenset({1}))
+    data = dict(report.data)
+    data["campaign"] = {
+        "id": found.campaign_id,
+        "members": found.members,
+        "reached": found.reached,
+        "responders": found.responders,
+        "response_rate": ratio(found.response_rate),
+        "won": _number(found.won.get(CURRENCY)),
+        "cost": _number(found.cost),
+        "roi": ratio(found.roi),
+    }
+    return Report((*report.sections, table), data)
 
 
 def _hours(duration: _dt.timedelta) -> str:
@@ -254,7 +312,7 @@ def _report(
     sections: list[Table | str] = [
         "crmcore tour: 30 customers and 60 opportunities on the default pipeline;\n"
         f"{len(contracts)} contracts signed, delivered and (mostly) paid; a complaint handled\n"
-        f"in six steps; one customer ({churned}) lost and won back.\n"
+        f"in six steps; one customer ({churned}) lost and won back; a mailing campaign.\n"
         f"Figures as of {end.to_iso8601_string()}."
     ]
     data: dict[str, Any] = {"as_of": end.to_iso8601_string(), "currency": CURRENCY}

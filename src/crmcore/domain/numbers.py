@@ -180,6 +180,18 @@ def parse_decimal(text: str, field: str, *, allowed: str) -> Decimal:
     return parsed
 
 
+def fraction_digits(value: Decimal) -> int:
+    """How many digits a finite `Decimal` has after the decimal point once
+    trailing zeros are dropped (0 for an integer): read from its digits, so a
+    huge exponent (``1E-99999999``) costs nothing."""
+    _, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int)  # finite
+    if not any(digits):
+        return 0
+    trailing = len(digits) - len(bytes(digits).rstrip(b"\x00"))
+    return max(0, -(exponent + trailing))
+
+
 def percent(value: Fraction | None) -> str:
     """A share as a percentage with one decimal, rounded once half-even: ``"66.7 %"``
     (``"-"`` for ``None``)."""
