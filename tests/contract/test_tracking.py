@@ -28,7 +28,7 @@ def test_malformed_ids_are_validation_errors_and_never_contained(bad: object) ->
         assert bad not in uow.customers
         with pytest.raises(ValidationError) as caught:
             uow.customers.get(bad)  # type: ignore[arg-type]
-        assert caught.value.field == "customer id"
+        assert caught.value.field == "record_id"
         with pytest.raises(ValidationError):
             uow.opportunities.for_customer(bad)  # type: ignore[arg-type]
 

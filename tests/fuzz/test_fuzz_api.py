@@ -30,6 +30,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crmcore import CrmError, Money, ValidationError
+from crmcore.adapters.converters import CrmConverter
 from crmcore.cli import main
 from tests.fuzz import stats
 from tests.fuzz.entry_points import EntryPoint, entry_points, public_methods, public_names
@@ -84,9 +85,13 @@ def _attributes(cls: type) -> set[str]:
     return {name for f in attrs.fields(cls) for name in (f.name, f.alias)}
 
 
-def names_of_call(target: Callable[..., Any], args: list[Any]) -> frozenset[str]:
-    """What a `ValidationError` from ``target(*args, ...)`` may name: a parameter
-    of ``target``, or an attribute of the value it is a method or property of."""
+def names_of_call(
+    target: Callable[..., Any], args: list[Any], kwargs: dict[str, Any] | None = None
+) -> frozenset[str]:
+    """What a `ValidationError` from ``target(*args, **kwargs)`` may name: a
+    parameter of ``target``, or an attribute of the value it is a method or
+    property of; for the converter's ``structure(obj, cl)``, a path in ``obj``,
+    whose root is an attribute of ``cl``."""
     if target is getattr:
         return frozenset(_attributes(type(args[0])))
     try:
@@ -96,6 +101,10 @@ def names_of_call(target: Callable[..., Any], args: list[Any]) -> frozenset[str]
     receiver = getattr(target, "__self__", None)
     if receiver is not None and not isinstance(receiver, type):
         names |= _attributes(type(receiver))
+    if getattr(target, "__name__", "") == "structure" and isinstance(receiver, CrmConverter):
+        cl = (kwargs or {}).get("cl", args[1] if len(args) > 1 else None)
+        if isinstance(cl, type):
+            names |= _attributes(cl)
     if isinstance(target, type):
         names |= _attributes(target)
         if issubclass(target, enum.Enum):
@@ -149,7 +158,7 @@ def attempt(target: Callable[..., Any], args: list[Any], kwargs: dict[str, Any])
             return target(*args, **kwargs)
     except CrmError as error:
         stats.errors += 1
-        check_error(error, names_of_call(target, args))
+        check_error(error, names_of_call(target, args, kwargs))
         return None
 
 

@@ -95,7 +95,7 @@ def test_values_outside_every_band_or_category_name_the_customer_id() -> None:
     nobody = {"cust-7": Customer.prospect(customer_id="cust-7", name="Hoa", at=T0)}
     with pytest.raises(ValidationError) as caught:
         segment(nobody, age_bands(as_of=dt.date(2030, 1, 1)))
-    assert caught.value.field == "customer 'cust-7'"
+    assert caught.value.field == "records['cust-7']"
     assert "Hoa" not in str(caught.value)
     with pytest.raises(ValidationError, match="outside every category"):
         segment(nobody, INDUSTRY)

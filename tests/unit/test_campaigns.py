@@ -1,5 +1,6 @@
 """Campaigns: the status set, the aggregate's rules, the report and attribution."""
 
+from collections.abc import Callable
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
@@ -232,11 +233,12 @@ def test_a_closed_campaign_takes_no_members_and_no_statuses() -> None:
         plan().add_member("c1", at=day(0)).abort(at=day(1)),
         plan().add_member("c1", at=day(0)).activate(at=day(1)).complete(at=day(2)),
     ):
-        for change in (
+        changes: list[Callable[[Campaign], Campaign]] = [
             lambda c: c.add_member("c2", at=day(3)),
             lambda c: c.add_members(["c2"], at=day(3)),
             lambda c: c.set_member_status("c1", "opened", at=day(3)),
-        ):
+        ]
+        for change in changes:
             with pytest.raises(InvalidTransitionError) as caught:
                 change(closed)
             assert caught.value.allowed == ()

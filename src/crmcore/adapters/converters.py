@@ -172,7 +172,7 @@ class CrmConverter(cattrs.Converter):
                 the domain rejects; the field is named by its path in the
                 data (``profile.email``), with the domain's own message.
         """
-        name = getattr(cl, "__name__", str(cl))
+        name = cl.__name__ if isinstance(cl, type) else type(cl).__name__
         try:
             return super().structure(obj, cl)
         except CrmError:
@@ -183,7 +183,7 @@ class CrmConverter(cattrs.Converter):
             ) from None
         except Exception as error:
             where, failure = _failure(error)
-        field = where or name
+        field = where or "obj"  # a path in the data (profile.email), or the data itself
         if isinstance(failure, ValidationError):
             raise ValidationError(
                 field if where else failure.field, failure.problem, allowed=failure.allowed

@@ -114,7 +114,7 @@ class TrackingRepository(Generic[A]):
         return self._spec.kind
 
     def _key(self, record_id: object) -> Key:
-        return self._spec.kind, check_id(record_id, f"{self._spec.label} id")
+        return self._spec.kind, check_id(record_id, "record_id")
 
     def _check_type(self, aggregate: object) -> A:
         if not isinstance(aggregate, self._spec.aggregate):

@@ -110,8 +110,8 @@ class Bands:
         number = _number(_read(record, self.key))
         if number is None:
             raise ValidationError(
-                f"customer {record_id!r}",
-                "has no numeric value for these bands",
+                "record",
+                f"of customer {record_id!r} has no numeric value for these bands",
                 allowed="Money, a Decimal or an int",
             )
         return self.labels[sum(1 for edge in self.edges if number >= edge)]
@@ -154,8 +154,8 @@ class Categories:
             return self.allowed[value]
         except (KeyError, TypeError):
             raise ValidationError(
-                f"customer {record_id!r}",
-                "has a value outside every category",
+                "record",
+                f"of customer {record_id!r} has a value outside every category",
                 allowed=", ".join(self.allowed.values()),
             ) from None
 
@@ -210,9 +210,14 @@ def segment(records: Mapping[str, Any], segmenter: Bands | Categories | Combined
         raise ValidationError(
             "segmenter", "must be Bands, Categories or Combined", allowed="a segmenter"
         )
-    labels = {
-        record_id: segmenter.label(record_id, record) for record_id, record in records.items()
-    }
+    labels = {}
+    for record_id, record in records.items():
+        try:
+            labels[record_id] = segmenter.label(record_id, record)
+        except ValidationError as error:  # named by its place in ``records``
+            raise ValidationError(
+                f"records[{record_id!r}]", error.problem, allowed=error.allowed
+            ) from None
     counts: dict[Any, int] = {}
     for label in labels.values():
         counts[label] = counts.get(label, 0) + 1

@@ -147,27 +147,33 @@ class StatusSet:
         """The status of a member when added."""
         return next(s for s in self.statuses if s.default)
 
-    def status(self, name: object, field: str = "name") -> MemberStatus:
+    def status(self, name: object) -> MemberStatus:
         """The status called ``name``.
 
         Raises:
             ValidationError: no status has that name (the message lists them).
         """
-        for status in self.statuses:
-            if status.name == name:
-                return status
-        raise ValidationError(
-            field, "is not a status of this campaign", allowed=", ".join(self.names)
-        )
+        return status_named(self, name, "name")
 
     def can_move(self, current: str, new: str) -> bool:
         """Whether a member in ``current`` may be set to ``new``."""
-        before, after = self.status(current, "current"), self.status(new, "new")
+        before = status_named(self, current, "current")
+        after = status_named(self, new, "new")
         if before == after:
             return True
         if before.terminal:
             return False
         return after.terminal or self.statuses.index(after) > self.statuses.index(before)
+
+
+def status_named(statuses: StatusSet, name: object, field: str) -> MemberStatus:
+    """``statuses.status(name)``, with an error that names ``field``."""
+    for status in statuses.statuses:
+        if status.name == name:
+            return status
+    raise ValidationError(
+        field, "is not a status of this campaign", allowed=", ".join(statuses.names)
+    )
 
 
 DEFAULT_STATUSES = StatusSet(
@@ -367,7 +373,7 @@ class Campaign(Owned):
             seen.add(one.customer_id)
             previous = None
             for change in one.history:
-                self.statuses.status(change.status, "members")
+                status_named(self.statuses, change.status, "members")
                 if previous is not None and not self.statuses.can_move(previous, change.status):
                     raise ValidationError(
                         "members",
@@ -548,7 +554,7 @@ class Campaign(Owned):
         """
         wanted = check_id(customer_id, "customer_id")
         instant_ = self._when(at)
-        new = self.statuses.status(status, "status")
+        new = status_named(self.statuses, status, "status")
         if self.status is not CampaignStatus.ACTIVE:
             raise self._refuse("set_member_status", ("activate",) if not self.is_closed else ())
         found = self.member(wanted)
