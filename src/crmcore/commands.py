@@ -413,7 +413,9 @@ def _customer_ids(value: object, field: str) -> tuple[str, ...]:
 class PlanCampaign(Command[str]):
     """Plan a campaign; `handle` returns its id.
 
-    ``period`` is a `Period` or a (first day, last day) pair, kept as the pair.
+    ``period`` is a (first day, last day) pair; a `Period` is accepted too and
+    kept as its pair. ``expected_response`` is kept as a `Fraction` (a
+    Decimal, int or numeric string is accepted and converted).
     """
 
     name: str = attrs.field(converter=check_name, repr=False)

@@ -1059,6 +1059,7 @@ RESPONSES = (
     "Summer fair,dee,responded\n"
 )
 RESULTS = "campaign,cost,won\nSpring mailing,900,3600\nSummer fair,500,0\n"
+FREE = "campaign,cost,won\nSpring mailing,0,100\n"  # no cost: no ROI
 
 
 def test_campaign(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -1080,6 +1081,11 @@ def test_campaign(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         "Spring mailing,3,2,1,0.5,900,3600,3",
         "Summer fair,2,2,1,0.5,500,0,-1",
     ]
+    free = _write(tmp_path, "free.csv", FREE)
+    status, out, _ = run(capsys, "campaign", members, "--results", free, "--currency", "EUR",
+                         "--format", "json")  # fmt: skip
+    assert json.loads(out)["Spring mailing"]["roi"] is None
+    assert json.loads(out)["Spring mailing"]["won"] == 100
     status, out, _ = run(capsys, "campaign", members, "--currency", "EUR", "--format", "json")
     assert json.loads(out)["Summer fair"] == {
         "members": 2, "reached": 2, "responders": 0, "response_rate": 0, "cost": 0, "won": 0,

@@ -79,6 +79,18 @@ def test_a_promotion_leader_runs_their_own_campaign(uow: InMemoryUnitOfWork) -> 
         actor=REP,  # a rep may name the campaign a deal came from
     )
     services.handle(uow, commands.WinOpportunity(opportunity_id=w["opp"], at=at), actor=REP)
+    other = services.handle(
+        uow,
+        commands.OpenOpportunity(
+            customer_id=w["customer"], title="Later", amount=EUR, at=at, campaign_id=w["campaign"]
+        ),
+        actor=REP,
+    )
+    services.handle(  # a deal that came from no campaign after all
+        uow,
+        commands.SetOpportunityCampaign(opportunity_id=other, campaign_id=None, at=at),
+        actor=REP,
+    )
     with uow:
         campaign = uow.campaigns.get(w["campaign"])
         sourced = uow.opportunities.select({"campaign_id": w["campaign"]})

@@ -140,6 +140,22 @@ def test_commands_compare_by_value_and_hide_free_text(command: commands.Command[
         ), "kind"),
         (lambda: commands.AdvanceComplaint(complaint_id="c", step="calmed", note=5, at=T0), "note"),  # type: ignore[arg-type]
         (lambda: commands.UpdateProfile(customer_id="c", profile={}, at=T0), "profile"),  # type: ignore[arg-type]
+        (lambda: commands.PlanCampaign(
+            name="n", channel="web", period="2030-03", budget=Money.zero("EUR"), at=T0,  # type: ignore[arg-type]
+        ), "period"),
+        (lambda: commands.PlanCampaign(
+            name="n", channel="web", period=(T0.date(), T0.date()), budget=Money.zero("EUR"),
+            expected_response=2, at=T0,  # type: ignore[arg-type]
+        ), "expected_response"),
+        (lambda: commands.SetCampaignMemberStatus(
+            campaign_id="p", customer_id="c", status=" ", at=T0
+        ), "status"),
+        (lambda: commands.AddCampaignMembers(campaign_id="p", customer_ids=(), at=T0),
+         "customer_ids"),
+        (lambda: commands.AddCampaignMembers(campaign_id="p", customer_ids=("a b",), at=T0),
+         "customer_ids"),
+        (lambda: commands.SetOpportunityCampaign(opportunity_id="o", campaign_id="", at=T0),
+         "campaign_id"),
     ],
 )  # fmt: skip
 def test_a_bad_field_is_refused_when_the_command_is_built(build: Any, field: str) -> None:

@@ -271,6 +271,20 @@ def test_member_rules() -> None:
     assert final.value.allowed == ("opted out",)
 
 
+def test_the_member_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    import crmcore.domain.campaigns as module
+
+    data = make_converter().unstructure(plan().add_members(["a", "b", "c"], at=day(0)))
+    monkeypatch.setattr(module, "MAX_MEMBERS", 2)
+    full = plan().add_members(["a", "b"], at=day(0))
+    with pytest.raises(ValidationError, match="too many") as caught:
+        full.add_member("c", at=day(0))
+    assert caught.value.field == "customer_id"
+    with pytest.raises(ValidationError, match="too many") as caught:
+        make_converter().structure(data, Campaign)
+    assert caught.value.field == "members"
+
+
 def test_time_order_and_costs() -> None:
     campaign = plan().activate(at=day(2))
     with pytest.raises(ValidationError) as caught:
