@@ -72,6 +72,8 @@ ALIASES: dict[type[Choice], dict[str, str]] = {
         "post": "letter",
         "in person": "face to face",
         "website": "web",
+        "trade fair": "event",
+        "seminar": "event",
     },
     ComplaintLevel: {"medium": "normal"},
     Priority: {"normal": "medium"},

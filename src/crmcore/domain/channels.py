@@ -6,7 +6,8 @@ from crmcore.domain.fields import Choice
 
 
 class Channel(Choice):
-    """Contact channels the sources list (for interactions and complaints)."""
+    """Contact channels the sources list (for interactions, complaints and
+    campaigns); ``event`` (a trade fair, a seminar) is where campaigns meet people."""
 
     PHONE = "phone"
     EMAIL = "e-mail"
@@ -16,10 +17,12 @@ class Channel(Choice):
     FAX = "fax"
     SMS = "SMS"
     CALL_CENTRE = "call centre"
+    EVENT = "event"
 
     @classmethod
     def aliases(cls) -> Mapping[str, str]:
-        """Everyday spellings: ``email``, ``telephone``, ``call center``, ``text``, ``post``."""
+        """Everyday spellings: ``email``, ``telephone``, ``call center``, ``text``,
+        ``post``, ``trade fair``."""
         return {
             "email": "e-mail",
             "mail": "e-mail",
@@ -33,6 +36,8 @@ class Channel(Choice):
             "post": "letter",
             "in person": "face to face",
             "website": "web",
+            "trade fair": "event",
+            "seminar": "event",
         }
 
 
