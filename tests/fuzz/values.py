@@ -169,6 +169,22 @@ def seeded_unit_of_work() -> InMemoryUnitOfWork:
             at=T0.add(days=3),
         ),
     )
+    campaign = services.handle(
+        uow,
+        commands.PlanCampaign(
+            name="Fuzz mailing",
+            channel="e-mail",
+            period=(T0.date(), T0.date().add(days=30)),
+            budget=Money.of("100", "EUR"),
+            at=T0.add(days=3),
+        ),
+    )
+    services.handle(
+        uow,
+        commands.AddCampaignMembers(
+            campaign_id=campaign, customer_ids=(customer,), at=T0.add(days=3)
+        ),
+    )
     uow.collect_events()
     return uow
 
@@ -254,7 +270,14 @@ def _ids() -> st.SearchStrategy[str]:
 
 
 # Ids that `seeded_unit_of_work` creates (SequentialIds numbers them in order).
-SEEDED_IDS = ["cust-000001", "opp-000001", "ctr-000001", "svc-000001", "cmp-000001"]
+SEEDED_IDS = [
+    "cust-000001",
+    "opp-000001",
+    "ctr-000001",
+    "svc-000001",
+    "cmp-000001",
+    "camp-000001",
+]
 
 _PLAUSIBLE: dict[str, st.SearchStrategy[Any]] = {
     "at": crm.aware_datetimes(),

@@ -27,7 +27,7 @@ def _hypothesis_setup_hook() -> None:
     from crmcore.analytics.satisfaction import SurveyAnswer
     from crmcore.analytics.service_levels import SlaPolicy, SlaTarget
     from crmcore.domain.calendars import BusinessCalendar
-    from crmcore.domain.campaigns import Campaign, StatusSet
+    from crmcore.domain.campaigns import Campaign, MemberStatus, StatusSet
     from crmcore.domain.complaints import Complaint
     from crmcore.domain.contracts import Contract, ServiceContract
     from crmcore.domain.customers import Customer, Interaction, Profile
@@ -50,6 +50,7 @@ def _hypothesis_setup_hook() -> None:
         (Complaint, "complaints"),
         (Campaign, "campaigns"),
         (StatusSet, "status_sets"),
+        (MemberStatus, "member_statuses"),
         (Actor, "actors"),
         (Period, "periods"),
         (BusinessCalendar, "business_calendars"),

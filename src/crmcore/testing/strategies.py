@@ -115,6 +115,7 @@ __all__ = [
     "emails",
     "ids",
     "interactions",
+    "member_statuses",
     "money",
     "names",
     "opportunities",
@@ -819,6 +820,12 @@ def status_sets(draw: st.DrawFn) -> StatusSet:
         for i, name in enumerate(names)
     ]
     return StatusSet(tuple(statuses))
+
+
+@_cached
+def member_statuses() -> st.SearchStrategy[MemberStatus]:
+    """Member statuses taken from valid status sets (`status_sets`)."""
+    return status_sets().flatmap(lambda found: st.sampled_from(found.statuses))
 
 
 _STATUS_NAMES = ("sent", "opened", "clicked", "registered", "attended", "responded",
