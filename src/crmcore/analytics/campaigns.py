@@ -32,7 +32,7 @@ import pendulum
 from crmcore.analytics._results import text_table
 from crmcore.domain.campaigns import Campaign, CampaignStatus, campaign_period
 from crmcore.domain.channels import Channel
-from crmcore.domain.fields import items_of
+from crmcore.domain.fields import tuple_of
 from crmcore.domain.money import Money
 from crmcore.domain.numbers import percent
 from crmcore.domain.opportunities import Opportunity
@@ -110,26 +110,18 @@ class CampaignReport:
 
 
 def _opportunities(values: object) -> tuple[Opportunity, ...]:
-    found = items_of(values, "opportunities", "Opportunity values")
-    for value in found:
-        if not isinstance(value, Opportunity):
-            raise ValidationError(
-                "opportunities",
-                f"holds a {type(value).__name__}, not an Opportunity",
-                allowed="Opportunity values",
-            )
-    ids = [o.opportunity_id for o in found]  # type: ignore[attr-defined]
-    if len(set(ids)) != len(ids):
+    found = tuple_of(Opportunity, values, "opportunities")
+    if len({o.opportunity_id for o in found}) != len(found):
         raise ValidationError(
             "opportunities", "holds one opportunity twice", allowed="each opportunity once"
         )
-    return found  # type: ignore[return-value]
+    return found
 
 
-def _campaign(value: object, field: str = "campaign") -> Campaign:
+def _campaign(value: object) -> Campaign:
     if not isinstance(value, Campaign):
         raise ValidationError(
-            field, f"must be a Campaign, not {type(value).__name__}", allowed="a Campaign"
+            "campaign", f"must be a Campaign, not {type(value).__name__}", allowed="a Campaign"
         )
     return value
 
@@ -268,15 +260,7 @@ def compare_campaigns(
         ValidationError: not CampaignReport values, one campaign twice, or
             a bad period.
     """
-    found = items_of(reports, "reports", "CampaignReport values")
-    for value in found:
-        if not isinstance(value, CampaignReport):
-            raise ValidationError(
-                "reports",
-                f"holds a {type(value).__name__}, not a CampaignReport",
-                allowed="CampaignReport values from campaign_report",
-            )
-    chosen: list[CampaignReport] = list(found)  # type: ignore[arg-type]
+    chosen = list(tuple_of(CampaignReport, reports, "reports"))
     if len({r.campaign_id for r in chosen}) != len(chosen):
         raise ValidationError("reports", "holds one campaign twice", allowed="each campaign once")
     if period is not None:
@@ -316,9 +300,7 @@ class Attribution:
 
 
 def _attribute(campaigns: object, opportunities: object, *, last: bool) -> Attribution:
-    chosen = [
-        _campaign(c, "campaigns") for c in items_of(campaigns, "campaigns", "Campaign values")
-    ]
+    chosen = tuple_of(Campaign, campaigns, "campaigns")
     if len({c.campaign_id for c in chosen}) != len(chosen):
         raise ValidationError("campaigns", "holds one campaign twice", allowed="each campaign once")
     touches: dict[str, list[tuple[pendulum.DateTime, str]]] = {}
