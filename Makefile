@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 export HYPOTHESIS_PROFILE ?= ci
 
-.PHONY: tour test bench fuzz stress mutation lint typecheck imports unit docs wheel-check clean help postgres-binaries
+.PHONY: tour test checks bench fuzz stress mutation lint typecheck imports unit docs wheel-check clean help postgres-binaries
 
 help:
 	@echo "make tour   - the deterministic walkthrough of crmcore (start here)"
@@ -110,7 +110,14 @@ wheel-check: $(STAMP)
 
 # The strict documentation build is part of `unit` (tests/tooling/test_docs.py
 # builds the site with --strict), so `test` does not build it a second time.
-test: lint typecheck imports unit wheel-check
+# The checks run two at a time: lint, types, import contracts and the wheel use
+# one core each, so they fill the core the test suite leaves idle (while it
+# collects, starts its workers and combines coverage). Each check's output is
+# printed whole when it ends (-Otarget); the first failure fails `make test`.
+test: $(STAMP)
+	$(MAKE) --no-print-directory -j2 -Otarget checks
+
+checks: lint typecheck imports unit wheel-check
 
 clean:
 	rm -rf $(VENV) build dist mutants .coverage .hypothesis .mypy_cache .ruff_cache .pytest_cache
