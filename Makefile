@@ -20,7 +20,7 @@ help:
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+	$(BIN)/python -m pip install --quiet --no-compile --disable-pip-version-check -e ".[dev]"
 	touch $(STAMP) $(TOUR_STAMP)
 
 # The tour needs only the package (attrs and pendulum): a fresh clone runs it
@@ -29,7 +29,7 @@ TOUR_STAMP := $(VENV)/.installed-package
 
 $(TOUR_STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e .
+	$(BIN)/python -m pip install --quiet --no-compile --disable-pip-version-check -e .
 	touch $(TOUR_STAMP)
 
 BENCH_STAMP := $(VENV)/.installed-bench
