@@ -23,7 +23,6 @@ from crmcore.domain.campaigns import (
     StatusSet,
     campaign_period,
     check_rate,
-    non_negative_money,
 )
 from crmcore.domain.complaints import (
     MAX_NOTE_LENGTH,
@@ -53,7 +52,7 @@ from crmcore.domain.fields import (
 )
 from crmcore.domain.ids import check_id
 from crmcore.domain.kinds import RecordKind
-from crmcore.domain.money import Money
+from crmcore.domain.money import Money, non_negative_money, positive_money
 from crmcore.domain.opportunities import MAX_TITLE_LENGTH
 from crmcore.domain.pipeline import DEFAULT_PIPELINE, Pipeline
 from crmcore.errors import ValidationError
@@ -96,20 +95,7 @@ __all__ = [
 
 
 def _money(*, positive: bool) -> Any:
-    rule = "Money greater than zero" if positive else "Money of zero or more"
-
-    def check(value: object, field: str) -> Money:
-        if not isinstance(value, Money):
-            raise ValidationError(field, f"must be Money, not {type(value).__name__}", allowed=rule)
-        if value.amount < 0 or (positive and value.amount == 0):
-            raise ValidationError(
-                field,
-                "must be greater than zero" if positive else "must not be negative",
-                allowed=rule,
-            )
-        return value
-
-    return checked_field(check, False)
+    return checked_field(positive_money if positive else non_negative_money, False)
 
 
 def _reason() -> Any:
@@ -389,13 +375,6 @@ class CloseComplaint(Command[None]):
 # Campaigns ------------------------------------------------------------------------------
 
 
-def _period(value: object, field: str) -> tuple[pendulum.Date, pendulum.Date]:
-    try:
-        return campaign_period(value)
-    except ValidationError as error:
-        raise ValidationError(field, error.problem, allowed=error.allowed) from None
-
-
 def _status_name(value: object, field: str) -> str:
     if type(value) is not str or not value.strip() or len(value) > 50:
         raise ValidationError(field, "must be a status name", allowed="a status of the campaign")
@@ -420,7 +399,7 @@ class PlanCampaign(Command[str]):
 
     name: str = attrs.field(converter=check_name, repr=False)
     channel: Channel | str = choice(Channel)
-    period: tuple[pendulum.Date, pendulum.Date] = checked_field(_period, False)
+    period: tuple[pendulum.Date, pendulum.Date] = checked_field(campaign_period, False)
     budget: Money = _money(positive=False)
     expected_response: Fraction | None = checked_field(check_rate, True)
     expected_revenue: Money | None = checked_field(non_negative_money, True)

@@ -264,10 +264,7 @@ def compare_campaigns(
     if len({r.campaign_id for r in chosen}) != len(chosen):
         raise ValidationError("reports", "holds one campaign twice", allowed="each campaign once")
     if period is not None:
-        try:
-            first, last = campaign_period(period)
-        except ValidationError as error:
-            raise ValidationError("period", error.problem, allowed=error.allowed) from None
+        first, last = campaign_period(period)
         chosen = [r for r in chosen if r.starts <= last and r.ends >= first]
     rows = tuple(sorted(chosen, key=_sort_key))
     return CampaignComparison(

@@ -22,6 +22,7 @@ Rules a developer would otherwise have to guess:
 """
 
 import datetime as _dt
+import itertools
 from collections.abc import Iterable
 from decimal import Decimal
 from fractions import Fraction
@@ -49,7 +50,7 @@ from crmcore.domain.fields import (
     validates,
 )
 from crmcore.domain.ids import check_id
-from crmcore.domain.money import Money, positive_money
+from crmcore.domain.money import Money, non_negative_money, positive_money
 from crmcore.domain.numbers import to_fraction
 from crmcore.domain.ownership import Owned
 from crmcore.domain.periods import Period
@@ -216,7 +217,7 @@ class CampaignMember:
             raise ValidationError(
                 "history", "must not be empty", allowed="the statuses set, oldest first"
             )
-        for before, after in zip(self.history, self.history[1:], strict=False):
+        for before, after in itertools.pairwise(self.history):
             if after.at < before.at:
                 raise ValidationError(
                     "history", "goes back in time", allowed="status changes, oldest first"
@@ -283,12 +284,6 @@ class CampaignCostRecorded(DomainEvent):
 # The aggregate --------------------------------------------------------------------------
 
 
-def non_negative_money(value: object, field: str) -> Money:
-    if not isinstance(value, Money) or value.amount < 0:
-        raise ValidationError(field, "must be Money of zero or more", allowed="Money >= 0")
-    return value
-
-
 def check_rate(value: object, field: str) -> Fraction:
     """A rate from 0 to 1, exactly (`to_fraction`)."""
     rate = to_fraction(value, field, allowed="a rate from 0 to 1, e.g. Decimal('0.05')")
@@ -297,21 +292,20 @@ def check_rate(value: object, field: str) -> Fraction:
     return rate
 
 
-def campaign_period(value: object) -> tuple[pendulum.Date, pendulum.Date]:
-    """A `Period`, or a (first day, last day) pair, as the first and last day."""
+def campaign_period(value: object, field: str = "period") -> tuple[pendulum.Date, pendulum.Date]:
+    """A `Period`, or a (first day, last day) pair, as the first and last day;
+    errors name ``field``."""
     if isinstance(value, Period):
-        return pendulum.Date(value.start.year, value.start.month, value.start.day), (
-            pendulum.Date(value.end.year, value.end.month, value.end.day).subtract(days=1)
-        )
+        return value.start.date(), value.end.date().subtract(days=1)
     if not isinstance(value, tuple | list) or len(value) != 2:
         raise ValidationError(
-            "period",
+            field,
             "must be a Period or a (first day, last day) pair",
             allowed="Period.parse('2030-03'), or (date(2030, 3, 1), date(2030, 3, 15))",
         )
-    first, last = to_date(value[0], "period"), to_date(value[1], "period")
+    first, last = to_date(value[0], field), to_date(value[1], field)
     if last < first:
-        raise ValidationError("period", "ends before it starts", allowed="first day <= last day")
+        raise ValidationError(field, "ends before it starts", allowed="first day <= last day")
     return first, last
 
 

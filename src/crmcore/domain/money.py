@@ -471,3 +471,14 @@ def positive_money(value: object, field: str) -> Money:
     if value.amount <= 0:
         raise ValidationError(field, "must be greater than zero", allowed="Money greater than zero")
     return value
+
+
+def non_negative_money(value: object, field: str) -> Money:
+    """``value`` if it is Money of zero or more, else a `ValidationError` naming ``field``."""
+    if not isinstance(value, Money):
+        raise ValidationError(
+            field, f"must be Money, not {type(value).__name__}", allowed="Money of zero or more"
+        )
+    if value.amount < 0:
+        raise ValidationError(field, "must not be negative", allowed="Money of zero or more")
+    return value
