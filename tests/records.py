@@ -1,19 +1,26 @@
 """One record of each kind that has an owner and a team, for the permission tests."""
 
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
+import attrs
 import pendulum
 
 from crmcore import (
     Campaign,
+    CommissionPlan,
+    CommissionPlanRecord,
     Complaint,
     Contract,
     Customer,
     Money,
     Opportunity,
+    Period,
+    Quota,
     RecordKind,
     ServiceContract,
+    Territory,
 )
 from crmcore.domain.ownership import Owned
 
@@ -77,6 +84,23 @@ def campaign(**kw: Any) -> Campaign:
     )
 
 
+def territory(**kw: Any) -> Territory:
+    kw.setdefault("territory_id", "t1")
+    return Territory.create(name="North", at=T0, **kw)
+
+
+def quota(**kw: Any) -> Quota:
+    # A quota is for someone: with no owner and no team, for a territory.
+    if kw.get("owner") is None and kw.get("team") is None:
+        kw.setdefault("territory", "t9")
+    return Quota.set(quota_id="q1", target=EUR, period=Period.quarter(2030, 1), at=T0, **kw)
+
+
+def commission_plan(**kw: Any) -> CommissionPlanRecord:
+    plan = CommissionPlan.flat("EUR", Decimal("0.05"))
+    return CommissionPlanRecord.define(plan_id="pl1", name="Standard", plan=plan, at=T0, **kw)
+
+
 BUILDERS: dict[RecordKind, tuple[Callable[..., Owned], str]] = {
     RecordKind.CUSTOMER: (customer, "c1"),
     RecordKind.OPPORTUNITY: (opportunity, "o1"),
@@ -84,10 +108,20 @@ BUILDERS: dict[RecordKind, tuple[Callable[..., Owned], str]] = {
     RecordKind.SERVICE_CONTRACT: (service_contract, "s1"),
     RecordKind.COMPLAINT: (complaint, "m1"),
     RecordKind.CAMPAIGN: (campaign, "p1"),
+    RecordKind.TERRITORY: (territory, "t1"),
+    RecordKind.QUOTA: (quota, "q1"),
+    RecordKind.COMMISSION_PLAN: (commission_plan, "pl1"),
 }
 
 
-def record(kind: RecordKind, *, owner: str | None, team: str | None) -> Owned:
-    """A fresh record of ``kind`` (no pending events) with that owner and team."""
+def record(
+    kind: RecordKind, *, owner: str | None, team: str | None, territory: str | None = None
+) -> Owned:
+    """A fresh record of ``kind`` (no pending events) with that owner, team
+    and territory (a territory record lies in itself: ``territory`` is its id,
+    ``t1`` by default)."""
     build, _ = BUILDERS[kind]
-    return build(owner=owner, team=team).without_events()
+    if kind is RecordKind.TERRITORY:
+        return build(owner=owner, team=team, territory_id=territory or "t1").without_events()
+    made = build(owner=owner, team=team).without_events()
+    return made if territory is None else attrs.evolve(made, territory=territory)

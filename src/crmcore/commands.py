@@ -24,6 +24,7 @@ from crmcore.domain.campaigns import (
     campaign_period,
     check_rate,
 )
+from crmcore.domain.commissions import CommissionPlan
 from crmcore.domain.complaints import (
     MAX_NOTE_LENGTH,
     MAX_SUBJECT_LENGTH,
@@ -54,7 +55,10 @@ from crmcore.domain.ids import check_id
 from crmcore.domain.kinds import RecordKind
 from crmcore.domain.money import Money, non_negative_money, positive_money
 from crmcore.domain.opportunities import MAX_TITLE_LENGTH
+from crmcore.domain.periods import Period, check_period
 from crmcore.domain.pipeline import DEFAULT_PIPELINE, Pipeline
+from crmcore.domain.quotas import check_target
+from crmcore.domain.territories import AssignmentRule
 from crmcore.errors import ValidationError
 
 __all__ = [
@@ -64,29 +68,38 @@ __all__ = [
     "AddCampaignMembers",
     "AdvanceComplaint",
     "Approve",
+    "AssignTerritory",
     "CancelContract",
     "CloseComplaint",
     "Command",
     "CompensateComplaint",
     "CompleteCampaign",
+    "CreateTerritory",
+    "DefineCommissionPlan",
     "FileComplaint",
     "LogInteraction",
     "LoseCustomer",
     "LoseOpportunity",
     "MoveOpportunity",
+    "MoveTerritory",
     "OpenOpportunity",
     "PlanCampaign",
     "Reassign",
     "RecordCampaignCost",
     "RecordDelivery",
     "RecordPayment",
+    "RefundPayment",
     "RegisterProspect",
     "Reject",
+    "RenameTerritory",
     "RenewServiceContract",
     "ReopenOpportunity",
+    "ReplaceQuota",
     "RequestApproval",
     "SetCampaignMemberStatus",
     "SetOpportunityCampaign",
+    "SetQuota",
+    "SetTerritoryRules",
     "StartServiceContract",
     "UpdateProfile",
     "WinBackCustomer",
@@ -302,6 +315,14 @@ class RecordPayment(Command[None]):
 
 
 @attrs.frozen(kw_only=True)
+class RefundPayment(Command[None]):
+    """Pay money back to the customer (a contract in any state; see `Contract.refund`)."""
+
+    contract_id: str = identifier()
+    amount: Money = _money(positive=True)
+
+
+@attrs.frozen(kw_only=True)
 class CancelContract(Command[None]):
     """Cancel a contract that is not fulfilled; it ends on the customer (not fulfilled)."""
 
@@ -454,6 +475,102 @@ class RecordCampaignCost(Command[None]):
     amount: Money = _money(positive=True)
 
 
+# Sales management: territories, quotas, commission plans ------------------------------
+
+
+def _rules(value: object, field: str) -> tuple[AssignmentRule, ...]:
+    found = items_of(value, field, "AssignmentRule values")
+    for position, rule in enumerate(found):
+        if not isinstance(rule, AssignmentRule):
+            raise ValidationError(
+                f"{field}[{position}]",
+                f"must be an AssignmentRule, not {type(rule).__name__}",
+                allowed="AssignmentRule values",
+            )
+    return tuple(found)  # type: ignore[arg-type]  # each checked above
+
+
+@attrs.frozen(kw_only=True)
+class CreateTerritory(Command[str]):
+    """Create a territory (under ``parent_id``, or as a root); `handle` returns its id.
+
+    ``team`` is the owner team (with an actor and none given, the actor's
+    only team); the parent must exist and be readable by the actor.
+    """
+
+    name: str = attrs.field(converter=check_name, repr=False)
+    parent_id: str | None = identifier(optional=True)
+    rules: tuple[AssignmentRule, ...] = checked_field(_rules, False, default=())
+    owner: str | None = identifier(optional=True)
+    team: str | None = identifier(optional=True)
+
+
+@attrs.frozen(kw_only=True)
+class RenameTerritory(Command[None]):
+    """Give a territory another name."""
+
+    territory_id: str = identifier()
+    name: str = attrs.field(converter=check_name, repr=False)
+
+
+@attrs.frozen(kw_only=True)
+class MoveTerritory(Command[None]):
+    """Put a territory under another parent (``None``: make it a root); a
+    parent among its own descendants is refused (the tree has no cycles)."""
+
+    territory_id: str = identifier()
+    parent_id: str | None = identifier(optional=True, default=attrs.NOTHING)
+
+
+@attrs.frozen(kw_only=True)
+class SetTerritoryRules(Command[None]):
+    """Replace a territory's assignment rules."""
+
+    territory_id: str = identifier()
+    rules: tuple[AssignmentRule, ...] = checked_field(_rules, False)
+
+
+@attrs.frozen(kw_only=True)
+class AssignTerritory(Command[None]):
+    """Put a customer, and every record opened for it, in a territory
+    (``None``: in none). The policy must allow ``reassign`` on each of them."""
+
+    customer_id: str = identifier()
+    territory_id: str | None = identifier(optional=True, default=attrs.NOTHING)
+
+
+@attrs.frozen(kw_only=True)
+class SetQuota(Command[str]):
+    """Set a quota for a user (``owner``, with their ``team``), a territory
+    or a team; `handle` returns its id. A second quota for the same user,
+    team or territory and period is refused: replace the first
+    (`ReplaceQuota`)."""
+
+    target: Money | int = checked_field(check_target, False)
+    period: Period = checked_field(check_period, False)
+    owner: str | None = identifier(optional=True)
+    team: str | None = identifier(optional=True)
+    territory: str | None = identifier(optional=True)
+
+
+@attrs.frozen(kw_only=True)
+class ReplaceQuota(Command[None]):
+    """Replace a quota's target (of the same kind and currency)."""
+
+    quota_id: str = identifier()
+    target: Money | int = checked_field(check_target, False)
+
+
+@attrs.frozen(kw_only=True)
+class DefineCommissionPlan(Command[str]):
+    """Keep a commission plan, named, for a team; `handle` returns its id."""
+
+    name: str = attrs.field(converter=check_name, repr=False)
+    plan: CommissionPlan = of_type(CommissionPlan)
+    owner: str | None = identifier(optional=True)
+    team: str | None = identifier(optional=True)
+
+
 # Ownership ------------------------------------------------------------------------------
 
 
@@ -504,5 +621,14 @@ COMMANDS: tuple[type[Command[Any]], ...] = (
     RecordCampaignCost,
     CompleteCampaign,
     AbortCampaign,
+    RefundPayment,
+    CreateTerritory,
+    RenameTerritory,
+    MoveTerritory,
+    SetTerritoryRules,
+    AssignTerritory,
+    SetQuota,
+    ReplaceQuota,
+    DefineCommissionPlan,
 )
 """Every command class, in the order of the use cases."""

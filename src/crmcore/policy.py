@@ -8,10 +8,13 @@ a use case reads or changes when an `Actor` is given.
 action) to a `Scope`, written below as data and rendered in the docs. The
 sources: sales reps and sales managers use the same system and differ in
 data permissions; a manager sees the whole team; approvals are a manager's
-function. Nobody reads another team's records except an admin, and a
-marketing manager the campaigns (the sources: a marketing manager sees every
-campaign); only roles with the ``all`` scope see unassigned records (no owner
-or no team).
+function; reps read their own quotas, and managers set and read the quotas
+of the others in their teams, never their own. Nobody reads another team's
+records except an admin, and a marketing manager the campaigns (the sources:
+a marketing manager sees every campaign); only roles with the ``all`` scope
+see records with no team. The ``territory`` scope is there for policies that
+give managers the records of the customers in their territories (see
+``docs/permissions.md``); the default table does not use it.
 """
 
 from collections.abc import Iterable, Mapping
@@ -57,14 +60,20 @@ class Scope(Choice):
     """Which records of a kind a role may act on.
 
     - ``none``: no record;
-    - ``own``: assigned records the actor owns, in one of the actor's teams;
-    - ``team``: assigned records of the actor's teams;
-    - ``all``: every record, unassigned ones included.
+    - ``own``: records the actor owns, in one of the actor's teams;
+    - ``team``: records of the actor's teams (owned by anyone, or by nobody);
+    - ``team_others``: records of the actor's teams owned by another user
+      (a manager sets the quotas of their team, never their own);
+    - ``territory``: records in one of the actor's territories (the
+      territories they manage and their descendants: `Actor.territories`);
+    - ``all``: every record, those with no team included.
     """
 
     NONE = "none"
     OWN = "own"
     TEAM = "team"
+    TEAM_OTHERS = "team_others"
+    TERRITORY = "territory"
     ALL = "all"
 
 
@@ -199,7 +208,7 @@ class TablePolicy:
             raise ValidationError(
                 "record",
                 f"must be a record with an owner and a team, not {type(record).__name__}",
-                allowed="a Customer, Opportunity, Contract, ServiceContract, Complaint or Campaign",
+                allowed="a record crmcore stores (a Customer, an Opportunity, ...)",
             )
         role, kind, verb = actor.role.value, _label(record.record_kind), chosen.value
         scope = self.scope(actor.role, record.record_kind, chosen)
@@ -207,16 +216,26 @@ class TablePolicy:
             return Decision(False, f"{role} may not {verb} {kind} records")
         if scope is Scope.ALL:
             return Decision(True, f"{role} may {verb} every {kind} record")
-        if not record.is_assigned:
+        if scope is Scope.TERRITORY:
+            if record.territory is None or record.territory not in actor.territories:
+                return Decision(False, f"the {kind} is not in a territory the user manages")
+            return Decision(True, f"{role} may {verb} {kind} records of their territories")
+        if record.team is None:
             return Decision(
-                False,
-                f"the {kind} is unassigned (no owner or no team); {role} may {verb} "
-                f"only assigned {kind} records",
+                False, f"the {kind} has no team; {role} may {verb} only {kind} records of a team"
             )
         if not actor.in_team(record.team):
             return Decision(False, f"the {kind} belongs to a team the user is not in")
         if scope is Scope.TEAM:
             return Decision(True, f"{role} may {verb} {kind} records of their teams")
+        if scope is Scope.TEAM_OTHERS:
+            if record.owner is None or record.owner == actor.user_id:
+                return Decision(
+                    False,
+                    f"the {kind} is the user's own or nobody's; {role} may {verb} only "
+                    f"{kind} records of others in their teams",
+                )
+            return Decision(True, f"{role} may {verb} {kind} records of others in their teams")
         if record.owner != actor.user_id:
             return Decision(
                 False,
@@ -231,7 +250,8 @@ class TablePolicy:
         table's scope pushed down to indexed fields.
 
         ``none``: nothing (an empty set); ``own``: ``owner`` is the actor and
-        ``team`` one of theirs; ``team``: ``team`` one of theirs; ``all``: no filter.
+        ``team`` one of theirs; ``team`` and ``team_others``: ``team`` one of
+        theirs; ``territory``: ``territory`` one of theirs; ``all``: no filter.
         """
         if not isinstance(actor, Actor):
             raise ValidationError(
@@ -243,8 +263,10 @@ class TablePolicy:
             return {"team": ()}
         if scope is Scope.OWN:
             return {"owner": actor.user_id, "team": teams}
-        if scope is Scope.TEAM:
+        if scope in (Scope.TEAM, Scope.TEAM_OTHERS):
             return {"team": teams}
+        if scope is Scope.TERRITORY:
+            return {"territory": sorted(actor.territories)}
         return {}
 
     def __eq__(self, other: object) -> bool:
@@ -268,15 +290,18 @@ _R, _SM, _SA, _SVM, _MM, _PL, _AD = (
     Role.PROMOTION_LEADER,
     Role.ADMIN,
 )
-_CU, _OP, _CO, _SC, _CM, _CA = (
+_CU, _OP, _CO, _SC, _CM, _CA, _TE, _QU, _PN = (
     RecordKind.CUSTOMER,
     RecordKind.OPPORTUNITY,
     RecordKind.CONTRACT,
     RecordKind.SERVICE_CONTRACT,
     RecordKind.COMPLAINT,
     RecordKind.CAMPAIGN,
+    RecordKind.TERRITORY,
+    RecordKind.QUOTA,
+    RecordKind.COMMISSION_PLAN,
 )
-_N, _O, _T, _A = Scope.NONE, Scope.OWN, Scope.TEAM, Scope.ALL
+_N, _O, _T, _X, _A = Scope.NONE, Scope.OWN, Scope.TEAM, Scope.TEAM_OTHERS, Scope.ALL
 
 DEFAULT_ROWS: tuple[Row, ...] = (
     # role  kind   create read update close reassign approve
@@ -286,42 +311,63 @@ DEFAULT_ROWS: tuple[Row, ...] = (
     (_R, _SC, _N, _N, _N, _N, _N, _N),
     (_R, _CM, _N, _N, _N, _N, _N, _N),
     (_R, _CA, _N, _T, _N, _N, _N, _N),
+    (_R, _TE, _N, _T, _N, _N, _N, _N),
+    (_R, _QU, _N, _O, _N, _N, _N, _N),
+    (_R, _PN, _N, _T, _N, _N, _N, _N),
     (_SM, _CU, _T, _T, _T, _T, _T, _N),
     (_SM, _OP, _T, _T, _T, _T, _T, _T),
     (_SM, _CO, _T, _T, _T, _T, _T, _N),
     (_SM, _SC, _N, _N, _N, _N, _N, _N),
     (_SM, _CM, _N, _N, _N, _N, _N, _N),
     (_SM, _CA, _N, _T, _N, _N, _N, _N),
+    (_SM, _TE, _T, _T, _T, _N, _T, _N),
+    (_SM, _QU, _X, _X, _X, _N, _N, _N),
+    (_SM, _PN, _T, _T, _N, _N, _N, _N),
     (_SA, _CU, _N, _T, _N, _N, _N, _N),
     (_SA, _OP, _N, _N, _N, _N, _N, _N),
     (_SA, _CO, _N, _N, _N, _N, _N, _N),
     (_SA, _SC, _O, _O, _O, _O, _N, _N),
     (_SA, _CM, _O, _O, _O, _O, _N, _N),
     (_SA, _CA, _N, _N, _N, _N, _N, _N),
+    (_SA, _TE, _N, _N, _N, _N, _N, _N),
+    (_SA, _QU, _N, _N, _N, _N, _N, _N),
+    (_SA, _PN, _N, _N, _N, _N, _N, _N),
     (_SVM, _CU, _N, _T, _N, _N, _N, _N),
     (_SVM, _OP, _N, _N, _N, _N, _N, _N),
     (_SVM, _CO, _N, _N, _N, _N, _N, _N),
     (_SVM, _SC, _T, _T, _T, _T, _T, _N),
     (_SVM, _CM, _T, _T, _T, _T, _T, _N),
     (_SVM, _CA, _N, _N, _N, _N, _N, _N),
+    (_SVM, _TE, _N, _N, _N, _N, _N, _N),
+    (_SVM, _QU, _N, _N, _N, _N, _N, _N),
+    (_SVM, _PN, _N, _N, _N, _N, _N, _N),
     (_MM, _CU, _N, _T, _N, _N, _N, _N),
     (_MM, _OP, _N, _T, _N, _N, _N, _N),
     (_MM, _CO, _N, _N, _N, _N, _N, _N),
     (_MM, _SC, _N, _N, _N, _N, _N, _N),
     (_MM, _CM, _N, _N, _N, _N, _N, _N),
     (_MM, _CA, _A, _A, _A, _A, _A, _N),
+    (_MM, _TE, _N, _N, _N, _N, _N, _N),
+    (_MM, _QU, _N, _N, _N, _N, _N, _N),
+    (_MM, _PN, _N, _N, _N, _N, _N, _N),
     (_PL, _CU, _N, _T, _N, _N, _N, _N),
     (_PL, _OP, _N, _T, _N, _N, _N, _N),
     (_PL, _CO, _N, _N, _N, _N, _N, _N),
     (_PL, _SC, _N, _N, _N, _N, _N, _N),
     (_PL, _CM, _N, _N, _N, _N, _N, _N),
     (_PL, _CA, _O, _O, _O, _O, _N, _N),
+    (_PL, _TE, _N, _N, _N, _N, _N, _N),
+    (_PL, _QU, _N, _N, _N, _N, _N, _N),
+    (_PL, _PN, _N, _N, _N, _N, _N, _N),
     (_AD, _CU, _A, _A, _A, _A, _A, _A),
     (_AD, _OP, _A, _A, _A, _A, _A, _A),
     (_AD, _CO, _A, _A, _A, _A, _A, _A),
     (_AD, _SC, _A, _A, _A, _A, _A, _A),
     (_AD, _CM, _A, _A, _A, _A, _A, _A),
     (_AD, _CA, _A, _A, _A, _A, _A, _A),
+    (_AD, _TE, _A, _A, _A, _A, _A, _A),
+    (_AD, _QU, _A, _A, _A, _A, _A, _A),
+    (_AD, _PN, _A, _A, _A, _A, _A, _A),
 )
 """The default table, one row per role and kind of record (see `TablePolicy.from_rows`)."""
 
@@ -332,5 +378,9 @@ contracts and complaints, and read their teams' customers; marketing managers
 run every campaign (the only scope ``all`` besides the admin's) and read
 their teams' customers and opportunities (for lists and returns); promotion
 leaders run the campaigns they own and read the same; sales roles read their
-teams' campaigns (to source opportunities from them) but change none; admins
-everything."""
+teams' campaigns (to source opportunities from them) but change none; reps
+read their teams' territories and commission plans and their own quotas;
+sales managers create, rename and move their teams' territories, define
+their teams' commission plans, and set and read the quotas of the others in
+their teams (never their own: theirs is set by an admin or by their own
+manager's table); admins everything."""

@@ -13,12 +13,15 @@ import attrs
 import pendulum
 
 from crmcore.domain.campaigns import Campaign
+from crmcore.domain.commissions import CommissionPlanRecord
 from crmcore.domain.complaints import Complaint
 from crmcore.domain.contracts import Contract, ServiceContract
 from crmcore.domain.customers import Customer, LifecyclePhase
 from crmcore.domain.events import Aggregate, DomainEvent
 from crmcore.domain.kinds import IndexValue, RecordKind
 from crmcore.domain.opportunities import Opportunity
+from crmcore.domain.quotas import Quota
+from crmcore.domain.territories import Territory
 
 A = TypeVar("A", bound=Aggregate)
 
@@ -193,6 +196,9 @@ ContractRepository = Repository[Contract]
 ServiceContractRepository = Repository[ServiceContract]
 ComplaintRepository = Repository[Complaint]
 CampaignRepository = Repository[Campaign]
+TerritoryRepository = Repository[Territory]
+QuotaRepository = Repository[Quota]
+CommissionPlanRepository = Repository[CommissionPlanRecord]
 
 
 class UnitOfWork(Protocol):
@@ -249,6 +255,21 @@ class UnitOfWork(Protocol):
     @property
     def campaigns(self) -> CampaignRepository:
         """The campaigns."""
+        ...
+
+    @property
+    def territories(self) -> TerritoryRepository:
+        """The sales territories."""
+        ...
+
+    @property
+    def quotas(self) -> QuotaRepository:
+        """The quotas."""
+        ...
+
+    @property
+    def commission_plans(self) -> CommissionPlanRepository:
+        """The commission plans."""
         ...
 
     def repository(self, kind: RecordKind | str) -> Repository[Any]:

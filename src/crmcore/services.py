@@ -33,13 +33,16 @@ import attrs
 
 import crmcore.commands as c
 from crmcore.domain.campaigns import Campaign
+from crmcore.domain.commissions import CommissionPlanRecord
 from crmcore.domain.complaints import Complaint
 from crmcore.domain.contracts import Contract, ServiceContract
 from crmcore.domain.customers import Customer, Interaction
 from crmcore.domain.ids import check_id
-from crmcore.domain.kinds import KindSpec, RecordKind, spec_of
+from crmcore.domain.kinds import REGISTRY, KindSpec, RecordKind, spec_of
 from crmcore.domain.opportunities import Opportunity
 from crmcore.domain.ownership import Actor, Owned
+from crmcore.domain.quotas import Quota, QuotaFor
+from crmcore.domain.territories import MAX_DEPTH, Territory
 from crmcore.domain.times import to_utc
 from crmcore.errors import NotFoundError, PermissionDeniedError, ValidationError
 from crmcore.policy import DEFAULT_POLICY, AccessPolicy, Action, Decision
@@ -196,12 +199,15 @@ class SingleRecord:
     call: Callable[[Any, Any, Guard], Any]
 
 
-_CU, _OP, _SC, _CM, _CA = (
+_CU, _OP, _CO, _SC, _CM, _CA, _TE, _QU = (
     RecordKind.CUSTOMER,
     RecordKind.OPPORTUNITY,
+    RecordKind.CONTRACT,
     RecordKind.SERVICE_CONTRACT,
     RecordKind.COMPLAINT,
     RecordKind.CAMPAIGN,
+    RecordKind.TERRITORY,
+    RecordKind.QUOTA,
 )
 
 SINGLE_RECORD: Mapping[type[c.Command[None]], SingleRecord] = {
@@ -282,6 +288,18 @@ SINGLE_RECORD: Mapping[type[c.Command[None]], SingleRecord] = {
     c.RecordCampaignCost: SingleRecord(
         _CA, "campaign_id", Action.UPDATE, lambda r, k, _: r.record_cost(k.amount, at=k.at)
     ),
+    c.RefundPayment: SingleRecord(
+        _CO, "contract_id", Action.UPDATE, lambda r, k, _: r.refund(k.amount, at=k.at)
+    ),
+    c.RenameTerritory: SingleRecord(
+        _TE, "territory_id", Action.UPDATE, lambda r, k, _: r.rename(k.name, at=k.at)
+    ),
+    c.SetTerritoryRules: SingleRecord(
+        _TE, "territory_id", Action.UPDATE, lambda r, k, _: r.set_rules(k.rules, at=k.at)
+    ),
+    c.ReplaceQuota: SingleRecord(
+        _QU, "quota_id", Action.UPDATE, lambda r, k, _: r.replace_target(k.target, at=k.at)
+    ),
 }
 """The use cases on one record: command class → what to load, check and call."""
 
@@ -309,6 +327,14 @@ def _workable(guard: Guard, customer_id: str, action: Action) -> Customer:
     return customer
 
 
+def _in_territory_of(record: R, customer: Customer) -> R:
+    """A new record for ``customer``, in the customer's territory (so that the
+    territory's managers see it)."""
+    if customer.territory is None:
+        return record
+    return attrs.evolve(record, territory=customer.territory)
+
+
 def _register_prospect(guard: Guard, k: c.RegisterProspect) -> str:
     customer = Customer.prospect(
         customer_id=guard.new_id("cust"),
@@ -321,7 +347,7 @@ def _register_prospect(guard: Guard, k: c.RegisterProspect) -> str:
 
 
 def _open_opportunity(guard: Guard, k: c.OpenOpportunity) -> str:
-    _workable(guard, k.customer_id, Action.READ)
+    customer = _workable(guard, k.customer_id, Action.READ)
     if k.campaign_id is not None:
         guard.get(_CA, k.campaign_id, Action.READ)  # it exists, and the actor may see it
     opportunity = Opportunity.open(
@@ -335,7 +361,7 @@ def _open_opportunity(guard: Guard, k: c.OpenOpportunity) -> str:
         campaign_id=k.campaign_id,
         **guard.ownership(k.owner, k.team),
     )
-    return guard.add(opportunity).opportunity_id
+    return guard.add(_in_territory_of(opportunity, customer)).opportunity_id
 
 
 def _win_opportunity(guard: Guard, k: c.WinOpportunity) -> str:
@@ -350,6 +376,7 @@ def _win_opportunity(guard: Guard, k: c.WinOpportunity) -> str:
         at=k.at,
         owner=opportunity.owner,
         team=opportunity.team,
+        territory=opportunity.territory,
     )
     guard.save(won)
     guard.add(contract)
@@ -394,7 +421,7 @@ def _cancel_contract(guard: Guard, k: c.CancelContract) -> None:
 
 def _start_service_contract(guard: Guard, k: c.StartServiceContract) -> str:
     # a LOST customer is won back before it signs anything, service contracts included
-    _workable(guard, k.customer_id, Action.READ)
+    customer = _workable(guard, k.customer_id, Action.READ)
     contract = ServiceContract.start(
         contract_id=guard.new_id("svc"),
         customer_id=k.customer_id,
@@ -406,11 +433,11 @@ def _start_service_contract(guard: Guard, k: c.StartServiceContract) -> str:
         at=k.at,
         **guard.ownership(k.owner, k.team),
     )
-    return guard.add(contract).contract_id
+    return guard.add(_in_territory_of(contract, customer)).contract_id
 
 
 def _file_complaint(guard: Guard, k: c.FileComplaint) -> str:
-    guard.get(_CU, k.customer_id, Action.READ)
+    customer: Customer = guard.get(_CU, k.customer_id, Action.READ)
     complaint = Complaint.receive(
         complaint_id=guard.new_id("cmp"),
         customer_id=k.customer_id,
@@ -422,7 +449,7 @@ def _file_complaint(guard: Guard, k: c.FileComplaint) -> str:
         response_target=k.response_target,
         **guard.ownership(k.owner, k.team),
     )
-    return guard.add(complaint).complaint_id
+    return guard.add(_in_territory_of(complaint, customer)).complaint_id
 
 
 def _set_opportunity_campaign(guard: Guard, k: c.SetOpportunityCampaign) -> None:
@@ -455,6 +482,122 @@ def _add_campaign_members(guard: Guard, k: c.AddCampaignMembers) -> None:
     guard.save(campaign.add_members(k.customer_ids, at=k.at))
 
 
+def _depth_below(guard: Guard, territory_id: str | None, moving: str | None) -> int:
+    """How many levels ``territory_id`` lies below its root (``-1`` for None);
+    refuses a chain that passes through ``moving`` (a cycle). Read without
+    permission checks: only the tree's shape is used."""
+    repository = guard.uow.repository(_TE)
+    depth, current = -1, territory_id
+    while current is not None:
+        if current == moving:
+            raise ValidationError(
+                "parent_id",
+                "is the territory or one of its descendants",
+                allowed="a territory outside the one moved and its subtree, or None",
+            )
+        depth += 1
+        if depth > MAX_DEPTH:
+            break
+        current = repository.get(current).parent_id
+    return depth
+
+
+def _height(guard: Guard, territory_id: str) -> int:
+    """How many levels of descendants ``territory_id`` has (0 for a leaf)."""
+    level, frontier = 0, [territory_id]
+    while level <= MAX_DEPTH:
+        children = guard.uow.select(_TE, {"parent_id": frontier})
+        if not children:
+            return level
+        level += 1
+        frontier = [child.territory_id for child in children]
+    return level
+
+
+def _check_depth(depth: int) -> None:
+    if depth > MAX_DEPTH:
+        raise ValidationError(
+            "parent_id", "would make the tree too deep", allowed=f"at most {MAX_DEPTH} levels"
+        )
+
+
+def _create_territory(guard: Guard, k: c.CreateTerritory) -> str:
+    if k.parent_id is not None:
+        guard.get(_TE, k.parent_id, Action.READ)  # it exists, and the actor may see it
+    _check_depth(_depth_below(guard, k.parent_id, None) + 1)
+    territory = Territory.create(
+        territory_id=guard.new_id("terr"),
+        name=k.name,
+        parent_id=k.parent_id,
+        rules=k.rules,
+        at=k.at,
+        **guard.ownership(k.owner, k.team),
+    )
+    return guard.add(territory).territory_id
+
+
+def _move_territory(guard: Guard, k: c.MoveTerritory) -> None:
+    territory: Territory = guard.get(_TE, k.territory_id, Action.UPDATE)
+    if k.parent_id is not None:
+        guard.get(_TE, k.parent_id, Action.READ)
+    depth = _depth_below(guard, k.parent_id, territory.territory_id) + 1
+    _check_depth(depth + _height(guard, territory.territory_id))
+    guard.save(territory.move(k.parent_id, at=k.at))
+
+
+def _assign_territory(guard: Guard, k: c.AssignTerritory) -> None:
+    customer: Customer = guard.get(_CU, k.customer_id, Action.REASSIGN)
+    if k.territory_id is not None:
+        guard.get(_TE, k.territory_id, Action.READ)
+    moved = customer.move_to_territory(k.territory_id, at=k.at)
+    guard.save(guard.check(Action.REASSIGN, moved))
+    # The customer's records follow it: their territory mirrors the customer's.
+    for spec in (s for s in REGISTRY.values() if "customer_id" in s.indexed):
+        for record in guard.uow.select(spec.kind, {"customer_id": k.customer_id}):
+            if record.territory != k.territory_id:
+                guard.save(record.move_to_territory(k.territory_id, at=k.at))
+
+
+def _set_quota(guard: Guard, k: c.SetQuota) -> str:
+    if k.territory is not None:
+        guard.get(_TE, k.territory, Action.READ)
+    quota = Quota.set(
+        quota_id=guard.new_id("quota"),
+        target=k.target,
+        period=k.period,
+        at=k.at,
+        owner=k.owner,
+        team=k.team,
+        territory=k.territory,
+    )
+    same: dict[str, object] = {
+        "period": quota.period,
+        "owner": quota.owner,
+        "territory": quota.territory,
+    }
+    if quota.quota_for is QuotaFor.TEAM:
+        same["team"] = quota.team
+    guard.check(Action.CREATE, quota)
+    if guard.uow.select(_QU, same, limit=1):
+        raise ValidationError(
+            "period",
+            f"already has a quota for this {quota.quota_for.value}",
+            allowed="another period, or ReplaceQuota to change the target",
+        )
+    return guard.add(quota).quota_id
+
+
+def _define_commission_plan(guard: Guard, k: c.DefineCommissionPlan) -> str:
+    record = CommissionPlanRecord.define(
+        plan_id=guard.new_id("plan"),
+        name=k.name,
+        plan=k.plan,
+        at=k.at,
+        **guard.ownership(k.owner, k.team),
+    )
+    return guard.add(record).plan_id
+
+
 def _reassign(guard: Guard, k: c.Reassign) -> None:
     record: Owned = guard.get(k.kind, k.record_id, Action.REASSIGN)
     changed = record.reassign(owner=k.owner, team=k.team, at=k.at)
@@ -476,6 +619,11 @@ _HANDLERS: Mapping[type[c.Command[Any]], Callable[[Guard, Any], str | None]] = {
     c.SetOpportunityCampaign: _set_opportunity_campaign,
     c.PlanCampaign: _plan_campaign,
     c.AddCampaignMembers: _add_campaign_members,
+    c.CreateTerritory: _create_territory,
+    c.MoveTerritory: _move_territory,
+    c.AssignTerritory: _assign_territory,
+    c.SetQuota: _set_quota,
+    c.DefineCommissionPlan: _define_commission_plan,
 }
 
 
@@ -561,8 +709,9 @@ def handle(
 
     Returns:
         The new id for `RegisterProspect`, `OpenOpportunity`,
-        `StartServiceContract`, `FileComplaint` and `PlanCampaign`; the contract id for
-        `WinOpportunity`; otherwise ``None``.
+        `StartServiceContract`, `FileComplaint`, `PlanCampaign`,
+        `CreateTerritory`, `SetQuota` and `DefineCommissionPlan`; the contract
+        id for `WinOpportunity`; otherwise ``None``.
 
     Raises:
         ValidationError: not a command, a bad ``uow``, ``actor``, ``policy``,

@@ -38,9 +38,13 @@ MODULES = (
 def _instances() -> dict[type, st.SearchStrategy[Any]]:
     from crmcore import (
         Actor,
+        AssignmentRule,
         BusinessCalendar,
         Campaign,
+        CommissionPlan,
+        CommissionPlanRecord,
         Complaint,
+        Condition,
         Contract,
         Customer,
         Interaction,
@@ -49,9 +53,12 @@ def _instances() -> dict[type, st.SearchStrategy[Any]]:
         Period,
         Pipeline,
         Profile,
+        Quota,
         ServiceContract,
         Stage,
         StatusSet,
+        Territory,
+        Tier,
     )
     from crmcore.analytics import ContactRecord, SlaPolicy, SurveyAnswer
     from crmcore.policy import DEFAULT_POLICY
@@ -76,6 +83,13 @@ def _instances() -> dict[type, st.SearchStrategy[Any]]:
         SlaPolicy: crm.sla_policies(),
         ContactRecord: crm.contact_records(),
         SurveyAnswer: crm.survey_answers(),
+        Territory: crm.territory_records(),
+        Condition: crm.conditions(),
+        AssignmentRule: crm.assignment_rules(),
+        Quota: crm.quotas(),
+        Tier: crm.tiers(),
+        CommissionPlan: crm.commission_plans(),
+        CommissionPlanRecord: crm.commission_plan_records(),
         BetaGeo: st.just(BetaGeo(r=0.24, alpha=4.41, a=0.79, b=2.43)),
         GammaGamma: st.just(GammaGamma(p=6.25, q=3.74, v=15.44)),
     }
@@ -95,6 +109,8 @@ RESULTS = frozenset(
         "AgentLoad", "CohortTable", "ContactCentreReport", "ErlangC", "MilestoneStatus",
         "Retention", "SatisfactionSummary", "ScorecardResult", "SlaCounts", "SlaReport",
         "SlaStatus", "Staffing", "CampaignReport", "CampaignComparison", "Attribution",
+        "Attainment", "CategoryForecast", "QuotaForecast", "CommissionLine",
+        "OwnerCommission", "CommissionStatement",
     }
 )  # fmt: skip
 

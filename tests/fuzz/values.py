@@ -336,6 +336,20 @@ _PLAUSIBLE: dict[str, st.SearchStrategy[Any]] = {
     "seats": st.integers(-5, 500),
     "ratings": st.lists(st.integers(0, 6), max_size=8),
     "scores": st.lists(st.integers(-1, 11), max_size=8),
+    # Sales management
+    "territories": crm.territories(),
+    "territory": st.none() | crm.ids(prefix="terr-"),
+    "rules": st.lists(crm.assignment_rules(), max_size=3),
+    "conditions": st.lists(crm.conditions(), min_size=1, max_size=3),
+    "attributes": st.fixed_dictionaries({"spend_band": st.sampled_from("ABC")}),
+    "quota": crm.quotas(targets=crm.quota_targets(currency="EUR")),
+    "parts": st.lists(crm.quotas(), max_size=4),
+    "target": crm.quota_targets(),
+    "plan": crm.commission_plans(),
+    "tiers": st.lists(crm.tiers(), max_size=4),
+    "rate": crm.probabilities(),
+    "contracts": st.lists(crm.contracts(owner=crm.user_ids()), max_size=4),
+    "teams": st.frozensets(crm.team_ids(), max_size=3),
 }
 
 

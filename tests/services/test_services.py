@@ -1,6 +1,7 @@
 import itertools
 import re
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,10 @@ import sqlalchemy as sa
 
 from crmcore import (
     Actor,
+    AssignmentRule,
+    CommissionPlan,
     ComplaintStep,
+    Condition,
     ContractFulfilled,
     CustomerPhaseChanged,
     InvalidTransitionError,
@@ -18,6 +22,7 @@ from crmcore import (
     Money,
     NotFoundError,
     OpportunityWon,
+    Period,
     Pipeline,
     Profile,
     Role,
@@ -369,6 +374,7 @@ def _prepared(backend: Backend) -> dict[str, str]:
     k1 = services.handle(uow, commands.WinOpportunity(opportunity_id=o2, at=T0))
     k2 = services.handle(uow, commands.WinOpportunity(opportunity_id=o3, at=T0))
     services.handle(uow, commands.RecordDelivery(contract_id=k2, at=T0))
+    services.handle(uow, commands.RecordPayment(contract_id=k1, amount=Money.of("4", "EUR"), at=T0))
     svc = services.handle(
         uow,
         commands.StartServiceContract(
@@ -423,7 +429,22 @@ def _prepared(backend: Backend) -> dict[str, str]:
     camp, running = services.handle(uow, plan), services.handle(uow, plan)
     services.handle(uow, commands.AddCampaignMembers(campaign_id=running, customer_ids=(c,), at=T0))
     services.handle(uow, commands.ActivateCampaign(campaign_id=running, at=T0))
+    root = services.handle(uow, commands.CreateTerritory(name="Europe", team="emea", at=T0))
+    child = services.handle(
+        uow, commands.CreateTerritory(name="France", parent_id=root, team="emea", at=T0)
+    )
+    other = services.handle(uow, commands.CreateTerritory(name="Asia", team="apac", at=T0))
+    quota = services.handle(
+        uow,
+        commands.SetQuota(
+            target=Money.of("100", "EUR"), period=Period.quarter(2030, 1), owner="u1", at=T0
+        ),
+    )
     return {
+        "root": root,
+        "child": child,
+        "other": other,
+        "quota": quota,
         "camp": camp,
         "running": running,
         "pending": gated[0],
@@ -645,6 +666,38 @@ USE_CASES: list[tuple[str, Callable[[InMemoryUnitOfWork, dict[str, str]], object
                                                                at=day(1)))),
     ("abort_campaign",
      lambda u, i: services.handle(u, commands.AbortCampaign(campaign_id=i["camp"], at=day(1)))),
+    ("refund_payment",
+     lambda u, i: services.handle(u, commands.RefundPayment(contract_id=i["k1"],
+                                                            amount=Money.of("4", "EUR"),
+                                                            at=day(2)))),
+    ("create_territory",
+     lambda u, i: services.handle(u, commands.CreateTerritory(name="Lyon", parent_id=i["child"],
+                                                              at=day(1)))),
+    ("rename_territory",
+     lambda u, i: services.handle(u, commands.RenameTerritory(territory_id=i["child"],
+                                                              name="Gaul", at=day(1)))),
+    ("move_territory",
+     lambda u, i: services.handle(u, commands.MoveTerritory(territory_id=i["child"],
+                                                            parent_id=i["other"], at=day(1)))),
+    ("set_territory_rules",
+     lambda u, i: services.handle(u, commands.SetTerritoryRules(
+         territory_id=i["child"],
+         rules=(AssignmentRule((Condition("region", {"fr"}),)),), at=day(1)))),
+    # the customer and its opportunities, contracts, service contract and complaints
+    ("assign_territory",
+     lambda u, i: services.handle(u, commands.AssignTerritory(customer_id=i["c"],
+                                                              territory_id=i["child"],
+                                                              at=day(1)))),
+    ("set_quota",
+     lambda u, i: services.handle(u, commands.SetQuota(target=3, period=Period.year(2030),
+                                                       team="north", at=day(1)))),
+    ("replace_quota",
+     lambda u, i: services.handle(u, commands.ReplaceQuota(quota_id=i["quota"],
+                                                           target=Money.of("90", "EUR"),
+                                                           at=day(1)))),
+    ("define_commission_plan",
+     lambda u, i: services.handle(u, commands.DefineCommissionPlan(
+         name="Standard", plan=CommissionPlan.flat("EUR", Decimal("0.05")), at=day(1)))),
 ]  # fmt: skip
 
 

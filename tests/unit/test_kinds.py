@@ -36,6 +36,7 @@ def test_matches_and_index_values() -> None:
     assert spec.index_values(record) == {
         "owner": "u-1",
         "team": "north",
+        "territory": None,
         "phase": "acquisition",
     }
     assert spec.check_where({"phase": LifecyclePhase.LOST}) == {"phase": frozenset({"lost"})}

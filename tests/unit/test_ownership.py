@@ -61,6 +61,12 @@ def test_reassign_changes_owner_and_team_with_an_event(kind: RecordKind) -> None
         ),
     )
     assert record.owner == "u1"  # values are immutable
+    if kind is RecordKind.QUOTA:  # a quota is for someone: a user, a team or a territory
+        with pytest.raises(ValidationError, match="a quota needs someone"):
+            moved.reassign(owner=None, team=None, at=T1)
+        with pytest.raises(ValidationError, match="a quota needs someone"):
+            build(owner="u1").reassign(owner=None, team=None, at=T1)
+        return
     unassigned = moved.reassign(owner=None, team=None, at=T1)
     assert (unassigned.owner, unassigned.team) == (None, None)
     assert type(unassigned) is type(record)

@@ -23,24 +23,40 @@ from tests.records import record
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 # How the actor relates to the record, and which scopes let the actor in.
-RELATIONS: dict[str, tuple[str | None, str | None, set[Scope]]] = {
-    "owns, in a team of the actor": ("me", "t1", {Scope.OWN, Scope.TEAM, Scope.ALL}),
-    "someone else's, in a team of the actor": ("other", "t1", {Scope.TEAM, Scope.ALL}),
-    "owns, in another team": ("me", "t9", {Scope.ALL}),
-    "someone else's, in another team": ("other", "t9", {Scope.ALL}),
-    "no owner, in a team of the actor": (None, "t1", {Scope.ALL}),
-    "owns, no team": ("me", None, {Scope.ALL}),
-    "unassigned": (None, None, {Scope.ALL}),
+_MINE = {Scope.OWN, Scope.TEAM, Scope.ALL}
+_TEAMS = {Scope.TEAM, Scope.TEAM_OTHERS, Scope.ALL}
+RELATIONS: dict[str, tuple[str | None, str | None, str | None, set[Scope]]] = {
+    "owns, in a team of the actor": ("me", "t1", None, _MINE),
+    "someone else's, in a team of the actor": ("other", "t1", None, _TEAMS),
+    "owns, in another team": ("me", "t9", None, {Scope.ALL}),
+    "someone else's, in another team": ("other", "t9", None, {Scope.ALL}),
+    "no owner, in a team of the actor": (None, "t1", None, {Scope.TEAM, Scope.ALL}),
+    "owns, no team": ("me", None, None, {Scope.ALL}),
+    "unassigned": (None, None, None, {Scope.ALL}),
+    "someone else's, another team, in a territory of the actor": (
+        "other",
+        "t9",
+        "z1",
+        {Scope.TERRITORY, Scope.ALL},
+    ),
+    "unassigned, in a territory of the actor": (None, None, "z2", {Scope.TERRITORY, Scope.ALL}),
+    "owns, in a team of the actor, another territory": ("me", "t1", "z9", _MINE),
 }
 
 
 @pytest.mark.parametrize("relation", list(RELATIONS))
 @pytest.mark.parametrize("role", list(Role))
 def test_every_cell_of_the_table_is_what_decide_says(role: Role, relation: str) -> None:
-    owner, team, letting_in = RELATIONS[relation]
-    actor = Actor("me", role, {"t1", "t2"})
+    owner, team, territory, letting_in = RELATIONS[relation]
+    actor = Actor("me", role, {"t1", "t2"}, territories={"z1", "z2"})
     for kind in RecordKind:
-        subject = record(kind, owner=owner, team=team)
+        subject = record(kind, owner=owner, team=team, territory=territory)
+        for scope in Scope:
+            decision = TablePolicy({(role, kind, Action.READ): scope}).decide(
+                actor, Action.READ, subject
+            )
+            assert decision.allowed is (scope in letting_in), (role, kind, scope, relation)
+            assert decision.reason
         for action in Action:
             scope = DEFAULT_POLICY.cells[(role, kind, action)]
             decision = DEFAULT_POLICY.decide(actor, action, subject)
@@ -106,7 +122,7 @@ POOL_TEAMS = ["t1", "t2", "t3"]
     st.none() | st.sampled_from(POOL_TEAMS),
     st.sampled_from(Action),
 )
-def test_nobody_but_an_admin_reaches_another_teams_or_unassigned_records(  # or campaigns
+def test_nobody_but_an_admin_reaches_another_teams_or_teamless_records(  # or campaigns
     actor: Actor, kind: RecordKind, owner: str | None, team: str | None, action: Action
 ) -> None:
     subject = record(kind, owner=owner, team=team)
@@ -117,8 +133,10 @@ def test_nobody_but_an_admin_reaches_another_teams_or_unassigned_records(  # or 
         and action is not Action.APPROVE
     ):
         assert decision.allowed
-    elif not subject.is_assigned or team not in actor.teams:
+    elif subject.team is None or team not in actor.teams:
         assert not decision.allowed
+    elif decision.allowed and owner is None:  # nobody's records: only the team scope
+        assert DEFAULT_POLICY.scope(actor.role, kind, action) is Scope.TEAM
 
 
 def test_reasons_name_roles_and_kinds_not_people() -> None:
@@ -170,7 +188,7 @@ def test_a_table_is_replaceable_cell_by_cell_and_missing_cells_deny() -> None:
     assert TablePolicy.from_rows(DEFAULT_ROWS) == DEFAULT_POLICY
     assert hash(DEFAULT_POLICY) == hash(TablePolicy(dict(DEFAULT_POLICY.cells)))
     assert DEFAULT_POLICY.__eq__("table") is NotImplemented
-    assert repr(DEFAULT_POLICY) == "TablePolicy(<252 cells>)"
+    assert repr(DEFAULT_POLICY) == "TablePolicy(<378 cells>)"
     empty = TablePolicy({})
     assert empty.scope(Role.ADMIN, RecordKind.CUSTOMER, Action.READ) is Scope.NONE
     assert not empty.decide(Actor("a", Role.ADMIN), Action.READ, colleagues).allowed

@@ -77,6 +77,13 @@ def _money(value: object, _: object) -> Money:
     return Money.of(_decimal(value["amount"], None), value["currency"])
 
 
+def _target(value: object, _: object) -> Money | int:
+    """A quota target: Money (a mapping) or a count of deals (an int)."""
+    if type(value) is int:
+        return value
+    return _money(value, None)
+
+
 def _duration(value: object, _: object) -> _dt.timedelta:
     if type(value) is not int:
         raise ValidationError("duration", "must be whole microseconds", allowed="an int")
@@ -118,9 +125,26 @@ def _strict(kind: type, expected: str) -> Any:
     return hook
 
 
+def _is_frozenset(cl: Any) -> bool:
+    """A frozenset type: stored as a sorted list (JSON has no sets)."""
+    return cl is frozenset or typing.get_origin(cl) is frozenset
+
+
 def _is_homogeneous_tuple(cl: Any) -> bool:
     args = typing.get_args(cl)
     return typing.get_origin(cl) is tuple and len(args) == 2 and args[1] is Ellipsis
+
+
+def _strict_frozenset(cl: Any, converter: "CrmConverter") -> Any:
+    """``frozenset[X]`` from a JSON array only, each item structured as ``X``."""
+    (item,) = typing.get_args(cl) or (Any,)
+
+    def hook(value: object, _: object) -> Any:
+        if type(value) is not list:
+            raise _WrongType("a list", value)
+        return frozenset(converter.structure(v, item) for v in value)
+
+    return hook
 
 
 def _strict_tuple(cl: Any, converter: "CrmConverter") -> Any:
@@ -223,6 +247,9 @@ def make_converter() -> CrmConverter:
     converter.register_structure_hook_factory(
         _is_homogeneous_tuple, lambda cl: _strict_tuple(cl, converter)
     )
+    converter.register_structure_hook_factory(
+        _is_frozenset, lambda cl: _strict_frozenset(cl, converter)
+    )
     converter.register_unstructure_hook(pendulum.DateTime, lambda d: d.isoformat())
     converter.register_structure_hook(pendulum.DateTime, _instant)
     converter.register_unstructure_hook(pendulum.Date, lambda d: d.isoformat())
@@ -233,8 +260,12 @@ def make_converter() -> CrmConverter:
         Money, lambda m: {"amount": f"{m.amount:f}", "currency": m.currency}
     )
     converter.register_structure_hook(Money, _money)
+    converter.register_structure_hook(Money | int, _target)
     converter.register_unstructure_hook(_dt.timedelta, lambda d: d // _dt.timedelta(microseconds=1))
     converter.register_structure_hook(_dt.timedelta, _duration)
+    converter.register_unstructure_hook_factory(
+        _is_frozenset, lambda _: lambda values: sorted(converter.unstructure(v) for v in values)
+    )
     converter.register_unstructure_hook(Fraction, str)
     converter.register_structure_hook(Fraction, _fraction)
     converter.register_unstructure_hook(

@@ -37,10 +37,13 @@ from crmcore.ports import Clock, Filters, IdGenerator, Key, Storage, Versioned
 
 if TYPE_CHECKING:
     from crmcore.domain.campaigns import Campaign
+    from crmcore.domain.commissions import CommissionPlanRecord
     from crmcore.domain.complaints import Complaint
     from crmcore.domain.contracts import Contract, ServiceContract
     from crmcore.domain.customers import Customer
     from crmcore.domain.opportunities import Opportunity
+    from crmcore.domain.quotas import Quota
+    from crmcore.domain.territories import Territory
 
 __all__ = [
     "Key",
@@ -225,6 +228,9 @@ class TrackingUnitOfWork(abc.ABC):
         service_contracts: TrackingRepository[ServiceContract]
         complaints: TrackingRepository[Complaint]
         campaigns: TrackingRepository[Campaign]
+        territories: TrackingRepository[Territory]
+        quotas: TrackingRepository[Quota]
+        commission_plans: TrackingRepository[CommissionPlanRecord]
 
     def __init__(self, ids: IdGenerator, clock: Clock | None = None) -> None:
         if not callable(getattr(ids, "new_id", None)):

@@ -118,17 +118,17 @@ class Bands:
 
 
 def _allowed(value: object) -> Mapping[Any, str]:
-    if isinstance(value, Mapping):
-        table = {k: str(v) for k, v in value.items()}
-    elif isinstance(value, str | bytes) or not isinstance(value, Iterable):
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
         raise ValidationError("allowed", "must be values or a mapping to labels", allowed="values")
-    else:
-        try:
+    try:
+        if isinstance(value, Mapping):
+            table = {k: str(v) for k, v in value.items()}
+        else:
             table = {v: str(v.value) if isinstance(v, enum.Enum) else str(v) for v in value}
-        except TypeError:
-            raise ValidationError(
-                "allowed", "must contain only hashable values", allowed="values"
-            ) from None
+    except Exception:  # unhashable, or a hash or str() that fails (a broken time zone)
+        raise ValidationError(
+            "allowed", "must contain only hashable values with labels", allowed="values"
+        ) from None
     if not table:
         raise ValidationError("allowed", "must not be empty", allowed="at least one value")
     return MappingProxyType(table)
@@ -152,7 +152,7 @@ class Categories:
         value = _read(record, self.key)
         try:
             return self.allowed[value]
-        except (KeyError, TypeError):
+        except Exception:  # not a category, unhashable, or a failing hash
             raise ValidationError(
                 "record",
                 f"of customer {record_id!r} has a value outside every category",

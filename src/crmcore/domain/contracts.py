@@ -15,7 +15,7 @@ from crmcore.domain.fields import (
     instant,
     items,
 )
-from crmcore.domain.money import Money, positive_money
+from crmcore.domain.money import Money, non_negative_money, positive_money
 from crmcore.domain.ownership import Owned
 from crmcore.domain.times import elapsed, in_days, not_before, to_utc
 from crmcore.errors import CurrencyMismatchError, InvalidTransitionError, ValidationError
@@ -25,7 +25,7 @@ MAX_REASON_LENGTH = 500
 
 @attrs.frozen
 class Payment:
-    """One payment received: an amount and when."""
+    """One payment received, or one refund made: an amount and when."""
 
     amount: Money
     at: pendulum.DateTime = instant()
@@ -61,6 +61,15 @@ class PaymentReceived(DomainEvent):
 
 
 @attrs.frozen(kw_only=True)
+class PaymentRefunded(DomainEvent):
+    """Money received for the contract was paid back to the customer."""
+
+    contract_id: str
+    amount: Money
+    paid: Money
+
+
+@attrs.frozen(kw_only=True)
 class ContractFulfilled(DomainEvent):
     """The contract is delivered and paid in full."""
 
@@ -85,8 +94,14 @@ class Contract(Owned):
     """An order from signing to delivery and payment (the sources' order processing).
 
     It is fulfilled once delivered and paid in full; it can be cancelled while
-    not fulfilled (payments received stay on the ledger: refunds are outside
-    crmcore). A fulfilled or cancelled contract accepts no command.
+    not fulfilled (payments received stay on the ledger until refunded). A
+    fulfilled or cancelled contract accepts no command but `refund`: money
+    goes back to a customer also after fulfilment (returned goods) or
+    cancellation. ``paid`` is what was received less what was refunded; a
+    refund does not undo a fulfilment, which is a fact of its time.
+
+    ``margin`` is the deal's margin, if recorded (a commission plan with
+    ``base="margin"`` pays on it; see `crmcore.analytics.compensation`).
     """
 
     contract_id: str = identifier()
@@ -96,21 +111,46 @@ class Contract(Owned):
     signed_at: pendulum.DateTime = instant()
     delivered_at: pendulum.DateTime | None = instant(optional=True)
     payments: tuple[Payment, ...] = items(Payment, default=())
+    refunds: tuple[Payment, ...] = items(Payment, default=())
+    margin: Money | None = checked_field(non_negative_money, True)
     fulfilled_at: pendulum.DateTime | None = instant(optional=True)
     cancelled_at: pendulum.DateTime | None = instant(optional=True)
     cancel_reason: str | None = attrs.field(default=None, repr=False)  # free text
     changed_at: pendulum.DateTime = instant()
 
     def __attrs_post_init__(self) -> None:
+        for field in ("payments", "refunds"):
+            if any(p.amount.amount <= 0 for p in getattr(self, field)):
+                raise ValidationError(field, "must all be positive", allowed="positive Money")
         paid = self.paid
         if paid > self.amount:
             raise ValidationError(
                 "payments", "add up to more than the amount", allowed="at most the amount"
             )
-        if any(p.amount.amount <= 0 for p in self.payments):
-            raise ValidationError("payments", "must all be positive", allowed="positive Money")
-        should_be_fulfilled = self.delivered_at is not None and paid == self.amount
-        if should_be_fulfilled != (self.fulfilled_at is not None):
+        if paid.is_negative():
+            raise ValidationError(
+                "refunds", "add up to more than the payments", allowed="at most what was paid"
+            )
+        if self.margin is not None and (
+            self.margin.currency != self.amount.currency or self.margin > self.amount
+        ):
+            raise ValidationError(
+                "margin",
+                "is in another currency or above the amount",
+                allowed="None, or Money of zero up to the amount, in its currency",
+            )
+        # Fulfilled: delivered and, at the time, paid in full (refunds may
+        # follow, so what is paid now can be less); not fulfilled: not both now.
+        fulfilled = self.fulfilled_at
+        if fulfilled is None:
+            consistent = not (self.delivered_at is not None and paid == self.amount)
+        else:
+            consistent = (
+                self.delivered_at is not None
+                and self.delivered_at <= fulfilled
+                and self.received >= self.amount
+            )
+        if not consistent:
             raise ValidationError(
                 "fulfilled_at",
                 "must be set exactly when delivered and paid in full",
@@ -140,16 +180,21 @@ class Contract(Owned):
         at: _dt.datetime,
         owner: str | None = None,
         team: str | None = None,
+        territory: str | None = None,
+        margin: Money | None = None,
     ) -> Self:
         """Sign a contract for a won opportunity.
 
         Raises:
-            ValidationError: a bad id, a non-positive amount or a bad time.
+            ValidationError: a bad id, a non-positive amount, a margin that is
+                negative, above the amount or in another currency, or a bad time.
         """
         instant = to_utc(at)
         contract = cls(
             owner=owner,
             team=team,
+            territory=territory,
+            margin=margin,
             contract_id=contract_id,
             customer_id=customer_id,
             opportunity_id=opportunity_id,
@@ -170,9 +215,19 @@ class Contract(Owned):
     # Queries ------------------------------------------------------------------
 
     @property
-    def paid(self) -> Money:
+    def received(self) -> Money:
         """Σ payments received."""
         return sum((p.amount for p in self.payments), Money.zero(self.amount.currency))
+
+    @property
+    def refunded(self) -> Money:
+        """Σ refunds made."""
+        return sum((r.amount for r in self.refunds), Money.zero(self.amount.currency))
+
+    @property
+    def paid(self) -> Money:
+        """What the customer has paid and kept: received less refunded."""
+        return self.received - self.refunded
 
     @property
     def outstanding(self) -> Money:
@@ -231,7 +286,8 @@ class Contract(Owned):
         events = [event]
         delivered = changes.get("delivered_at", self.delivered_at) is not None
         payments: tuple[Payment, ...] = changes.get("payments", self.payments)
-        paid = sum((p.amount for p in payments), Money.zero(self.amount.currency))
+        zero = Money.zero(self.amount.currency)
+        paid = sum((p.amount for p in payments), zero) - sum((r.amount for r in self.refunds), zero)
         if delivered and paid == self.amount:
             events.append(
                 ContractFulfilled(
@@ -291,8 +347,44 @@ class Contract(Owned):
             payments=(*self.payments, Payment(amount, instant)),
         )
 
+    def refund(self, amount: Money, *, at: _dt.datetime) -> Self:
+        """Pay money back to the customer, in any state (also after fulfilment
+        or cancellation), up to what they have paid and kept.
+
+        A refund on an open contract raises what is outstanding again; on a
+        fulfilled one it leaves it fulfilled.
+
+        Raises:
+            CurrencyMismatchError: the refund is in another currency.
+            ValidationError: not positive, more than paid, or ``at`` before
+                the last change.
+        """
+        instant = to_utc(at)
+        not_before(instant, self.changed_at)
+        positive_money(amount, "amount")
+        if amount.currency != self.amount.currency:
+            raise CurrencyMismatchError(self.amount.currency, amount.currency, operation="refund")
+        paid = self.paid
+        if amount > paid:
+            raise ValidationError(
+                "amount",
+                f"is more than the {paid} paid",
+                allowed=f"a positive amount of at most {paid}",
+            )
+        return self._recorded(
+            PaymentRefunded(
+                occurred_at=instant,
+                contract_id=self.contract_id,
+                amount=amount,
+                paid=paid - amount,
+            ),
+            refunds=(*self.refunds, Payment(amount, instant)),
+            changed_at=instant,
+        )
+
     def cancel(self, *, at: _dt.datetime, reason: str) -> Self:
-        """Cancel a contract that is not fulfilled; payments stay on the ledger.
+        """Cancel a contract that is not fulfilled; payments stay on the ledger
+        (until refunded).
 
         Raises:
             InvalidTransitionError: fulfilled or already cancelled.

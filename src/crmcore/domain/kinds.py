@@ -34,7 +34,7 @@ IndexValue = str | bool | None
 
 
 class RecordKind(Choice):
-    """The kinds of record crmcore stores; each has an owner and a team.
+    """The kinds of record crmcore stores; each has an owner, a team and a territory.
 
     ``kind.spec`` is its `KindSpec` (aggregate class, label, id field,
     indexed fields, repository name).
@@ -46,6 +46,9 @@ class RecordKind(Choice):
     SERVICE_CONTRACT = "service_contract"
     COMPLAINT = "complaint"
     CAMPAIGN = "campaign"
+    TERRITORY = "territory"
+    QUOTA = "quota"
+    COMMISSION_PLAN = "commission_plan"
 
     @property
     def spec(self) -> "KindSpec[Any]":
@@ -132,8 +135,13 @@ def _attribute(name: str) -> Callable[[Any], IndexValue]:
     return read
 
 
-OWNERSHIP_INDEXES = (id_index("owner", optional=True), id_index("team", optional=True))
-"""Every kind is indexed by owner and team (permission scopes are pushed down on them)."""
+OWNERSHIP_INDEXES = (
+    id_index("owner", optional=True),
+    id_index("team", optional=True),
+    id_index("territory", optional=True),
+)
+"""Every kind is indexed by owner, team and territory (permission scopes are
+pushed down on them)."""
 
 
 @attrs.frozen
@@ -213,11 +221,15 @@ def _registry() -> Mapping[RecordKind, KindSpec[Any]]:
     # is built on first use, when they are all loaded.
     from crmcore.domain.campaigns import Campaign, CampaignStatus
     from crmcore.domain.channels import Channel
+    from crmcore.domain.commissions import CommissionPlanRecord
     from crmcore.domain.complaints import Complaint, ComplaintStep
     from crmcore.domain.contracts import Contract
     from crmcore.domain.customers import Customer, LifecyclePhase
     from crmcore.domain.opportunities import Opportunity
+    from crmcore.domain.periods import Period
+    from crmcore.domain.quotas import Quota, QuotaFor
     from crmcore.domain.service_contracts import ServiceContract
+    from crmcore.domain.territories import Territory
 
     def spec(
         kind: RecordKind,
@@ -235,6 +247,17 @@ def _registry() -> Mapping[RecordKind, KindSpec[Any]]:
 
     def complaint_is_open(complaint: Any) -> bool:
         return not complaint.is_closed
+
+    def quota_period(quota: Any) -> str:
+        return str(quota.period)
+
+    def check_period(value: object, field: str) -> str:
+        if isinstance(value, Period):
+            return str(value)
+        try:
+            return str(Period.parse(value))  # type: ignore[arg-type]  # checked by parse
+        except ValidationError as error:
+            raise ValidationError(field, error.problem, allowed=error.allowed) from None
 
     entries = (
         spec(
@@ -287,6 +310,22 @@ def _registry() -> Mapping[RecordKind, KindSpec[Any]]:
             enum_index("status", CampaignStatus),
             enum_index("channel", Channel),
         ),
+        spec(
+            RecordKind.TERRITORY,
+            Territory,
+            "territory_id",
+            "territories",
+            id_index("parent_id", optional=True),
+        ),
+        spec(
+            RecordKind.QUOTA,
+            Quota,
+            "quota_id",
+            "quotas",
+            IndexedField("period", quota_period, check_period),
+            enum_index("quota_for", QuotaFor),
+        ),
+        spec(RecordKind.COMMISSION_PLAN, CommissionPlanRecord, "plan_id", "commission_plans"),
     )
     return MappingProxyType({entry.kind: entry for entry in entries})
 

@@ -218,6 +218,31 @@ class Money:
             currency,
         )
 
+    @classmethod
+    def in_minor_units(cls, value: Fraction | int, currency: str) -> Self:
+        """An exact rational rounded once, half-even, to ``currency``'s minor unit
+        (what a payout is: ``Money.in_minor_units(Fraction(1, 3), "EUR")`` is 0.33).
+
+        Raises:
+            ValidationError: not a Fraction or int, an unknown currency, or
+                more than 18 digits before the decimal point.
+        """
+        minor = MINOR_UNITS[check_currency(currency)]
+        given: object = value
+        if type(given) not in (Fraction, int):
+            raise ValidationError(
+                "value",
+                f"must be a Fraction or int, not {type(value).__name__}",
+                allowed="a Fraction",
+            )
+        if abs(value) >= 10**MAX_INTEGER_DIGITS:
+            raise ValidationError(
+                "value",
+                f"has more than {MAX_INTEGER_DIGITS} digits before the decimal point",
+                allowed=EXACT_RULE,
+            )
+        return cls.from_minor_units(round(Fraction(value) * 10**minor), currency)
+
     @property
     def minor_unit(self) -> int:
         """Digits after the decimal point of this currency's minor unit."""

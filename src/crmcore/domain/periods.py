@@ -208,3 +208,14 @@ class Period:
         if self.unit is PeriodUnit.QUARTER:
             return f"{self.year_number:04d}-Q{self.number}"
         return f"{self.year_number:04d}-{self.number:02d}"
+
+
+def check_period(value: object, field: str) -> Period:
+    """``value`` if it is a `Period`, else a `ValidationError` naming ``field``."""
+    if not isinstance(value, Period):
+        raise ValidationError(
+            field,
+            f"must be a Period, not {type(value).__name__}",
+            allowed="Period.month, Period.quarter, Period.year or Period.parse('2030-Q1')",
+        )
+    return value

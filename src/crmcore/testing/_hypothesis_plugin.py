@@ -28,6 +28,7 @@ def _hypothesis_setup_hook() -> None:
     from crmcore.analytics.service_levels import SlaPolicy, SlaTarget
     from crmcore.domain.calendars import BusinessCalendar
     from crmcore.domain.campaigns import Campaign, MemberStatus, StatusSet
+    from crmcore.domain.commissions import CommissionPlan, CommissionPlanRecord, Tier
     from crmcore.domain.complaints import Complaint
     from crmcore.domain.contracts import Contract, ServiceContract
     from crmcore.domain.customers import Customer, Interaction, Profile
@@ -36,6 +37,8 @@ def _hypothesis_setup_hook() -> None:
     from crmcore.domain.ownership import Actor
     from crmcore.domain.periods import Period
     from crmcore.domain.pipeline import Pipeline, Stage
+    from crmcore.domain.quotas import Quota
+    from crmcore.domain.territories import AssignmentRule, Condition, Territory
 
     for cls, strategy in (
         (Money, "money"),
@@ -58,6 +61,13 @@ def _hypothesis_setup_hook() -> None:
         (SlaTarget, "sla_targets"),
         (ContactRecord, "contact_records"),
         (SurveyAnswer, "survey_answers"),
+        (Condition, "conditions"),
+        (Territory, "territory_records"),
+        (Tier, "tiers"),
+        (AssignmentRule, "assignment_rules"),
+        (Quota, "quotas"),
+        (CommissionPlan, "commission_plans"),
+        (CommissionPlanRecord, "commission_plan_records"),
     ):
         st.register_type_strategy(cls, _lazy(strategy))
     from crmcore.commands import COMMANDS

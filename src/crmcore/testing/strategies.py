@@ -11,6 +11,7 @@ require("hypothesis", what="crmcore.testing.strategies")
 
 import datetime as _dt
 import functools
+import itertools
 from collections.abc import Callable, Hashable, Iterable
 from decimal import Decimal
 from fractions import Fraction
@@ -31,6 +32,14 @@ from crmcore.domain.campaigns import (
     MemberStatus,
     StatusSet,
 )
+from crmcore.domain.commissions import (
+    CommissionBase,
+    CommissionMode,
+    CommissionPlan,
+    CommissionPlanRecord,
+    EarnedOn,
+    Tier,
+)
 from crmcore.domain.complaints import STEPS, ComplainantType, Complaint, ComplaintLevel
 from crmcore.domain.contracts import Contract, ServiceContract
 from crmcore.domain.currencies import MINOR_UNITS
@@ -45,12 +54,15 @@ from crmcore.domain.customers import (
     Profile,
 )
 from crmcore.domain.kinds import RecordKind
+from crmcore.domain.lifecycle import LifecyclePhase
 from crmcore.domain.money import MAX_FRACTION_DIGITS, MAX_INTEGER_DIGITS, Money
 from crmcore.domain.numbers import to_fraction
 from crmcore.domain.opportunities import Opportunity
 from crmcore.domain.ownership import Actor, Role
 from crmcore.domain.periods import Period, PeriodUnit
 from crmcore.domain.pipeline import DEFAULT_PIPELINE, ForecastCategory, Pipeline, Stage, StageKind
+from crmcore.domain.quotas import Quota
+from crmcore.domain.territories import AssignmentRule, Condition, RuleMatch, Territory
 from crmcore.errors import ValidationError
 
 if TYPE_CHECKING:
@@ -306,17 +318,21 @@ def actors(
     users: st.SearchStrategy[str] | None = None,
     team_pool: st.SearchStrategy[str] | None = None,
     max_teams: int = 3,
+    territory_pool: st.SearchStrategy[str] | None = None,
 ) -> st.SearchStrategy[Actor]:
-    """Actors of any role in 0 to ``max_teams`` teams.
+    """Actors of any role in 0 to ``max_teams`` teams, managing 0 to 3 territories.
 
-    Pass small pools (``st.sampled_from([...])``) for ``users`` and
-    ``team_pool`` to make actors and records meet.
+    Pass small pools (``st.sampled_from([...])``) for ``users``,
+    ``team_pool`` and ``territory_pool`` to make actors and records meet.
     """
     return st.builds(
         Actor,
         user_id=users if users is not None else user_ids(),
         role=roles if roles is not None else st.sampled_from(Role),
         teams=st.frozensets(team_pool if team_pool is not None else team_ids(), max_size=max_teams),
+        territories=st.frozensets(
+            territory_pool if territory_pool is not None else ids(prefix="terr-"), max_size=3
+        ),
     )
 
 
@@ -650,6 +666,13 @@ def contracts(
         contract = contract.deliver(at=at + draw(_STEP))
     if contract.is_open and draw(st.booleans()):
         contract = contract.cancel(at=contract.changed_at, reason="generated")
+    if not contract.paid.is_zero() and draw(st.booleans()):
+        refund = draw(st.sampled_from(contract.paid.allocate([1, draw(st.integers(0, 3))])))
+        if not refund.is_zero():
+            contract = contract.refund(refund, at=contract.changed_at + draw(_STEP))
+    if draw(st.booleans()):
+        margin = draw(money(currency=amount.currency, min_value=0, max_value=amount.amount))
+        contract = attrs.evolve(contract, margin=margin)
     return contract.without_events()
 
 
@@ -765,6 +788,21 @@ def _command_fields(record_ids: st.SearchStrategy[str]) -> dict[str, st.SearchSt
         "expected_revenue": st.none() | money(min_value=0, max_value=10**9),
         "statuses": status_sets(),
         "status": st.sampled_from(DEFAULT_STATUSES.names),
+        "territory_id": record_ids,
+        "parent_id": st.none() | record_ids,
+        "rules": st.lists(assignment_rules(), max_size=3).map(tuple),
+        "territory": st.none() | record_ids,
+        "quota_id": record_ids,
+        "target": quota_targets(),
+        "plan": commission_plans(),
+    }
+
+
+def _command_overrides() -> "dict[str, dict[str, st.SearchStrategy[Any]]]":
+    """Field strategies for one command class, where a name means something else."""
+    return {
+        "SetQuota": {"period": periods(), "owner": user_ids()},
+        "AssignTerritory": {"territory_id": st.none() | ids()},
     }
 
 
@@ -784,12 +822,16 @@ def commands(
     from crmcore.commands import COMMANDS
 
     fields = _command_fields(ids() if record_ids is None else record_ids)
+    overrides = _command_overrides()
     chosen = tuple(COMMANDS if kinds is None else kinds)
     return st.one_of(
         [
             st.builds(
                 cls,
-                **{f.name: fields[f.name] for f in attrs.fields(cls)},
+                **{
+                    f.name: overrides.get(cls.__name__, {}).get(f.name, fields[f.name])
+                    for f in attrs.fields(cls)
+                },
             )
             for cls in chosen
         ]
@@ -1007,4 +1049,173 @@ def survey_answers(*, scale: int = 5) -> st.SearchStrategy[SurveyAnswer]:
         customer_id=ids(prefix="cust-"),
         answered_at=aware_datetimes(),
         score=st.integers(min_value=0 if scale == 10 else 1, max_value=scale),
+    )
+
+
+# Sales management: territories, quotas, commissions ---------------------------------------
+
+_REGIONS = ("north", "south", "east", "west", "centre")
+
+
+@_cached
+def conditions() -> st.SearchStrategy[Condition]:
+    """Conditions on a region, an ownership type, a customer type, the
+    lifecycle phase, or a ``spend_band`` attribute."""
+    return st.one_of(
+        st.builds(
+            Condition, st.just("region"), st.frozensets(st.sampled_from(_REGIONS), min_size=1)
+        ),
+        st.builds(
+            Condition,
+            st.just("industry"),
+            st.frozensets(st.sampled_from([i.value for i in Industry]), min_size=1),
+        ),
+        st.builds(
+            Condition,
+            st.just("customer_type"),
+            st.frozensets(st.sampled_from([t.value for t in CustomerType]), min_size=1),
+        ),
+        st.builds(
+            Condition,
+            st.just("phase"),
+            st.frozensets(st.sampled_from([p.value for p in LifecyclePhase]), min_size=1),
+        ),
+        st.builds(
+            Condition, st.just("spend_band"), st.frozensets(st.sampled_from("ABC"), min_size=1)
+        ),
+    )
+
+
+@_cached
+def assignment_rules() -> st.SearchStrategy[AssignmentRule]:
+    """Rules of 1 to 3 conditions, ``all`` or ``any``."""
+    return st.builds(
+        AssignmentRule,
+        st.lists(conditions(), min_size=1, max_size=3).map(tuple),
+        st.sampled_from(RuleMatch),
+    )
+
+
+@_cached
+@st.composite
+def territories(
+    draw: st.DrawFn,
+    *,
+    max_size: int = 8,
+    team_pool: st.SearchStrategy[str] | None = None,
+) -> tuple[Territory, ...]:
+    """A territory tree: 1 to ``max_size`` territories with unique ids
+    (``terr-0``, ``terr-1``, ...), each under an earlier one or a root, with
+    0 to 2 rules each. A tuple, since a tree is several records.
+
+    Args:
+        max_size: the most territories.
+        team_pool: strategy for the owner teams; by default `team_ids`.
+    """
+    at = draw(aware_datetimes(max_value=_dt.datetime(2100, 1, 1)))  # noqa: DTZ001
+    count = draw(st.integers(min_value=1, max_value=max_size))
+    found: list[Territory] = []
+    for index in range(count):
+        parent = draw(st.none() | st.sampled_from(found)) if found else None
+        found.append(
+            Territory.create(
+                territory_id=f"terr-{index}",
+                name=draw(names()),
+                at=at,
+                parent_id=None if parent is None else parent.territory_id,
+                rules=draw(st.lists(assignment_rules(), max_size=2)),
+                team=draw(team_pool if team_pool is not None else team_ids()),
+            ).without_events()
+        )
+    return tuple(draw(st.permutations(found)))
+
+
+@_cached
+def territory_records(
+    *, team_pool: st.SearchStrategy[str] | None = None
+) -> st.SearchStrategy[Territory]:
+    """Single territories, from trees drawn by `territories` (a root or not)."""
+    return territories(team_pool=team_pool).flatmap(st.sampled_from)
+
+
+@_cached
+def tiers() -> st.SearchStrategy[Tier]:
+    """Single tiers (bounds up to 10^7, open-ended or not; rates 0 to 20 %)."""
+    return st.builds(
+        lambda lower, width, rate: Tier(lower, None if width is None else lower + width, rate),
+        st.integers(min_value=0, max_value=10**7),
+        st.none() | st.integers(min_value=1, max_value=10**7),
+        _RATES,
+    )
+
+
+@_cached
+def quota_targets(*, currency: str | None = None) -> st.SearchStrategy[Money | int]:
+    """Quota targets: Money of 0 to 10^9 (in ``currency``, if given) or 0 to 1,000 deals."""
+    return money(currency=currency, min_value=0, max_value=10**9, places="minor") | (
+        st.integers(min_value=0, max_value=1000)
+    )
+
+
+@_cached
+def quotas(
+    *,
+    targets: st.SearchStrategy[Money | int] | None = None,
+    period: st.SearchStrategy[Period] | None = None,
+) -> st.SearchStrategy[Quota]:
+    """Quotas for a user (with a team or not), a team or a territory, kept in a
+    store or built by hand (``changed_at`` ``None``)."""
+    who = st.one_of(
+        st.fixed_dictionaries({"owner": user_ids(), "team": teams()}),
+        st.fixed_dictionaries({"team": team_ids()}),
+        st.fixed_dictionaries({"territory": ids(prefix="terr-"), "team": teams()}),
+    )
+    return st.builds(
+        lambda quota_id, target, chosen, kw, at: Quota(
+            quota_id, target, chosen, **kw, changed_at=at
+        ),
+        ids(prefix="quota-"),
+        targets if targets is not None else quota_targets(),
+        period if period is not None else periods(),
+        who,
+        st.none() | aware_datetimes(),
+    )
+
+
+_RATES = st.integers(min_value=0, max_value=2000).map(lambda r: Decimal(r).scaleb(-4))
+
+
+@_cached
+@st.composite
+def commission_plans(
+    draw: st.DrawFn, *, currency: str | None = None, max_tiers: int = 4
+) -> CommissionPlan:
+    """Plans of 1 to ``max_tiers`` tiers (rates 0 to 20 %, bounds up to 10^7)
+    in any mode, base and timing."""
+    code = draw(st.just(currency) if currency is not None else currencies())
+    bounds = sorted(
+        draw(st.sets(st.integers(min_value=1, max_value=10**7), max_size=max_tiers - 1))
+    )
+    edges = [0, *bounds, None]
+    tiers = tuple(Tier(lower, upper, draw(_RATES)) for lower, upper in itertools.pairwise(edges))
+    return CommissionPlan(
+        code,
+        tiers,
+        mode=draw(st.sampled_from(CommissionMode)),
+        base=draw(st.sampled_from(CommissionBase)),
+        earned_on=draw(st.sampled_from(EarnedOn)),
+    )
+
+
+@_cached
+def commission_plan_records() -> st.SearchStrategy[CommissionPlanRecord]:
+    """Stored commission plans (`CommissionPlanRecord`)."""
+    return st.builds(
+        CommissionPlanRecord,
+        plan_id=ids(prefix="plan-"),
+        name=names(),
+        plan=commission_plans(),
+        owner=owners(),
+        team=teams(),
+        changed_at=aware_datetimes(),
     )
