@@ -8,12 +8,16 @@ from crmcore import DEFAULT_PIPELINE, RecordKind
 from crmcore.adapters.memory import InMemoryStore, InMemoryUnitOfWork
 from crmcore.testing import SequentialIds
 from crmcore.testing.contracts import (
+    CampaignRepositoryContract,
+    CommissionPlanRepositoryContract,
     ComplaintRepositoryContract,
     ContractRepositoryContract,
     CustomerRepositoryContract,
     Factory,
     OpportunityRepositoryContract,
+    QuotaRepositoryContract,
     ServiceContractRepositoryContract,
+    TerritoryRepositoryContract,
     UnitOfWorkContract,
     repository_state_machine,
 )
@@ -51,6 +55,26 @@ class TestServiceContracts(InMemory, ServiceContractRepositoryContract):
 
 
 class TestComplaints(InMemory, ComplaintRepositoryContract):
+    pass
+
+
+class Fewer(InMemory):
+    max_examples: ClassVar[int | None] = 10  # select's rules are the registry's, as above
+
+
+class TestCampaigns(Fewer, CampaignRepositoryContract):
+    pass
+
+
+class TestTerritories(Fewer, TerritoryRepositoryContract):
+    pass
+
+
+class TestQuotas(Fewer, QuotaRepositoryContract):
+    pass
+
+
+class TestCommissionPlans(Fewer, CommissionPlanRepositoryContract):
     pass
 
 

@@ -345,3 +345,18 @@ def test_a_corrupt_stored_tree_is_refused_not_walked_forever(uow: InMemoryUnitOf
         services.handle(uow, commands.CreateTerritory(name="c", parent_id="a", at=T0))
     with pytest.raises(ValidationError, match="too deep"):
         services.handle(uow, commands.MoveTerritory(territory_id="a", parent_id=None, at=T0))
+
+
+def test_a_record_already_in_the_territory_is_left_as_it_is(uow: InMemoryUnitOfWork) -> None:
+    north = services.handle(uow, commands.CreateTerritory(name="North", at=T0))
+    ada = services.handle(uow, commands.RegisterProspect(name="Ada", at=T0))
+    deal = services.handle(
+        uow, commands.OpenOpportunity(customer_id=ada, title="t", amount=EUR, at=T0)
+    )
+    with uow:  # written around the services: the deal is in the territory already
+        opened = uow.opportunities.get(deal)
+        uow.opportunities.save(opened.move_to_territory(north, at=T0))
+        uow.commit()
+    uow.collect_events()
+    services.handle(uow, commands.AssignTerritory(customer_id=ada, territory_id=north, at=T0))
+    assert [type(e).__name__ for e in uow.collect_events()] == ["RecordTerritoryChanged"]

@@ -17,12 +17,16 @@ from crmcore import (
     services,
 )
 from crmcore.testing.contracts import (
+    CampaignRepositoryContract,
+    CommissionPlanRepositoryContract,
     ComplaintRepositoryContract,
     ContractRepositoryContract,
     CustomerRepositoryContract,
     Factory,
     OpportunityRepositoryContract,
+    QuotaRepositoryContract,
     ServiceContractRepositoryContract,
+    TerritoryRepositoryContract,
     UnitOfWorkContract,
     repository_state_machine,
 )
@@ -35,6 +39,10 @@ KIT = (
     ContractRepositoryContract,
     ServiceContractRepositoryContract,
     ComplaintRepositoryContract,
+    CampaignRepositoryContract,
+    TerritoryRepositoryContract,
+    QuotaRepositoryContract,
+    CommissionPlanRepositoryContract,
     UnitOfWorkContract,
 )
 

@@ -26,6 +26,7 @@ from crmcore import (
     QuotaFor,
     QuotaReplaced,
     QuotaSet,
+    RecordKind,
     RecordTerritoryChanged,
     RuleMatch,
     Stage,
@@ -38,6 +39,7 @@ from crmcore import (
     Tier,
     ValidationError,
     assign,
+    commands,
     managed_territories,
 )
 from crmcore.adapters.converters import make_converter
@@ -781,3 +783,58 @@ def test_the_forecast_values_each_deal_on_top_of_what_is_attained() -> None:
     with pytest.raises(ValidationError) as caught:
         commission_forecast("plan", deals)  # type: ignore[arg-type]
     assert caught.value.field == "plan"
+
+
+def test_on_signing_a_refund_paid_again_restores_the_base() -> None:
+    flat = CommissionPlan.flat("EUR", Decimal("0.1"))
+    contract = signed("1000").pay(eur(400), at=T0).refund(eur(400), at=T0.add(days=1))
+    assert commissions(flat, [contract], Q1).bases == {"rep": eur(600)}
+    again = contract.pay(eur(1000), at=T0.add(days=2))
+    statement = commissions(flat, [again], Q1)
+    assert statement.bases == {"rep": eur(1000)}
+    assert [line.event for line in statement.lines] == [
+        LineEvent.SIGNED,
+        LineEvent.REFUND,
+        LineEvent.PAYMENT,
+    ]
+    assert [line.base for line in statement.lines] == [eur(1000), eur(-400), eur(400)]
+
+
+def test_the_checks_behind_the_public_helpers() -> None:
+    with pytest.raises(ValidationError) as caught:
+        MARGINAL.exact_commission(0.5)  # type: ignore[arg-type]
+    assert caught.value.field == "base"
+    with pytest.raises(ValidationError, match="out of range"):
+        MARGINAL.exact_commission(10**18)
+    assert MARGINAL.exact_commission(Decimal("100")) == 2
+    with pytest.raises(ValidationError) as caught:
+        Money.in_minor_units(Decimal("1.5"), "EUR")  # type: ignore[arg-type]
+    assert caught.value.field == "value"
+    with pytest.raises(ValidationError, match="18 digits"):
+        Money.in_minor_units(10**18, "EUR")
+    assert Money.in_minor_units(Fraction(-1, 3), "EUR") == eur("-0.33")
+    with pytest.raises(ValidationError) as caught:
+        Condition("region", ["north"]).matches(3)  # type: ignore[arg-type]
+    assert caught.value.field == "value"
+    north = rule(Condition("region", ["north"]))
+    for bad in (["north"], {"region": 3}, {3: "north"}):
+        with pytest.raises(ValidationError) as caught:
+            north.matches(bad)  # type: ignore[arg-type]
+        assert caught.value.field == "values"
+    with pytest.raises(ValidationError):
+        territory("t", None, north).matches(["north"])  # type: ignore[arg-type]
+    with pytest.raises(ValidationError) as caught:
+        commands.CreateTerritory(name="T", rules=["region"], at=T0)  # type: ignore[arg-type]
+    assert caught.value.field == "rules[0]"
+
+
+def test_quota_queries_take_a_period_or_its_text() -> None:
+    spec = RecordKind.QUOTA.spec
+    assert spec.check_where({"period": Q1}) == {"period": frozenset({"2030-Q1"})}
+    assert spec.check_where({"period": ["2030-q1", "2030"]}) == {
+        "period": frozenset({"2030-Q1", "2030"})
+    }
+    for bad in ("Q1", 2030):
+        with pytest.raises(ValidationError) as caught:
+            spec.check_where({"period": bad})
+        assert caught.value.field == "period"

@@ -61,13 +61,30 @@ def test_impossible_requests_are_refused_up_front(arguments: dict[str, object], 
 
 @given(st.data())
 def test_every_new_input_type_has_a_registered_strategy(data: st.DataObject) -> None:
-    from crmcore import BusinessCalendar, Campaign, MemberStatus, Period, StatusSet, commands
+    from crmcore import (
+        AssignmentRule,
+        BusinessCalendar,
+        Campaign,
+        CommissionPlan,
+        CommissionPlanRecord,
+        Condition,
+        MemberStatus,
+        Period,
+        Quota,
+        StatusSet,
+        Territory,
+        Tier,
+        commands,
+    )
     from crmcore.analytics import ContactRecord, SlaPolicy, SlaTarget, SurveyAnswer
 
     kinds: tuple[type, ...] = (
         Period, BusinessCalendar, SlaTarget, SlaPolicy, ContactRecord, SurveyAnswer,
         Campaign, StatusSet, MemberStatus, commands.PlanCampaign,
         commands.AddCampaignMembers, commands.SetCampaignMemberStatus,
+        Territory, Condition, AssignmentRule, Quota, Tier, CommissionPlan,
+        CommissionPlanRecord, commands.SetQuota, commands.CreateTerritory,
+        commands.AssignTerritory, commands.DefineCommissionPlan,
     )  # fmt: skip
     for kind in kinds:
         assert isinstance(data.draw(st.from_type(kind)), kind)

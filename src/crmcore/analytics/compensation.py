@@ -10,11 +10,16 @@ its owner's base, and when, follows the plan:
   arrives (a payment of half the amount earns half the base).
 
 Refunds and cancellations give **negative lines** in the period they happen
-in: a refund takes back the base in proportion to what it returns (whatever
-the plan earns on), and a cancellation takes back everything the contract
-still has in the base (a cancelled contract has a base of zero from then on;
-later refunds of it change nothing more). A payment and its full refund
-therefore sum to zero.
+in: a refund takes back the base in proportion to what it returns, and a
+cancellation takes back everything the contract still has in the base (a
+cancelled contract has a base of zero from then on; later refunds of it
+change nothing more). A payment and its full refund therefore sum to zero.
+On a plan earned on signing, a refund is money the customer got back from
+the deal; if the customer pays it again (the contract is still owed in
+full), that payment restores the base. In numbers, a contract's base is
+``amount - refunded + max(received - amount, 0)`` on signing and
+``received - refunded`` on payment (times ``margin / amount`` for a margin
+plan), zero once cancelled.
 
 Each line's base is a whole number of minor units: the contract's base is
 rounded once (half-even) after each event, and a line is the change, so a
@@ -225,32 +230,37 @@ def _base_states(
     plan: CommissionPlan, contract: Contract
 ) -> list[tuple[pendulum.DateTime, LineEvent, Fraction]]:
     """Each event of the contract and its base afterwards (exact, in the
-    currency's units), in time order."""
+    currency's units), in time order (at one instant: signing, payments,
+    refunds, cancellation)."""
     amount = Fraction(contract.amount.amount)
     reference = amount
     if plan.base is CommissionBase.MARGIN and contract.margin is not None:
         reference = Fraction(contract.margin.amount)
-    events: list[tuple[pendulum.DateTime, int, LineEvent, Fraction]] = []
-    if plan.earned_on is EarnedOn.SIGNING:
-        events.append((contract.signed_at, 0, LineEvent.SIGNED, amount))
-    else:
-        events.extend(
-            (p.at, 1, LineEvent.PAYMENT, Fraction(p.amount.amount)) for p in contract.payments
-        )
-    events.extend((r.at, 2, LineEvent.REFUND, -Fraction(r.amount.amount)) for r in contract.refunds)
+    events = [
+        (contract.signed_at, 0, LineEvent.SIGNED, Fraction(0)),
+        *((p.at, 1, LineEvent.PAYMENT, Fraction(p.amount.amount)) for p in contract.payments),
+        *((r.at, 2, LineEvent.REFUND, Fraction(r.amount.amount)) for r in contract.refunds),
+    ]
     if contract.cancelled_at is not None:
         events.append((contract.cancelled_at, 3, LineEvent.CANCELLATION, Fraction(0)))
     events.sort(key=lambda e: (e[0], e[1]))
     states: list[tuple[pendulum.DateTime, LineEvent, Fraction]] = []
-    counted = Fraction(0)  # what of the amount is in the base now
+    received = refunded = Fraction(0)
     cancelled = False
-    for at, _, event, change in events:
-        if event is LineEvent.CANCELLATION:
+    for at, _, event, money in events:
+        if event is LineEvent.PAYMENT:
+            received += money
+        elif event is LineEvent.REFUND:
+            refunded += money
+        elif event is LineEvent.CANCELLATION:
             cancelled = True
-        else:
-            counted += change
-        earned = Fraction(0) if cancelled else max(counted, Fraction(0)) * reference / amount
-        states.append((at, event, earned))
+        if cancelled:
+            counted = Fraction(0)
+        elif plan.earned_on is EarnedOn.PAYMENT:
+            counted = received - refunded
+        else:  # the amount, less what was paid back and not paid again
+            counted = amount - refunded + max(received - amount, Fraction(0))
+        states.append((at, event, counted * reference / amount))
     return states
 
 

@@ -165,6 +165,51 @@ def _parser() -> _Parser:
     )
     _formats(campaign, table=True)
 
+    quota = commands.add_parser("quota", help="quota attainment from CSV files")
+    quota.add_argument(
+        "file",
+        metavar="QUOTAS.csv",
+        help="owner,period,target rows (period: 2030, 2030-Q1, 2030-03)",
+    )
+    quota.add_argument(
+        "deals", metavar="DEALS.csv", help="deal,owner,won_on,amount rows: won deals"
+    )
+    quota.add_argument(
+        "--currency", required=True, metavar="CODE", help="the currency of targets and amounts"
+    )
+    _formats(quota, table=True)
+
+    commission = commands.add_parser("commission", help="commissions from a CSV of deal events")
+    commission.add_argument(
+        "file",
+        metavar="EVENTS.csv",
+        help="deal,owner,date,event,amount rows in time order; events: signed (first), "
+        "payment, refund, cancellation",
+    )
+    commission.add_argument(
+        "--period", required=True, metavar="PERIOD", help="the period paid: 2030, 2030-Q1, 2030-03"
+    )
+    commission.add_argument("--rate", metavar="RATE", help="one rate on the whole base, e.g. 0.05")
+    commission.add_argument(
+        "--tiers",
+        metavar="TIERS",
+        help="UPPER:RATE,...,:RATE, each tier up to UPPER, the last open-ended "
+        "(e.g. 50000:0.02,100000:0.04,:0.06)",
+    )
+    commission.add_argument(
+        "--mode", choices=["marginal", "whole"], default="marginal", help="how tier rates apply"
+    )
+    commission.add_argument(
+        "--earned-on",
+        choices=["signing", "payment"],
+        default="signing",
+        help="commission earned when a deal is signed, or as payments arrive",
+    )
+    commission.add_argument(
+        "--currency", required=True, metavar="CODE", help="the currency of the amounts"
+    )
+    _formats(commission, table=True)
+
     diagram = commands.add_parser("diagram", help="Mermaid diagrams")
     diagram.add_argument(
         "which", choices=["pipeline", "lifecycle"], help="the default pipeline or the lifecycle"
@@ -219,6 +264,10 @@ def _run(arguments: argparse.Namespace) -> tuple[Report, list[str]]:
         from crmcore.cli import campaigns
 
         return campaigns.run(arguments)
+    if command in ("quota", "commission"):
+        from crmcore.cli import sales
+
+        return sales.quota(arguments) if command == "quota" else sales.commission(arguments)
     return _segments(arguments), [arguments.file]
 
 

@@ -31,6 +31,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule
 
+from crmcore.domain.campaigns import Campaign
+from crmcore.domain.commissions import CommissionPlanRecord
 from crmcore.domain.complaints import Complaint
 from crmcore.domain.contracts import Contract, ServiceContract
 from crmcore.domain.customers import Customer, LifecyclePhase
@@ -39,6 +41,8 @@ from crmcore.domain.kinds import REGISTRY, RecordKind
 from crmcore.domain.money import Money
 from crmcore.domain.opportunities import Opportunity
 from crmcore.domain.pipeline import DEFAULT_PIPELINE, HUBSPOT_PIPELINE
+from crmcore.domain.quotas import Quota
+from crmcore.domain.territories import Territory
 from crmcore.errors import (
     AlreadyExistsError,
     ConcurrencyError,
@@ -461,6 +465,58 @@ class ComplaintRepositoryContract(RepositoryContract[Complaint]):
                 [c for c in stored if c.customer_id == customer_id],
             )
         _expect(repository.open(), [c for c in stored if not c.is_closed])
+
+
+class CampaignRepositoryContract(RepositoryContract[Campaign]):
+    """The contract for a campaign repository (``uow.campaigns``)."""
+
+    kind = RecordKind.CAMPAIGN
+
+    def aggregates(self) -> st.SearchStrategy[Campaign]:
+        """Generated campaigns in every status, with members."""
+        return strategies.campaigns(max_members=3, max_commands=6)
+
+    def check_queries(self, repository: Any, stored: list[Campaign]) -> None:
+        """Campaigns have no convenience queries beyond ``select``."""
+
+
+class TerritoryRepositoryContract(RepositoryContract[Territory]):
+    """The contract for a territory repository (``uow.territories``)."""
+
+    kind = RecordKind.TERRITORY
+
+    def aggregates(self) -> st.SearchStrategy[Territory]:
+        """Generated territories, roots and children, with rules."""
+        return strategies.territory_records()
+
+    def check_queries(self, repository: Any, stored: list[Territory]) -> None:
+        """Territories have no convenience queries beyond ``select``."""
+
+
+class QuotaRepositoryContract(RepositoryContract[Quota]):
+    """The contract for a quota repository (``uow.quotas``)."""
+
+    kind = RecordKind.QUOTA
+
+    def aggregates(self) -> st.SearchStrategy[Quota]:
+        """Generated quotas for users, teams and territories."""
+        return strategies.quotas()
+
+    def check_queries(self, repository: Any, stored: list[Quota]) -> None:
+        """Quotas have no convenience queries beyond ``select``."""
+
+
+class CommissionPlanRepositoryContract(RepositoryContract[CommissionPlanRecord]):
+    """The contract for a commission-plan repository (``uow.commission_plans``)."""
+
+    kind = RecordKind.COMMISSION_PLAN
+
+    def aggregates(self) -> st.SearchStrategy[CommissionPlanRecord]:
+        """Generated commission plans."""
+        return strategies.commission_plan_records()
+
+    def check_queries(self, repository: Any, stored: list[CommissionPlanRecord]) -> None:
+        """Commission plans have no convenience queries beyond ``select``."""
 
 
 # A model-based test: the repository beside a dict ---------------------------------
