@@ -1002,6 +1002,12 @@ def test_every_option_error_names_the_option(
         "campaign": ["campaign", _write(tmp_path, "members.csv", MEMBERS),
                      "--responses", _write(tmp_path, "responses.csv", RESPONSES),
                      "--results", _write(tmp_path, "results.csv", RESULTS), "--currency", "EUR"],
+        "quota": ["quota", _write(tmp_path, "quotas.csv", "owner,period,target\nAda,2030,9\n"),
+                  _write(tmp_path, "deals.csv", "deal,owner,won_on,amount\nd,Ada,2030-01-01,5\n"),
+                  "--currency", "EUR"],
+        "commission": ["commission", _write(tmp_path, "events.csv",
+                                            "deal,owner,date,event,amount\nd,Ada,2030-01-01,signed,5\n"),
+                       "--period", "2030", "--rate", "0.1", "--currency", "EUR"],
     }  # fmt: skip
     paths = {"output", "chart", "store", "responses", "results"}  # tested on their own
     commands = next(a for a in _parser()._actions if isinstance(a, argparse._SubParsersAction))

@@ -84,8 +84,8 @@ def test_commission_marginal_and_whole(tmp_path: Path, capsys: pytest.CaptureFix
     ("options", "message"),
     [
         (["--period", "2030-Q5", "--rate", "0.1"], "--period: expected a period like 2030, 2030-Q1 or 2030-03"),
-        (["--period", "2030"], "commission: give exactly one of --rate and --tiers"),
-        (["--period", "2030", "--rate", "0.1", "--tiers", TIERS], "commission: give exactly one of --rate and --tiers"),
+        (["--period", "2030"], "commission: give --rate or --tiers"),
+        (["--period", "2030", "--rate", "0.1", "--tiers", TIERS], "--tiers: not together with --rate; give one of them"),
         (["--period", "2030", "--rate", "1.5"], "--rate: expected a rate from 0 to 1, such as 0.04 for 4 %"),
         (["--period", "2030", "--tiers", "50000:0.02,:x"], "--tiers: expected a rate from 0 to 1, such as 0.04 for 4 %"),
         (["--period", "2030", "--tiers", "50000:0.02"], "--tiers: expected UPPER:RATE,...,:RATE"),

@@ -10,6 +10,7 @@ step names the error the call must raise.
 """
 
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 import attrs
@@ -20,12 +21,15 @@ from hypothesis import strategies as st
 
 from crmcore import (
     Actor,
+    CommissionPlan,
     LifecyclePhase,
     Money,
     NotFoundError,
+    Period,
     PermissionDeniedError,
     Pipeline,
     Profile,
+    Quota,
     RecordKind,
     Role,
     Stage,
@@ -61,7 +65,13 @@ PIPELINE = Pipeline(
 
 OWNERS = st.none() | st.sampled_from(USERS)
 TEAM_IDS = st.none() | st.sampled_from(TEAMS)
-ACTORS = actors(users=st.sampled_from(USERS), team_pool=st.sampled_from(TEAMS))
+TERRITORIES = ["terr-000001", "terr-000002", "terr-000003"]
+ACTORS = actors(
+    users=st.sampled_from(USERS),
+    team_pool=st.sampled_from(TEAMS),
+    territory_pool=st.sampled_from(TERRITORIES),
+)
+Q1 = Period.quarter(2030, 1)
 
 Step = tuple[Any, ...]
 """("check", action, record) | ("team required",) | ("self approval", requester) |
@@ -148,6 +158,27 @@ class World:
             services.handle(self.uow, commands.ActivateCampaign(campaign_id=campaign_id, at=T0))
         return campaign_id
 
+    def territory(self, parent: str | None = None) -> str:
+        territory_id: str = services.handle(
+            self.uow,
+            commands.CreateTerritory(name="North", parent_id=parent, at=T0, **self.ownership()),
+        )
+        return territory_id
+
+    def next_territory_id(self) -> str:
+        with self.uow:
+            count = len(self.uow.select(RecordKind.TERRITORY))
+        return f"terr-{count + 1:06d}"
+
+    def quota_holders(self) -> dict[str, Any]:
+        """An owner, a team and a territory for a quota: at least one of them."""
+        holders = {**self.ownership(), "territory": None}
+        if self.draw(st.booleans()):
+            holders["territory"] = self.territory()
+        if holders == {"owner": None, "team": None, "territory": None}:
+            holders["owner"] = USERS[0]
+        return holders
+
     def get(self, kind: RecordKind, record_id: str) -> Owned:
         with self.uow:
             found: Owned = getattr(self.uow, REPOSITORIES[kind]).get(record_id)
@@ -161,6 +192,9 @@ REPOSITORIES = {
     RecordKind.SERVICE_CONTRACT: "service_contracts",
     RecordKind.COMPLAINT: "complaints",
     RecordKind.CAMPAIGN: "campaigns",
+    RecordKind.TERRITORY: "territories",
+    RecordKind.QUOTA: "quotas",
+    RecordKind.COMMISSION_PLAN: "commission_plans",
 }
 
 
@@ -633,6 +667,82 @@ def _campaign(w: World, actor: Actor) -> tuple[Callable[[], object], list[Step]]
     return lambda: services.handle(w.uow, command, actor=actor, policy=w.policy), steps
 
 
+SALES = ("set quota", "replace quota", "create territory", "rename territory",
+         "move territory", "assign territory", "define plan", "refund")  # fmt: skip
+
+
+def _sales(w: World, actor: Actor) -> tuple[Callable[[], object], list[Step]]:
+    call = w.pick(list(SALES))
+    command: commands.Command[Any]
+
+    def handle(command: commands.Command[Any]) -> Callable[[], object]:
+        return lambda: services.handle(w.uow, command, actor=actor, policy=w.policy)
+
+    if call == "set quota":
+        holders = w.quota_holders()
+        steps = (
+            []
+            if holders["territory"] is None
+            else [_check(Action.READ, w.get(RecordKind.TERRITORY, holders["territory"]))]
+        )
+        new = Quota("new", EUR, Q1, **holders)
+        return handle(commands.SetQuota(target=EUR, period=Q1, at=T1, **holders)), [
+            *steps,
+            _check(Action.CREATE, new),
+        ]
+    if call == "replace quota":
+        q = services.handle(
+            w.uow, commands.SetQuota(target=EUR, period=Q1, at=T0, **w.quota_holders())
+        )
+        replace = commands.ReplaceQuota(quota_id=q, target=Money.of("90", "EUR"), at=T1)
+        return handle(replace), [_check(Action.UPDATE, w.get(RecordKind.QUOTA, q))]
+    if call in ("create territory", "move territory"):
+        parent = w.territory()
+        if call == "create territory":
+            owner, team = w.draw(OWNERS), w.draw(TEAM_IDS)
+            made = w.next_territory_id()
+            steps = [_check(Action.READ, w.get(RecordKind.TERRITORY, parent))]
+            created = _new(RecordKind.TERRITORY, actor, owner, team)
+            if created[0][0] == "check":
+                created = [_check(Action.CREATE, attrs.evolve(
+                    created[0][2], territory_id=made, territory=made
+                ))]  # fmt: skip
+            command = commands.CreateTerritory(
+                name="South", parent_id=parent, owner=owner, team=team, at=T1
+            )
+            return handle(command), [*steps, *created]
+        moved = w.territory()
+        command = commands.MoveTerritory(territory_id=moved, parent_id=parent, at=T1)
+        return handle(command), [
+            _check(Action.UPDATE, w.get(RecordKind.TERRITORY, moved)),
+            _check(Action.READ, w.get(RecordKind.TERRITORY, parent)),
+        ]
+    if call == "rename territory":
+        t = w.territory()
+        command = commands.RenameTerritory(territory_id=t, name="Gaul", at=T1)
+        return handle(command), [_check(Action.UPDATE, w.get(RecordKind.TERRITORY, t))]
+    if call == "assign territory":
+        c = w.customer()
+        t = w.territory()
+        customer = w.get(RecordKind.CUSTOMER, c)
+        command = commands.AssignTerritory(customer_id=c, territory_id=t, at=T1)
+        return handle(command), [
+            _check(Action.REASSIGN, customer),
+            _check(Action.READ, w.get(RecordKind.TERRITORY, t)),
+            ("check changed", Action.REASSIGN, attrs.evolve(customer, territory=t)),
+        ]
+    if call == "define plan":
+        owner, team = w.draw(OWNERS), w.draw(TEAM_IDS)
+        plan = CommissionPlan.flat("EUR", Decimal("0.05"))
+        command = commands.DefineCommissionPlan(
+            name="Standard", plan=plan, owner=owner, team=team, at=T1
+        )
+        return handle(command), _new(RecordKind.COMMISSION_PLAN, actor, owner, team)
+    k = w.contract(w.customer(), paid=True)
+    command = commands.RefundPayment(contract_id=k, amount=Money.of("40", "EUR"), at=T1)
+    return handle(command), [_check(Action.UPDATE, w.get(RecordKind.CONTRACT, k))]
+
+
 SCENARIOS: dict[str, tuple[Scenario, tuple[str, ...]]] = {
     "register_prospect": (_register, ("",)),
     "update_profile / log_interaction": (_customer_update, ("profile", "interaction")),
@@ -655,6 +765,7 @@ SCENARIOS: dict[str, tuple[Scenario, tuple[str, ...]]] = {
     "reassign": (_reassign, ("customer", "opportunity", "complaint")),
     "campaigns": (_campaign, ("plan", "activate", "add members", "status", "cost", "complete",
                               "abort", "open sourced", "set source")),
+    "sales management": (_sales, SALES),
 }  # fmt: skip
 CASES = [(name, variant) for name, (_, variants) in SCENARIOS.items() for variant in variants]
 

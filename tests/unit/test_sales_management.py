@@ -838,3 +838,15 @@ def test_quota_queries_take_a_period_or_its_text() -> None:
         with pytest.raises(ValidationError) as caught:
             spec.check_where({"period": bad})
         assert caught.value.field == "period"
+
+
+def test_territories_round_trip_and_a_set_is_read_only_from_a_list() -> None:
+    converter = make_converter()
+    rules = [rule(Condition("region", ["north", "south"]), Condition("phase", ["lost"]))]
+    north = territory("north", "eu", *rules)
+    data = converter.unstructure(north)
+    assert data["rules"][0]["conditions"][0]["values"] == ["north", "south"]  # sorted
+    assert converter.structure(data, Territory) == north
+    data["rules"][0]["conditions"][0]["values"] = "north"
+    with pytest.raises(ValidationError, match="must be a list"):
+        converter.structure(data, Territory)

@@ -200,11 +200,9 @@ def _splits(value: object) -> dict[str, tuple[tuple[str, Fraction], ...]]:
 
 
 def _allocate(units: int, shares: tuple[tuple[str, Fraction], ...]) -> list[int]:
-    """``units`` split by ``shares`` (summing to 1) in whole units: floors, then
-    the rest one each by largest remainder, ties to the first. Negative
-    ``units`` are split as the negative of the split of their absolute value."""
-    if units < 0:
-        return [-part for part in _allocate(-units, shares)]
+    """``units`` (0 or more: a contract's base is never negative) split by
+    ``shares`` (summing to 1) in whole units: floors, then the rest one each
+    by largest remainder, ties to the first."""
     exact = [units * share for _, share in shares]
     parts = [int(e) for e in exact]  # floors: both are non-negative
     left = units - sum(parts)

@@ -150,8 +150,10 @@ def _won_deals(path: str, owners: dict[str, str], code: str) -> list[Opportunity
 
 
 def _plan(arguments: argparse.Namespace, code: str) -> CommissionPlan:
-    if (arguments.rate is None) == (arguments.tiers is None):
-        raise CliError("commission: give exactly one of --rate and --tiers")
+    if arguments.rate is None and arguments.tiers is None:
+        raise CliError("commission: give --rate or --tiers")
+    if arguments.rate is not None and arguments.tiers is not None:
+        raise CliError("--tiers: not together with --rate; give one of them")
     options = {"mode": arguments.mode, "earned_on": arguments.earned_on}
     if arguments.rate is not None:
         return CommissionPlan(code, (Tier(0, None, _rate(arguments.rate, "--rate")),), **options)
