@@ -247,12 +247,15 @@ class WinOpportunity(Command[str]):
     """Win an opportunity, sign a contract for its amount and enter it on the
     customer, in one commit; `handle` returns the contract id.
 
-    The contract gets the opportunity's owner and team. With an actor, the
+    The contract gets the opportunity's owner, team and territory, and the
+    deal's ``margin`` if given (Money of zero up to the amount, in its
+    currency: what a commission plan on margins pays on). With an actor, the
     actor must be allowed to close the opportunity, update the customer and
     create the contract.
     """
 
     opportunity_id: str = identifier()
+    margin: Money | None = checked_field(non_negative_money, True)
 
 
 @attrs.frozen(kw_only=True)

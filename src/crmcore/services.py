@@ -377,6 +377,7 @@ def _win_opportunity(guard: Guard, k: c.WinOpportunity) -> str:
         owner=opportunity.owner,
         team=opportunity.team,
         territory=opportunity.territory,
+        margin=k.margin,
     )
     guard.save(won)
     guard.add(contract)

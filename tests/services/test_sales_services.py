@@ -360,3 +360,30 @@ def test_a_record_already_in_the_territory_is_left_as_it_is(uow: InMemoryUnitOfW
     uow.collect_events()
     services.handle(uow, commands.AssignTerritory(customer_id=ada, territory_id=north, at=T0))
     assert [type(e).__name__ for e in uow.collect_events()] == ["RecordTerritoryChanged"]
+
+
+def test_a_deal_won_with_a_margin_signs_a_contract_with_it(uow: InMemoryUnitOfWork) -> None:
+    ada = services.handle(uow, commands.RegisterProspect(name="Ada", at=T0), actor=REP)
+    deal = services.handle(
+        uow, commands.OpenOpportunity(customer_id=ada, title="t", amount=EUR, at=T0), actor=REP
+    )
+    before = _snapshot(uow)
+    with pytest.raises(ValidationError) as caught:
+        services.handle(
+            uow, commands.WinOpportunity(opportunity_id=deal, margin=EUR + EUR, at=T0), actor=REP
+        )
+    assert caught.value.field == "margin"
+    assert _snapshot(uow) == before
+    margin = Money.of(30_000, "EUR")
+    contract = services.handle(
+        uow, commands.WinOpportunity(opportunity_id=deal, margin=margin, at=T0), actor=REP
+    )
+    with uow:
+        assert uow.contracts.get(contract).margin == margin
+
+
+def test_a_territory_stays_in_itself() -> None:
+    north = Territory.create(territory_id="north", name="North", at=T0)
+    with pytest.raises(ValidationError) as caught:
+        north.move_to_territory("south", at=T0)
+    assert caught.value.field == "territory"

@@ -264,15 +264,18 @@ class Territory(Owned):
     rules: tuple[AssignmentRule, ...] = attrs.field(default=(), converter=_rules)
     changed_at: pendulum.DateTime = instant()
 
+    def _check_holders(self, owner: str | None, team: str | None, territory: str | None) -> None:
+        if territory != self.territory_id:
+            raise ValidationError(
+                "territory", "must be the territory's own id", allowed=repr(self.territory_id)
+            )
+
     def __attrs_post_init__(self) -> None:
         if self.parent_id == self.territory_id:
             raise ValidationError(
                 "parent_id", "is the territory itself", allowed="another territory or None"
             )
-        if self.territory != self.territory_id:
-            raise ValidationError(
-                "territory", "must be the territory's own id", allowed=repr(self.territory_id)
-            )
+        self._check_holders(self.owner, self.team, self.territory)
 
     @classmethod
     def create(

@@ -795,6 +795,7 @@ def _command_fields(record_ids: st.SearchStrategy[str]) -> dict[str, st.SearchSt
         "quota_id": record_ids,
         "target": quota_targets(),
         "plan": commission_plans(),
+        "margin": st.none() | money(min_value=0, max_value=0),
     }
 
 
