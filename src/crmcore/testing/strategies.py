@@ -1135,8 +1135,23 @@ def territories(
 def territory_records(
     *, team_pool: st.SearchStrategy[str] | None = None
 ) -> st.SearchStrategy[Territory]:
-    """Single territories, from trees drawn by `territories` (a root or not)."""
-    return territories(team_pool=team_pool).flatmap(st.sampled_from)
+    """Single territories: a root or under some parent id, with 0 to 2 rules
+    (`territories` draws whole trees)."""
+    return st.builds(
+        lambda territory_id, parent, rules, team, at: Territory.create(
+            territory_id=territory_id,
+            name="Territory",
+            at=at,
+            parent_id=None if parent == territory_id else parent,
+            rules=rules,
+            team=team,
+        ).without_events(),
+        ids(prefix="terr-"),
+        st.none() | ids(prefix="terr-"),
+        st.lists(assignment_rules(), max_size=2),
+        team_pool if team_pool is not None else team_ids(),
+        aware_datetimes(),
+    )
 
 
 @_cached
