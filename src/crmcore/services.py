@@ -656,7 +656,7 @@ def _check_time(
 ) -> None:
     """Refuse a command from the future: one typo (3030 for 2030) would
     otherwise lock its record, since no later command may go back in time."""
-    limit = _tolerance(tolerance)
+    limit = tolerance if tolerance is FUTURE_TOLERANCE else _tolerance(tolerance)
     if limit is None:
         return
     source = _clock(clock) or _clock(getattr(uow, "clock", None))

@@ -123,3 +123,17 @@ def test_historic_odd_offsets_convert_as_the_standard_library_does() -> None:
         expected = local.astimezone(dt.UTC)
         assert to_utc(local) == expected
         assert to_utc(pendulum.instance(local)) == expected
+
+
+def test_the_space_is_the_only_printable_whitespace() -> None:
+    """`check_id` relies on it: ``isprintable()`` and ``" " in`` find every
+    whitespace character."""
+    import sys
+
+    printable_spaces = [
+        chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace() and chr(c).isprintable()
+    ]
+    assert printable_spaces == [" "]
+    for bad in ("a b", "a\tb", "a\u3000b", "a\u00a0b", "a\u2028b", "a\x1fb"):
+        with pytest.raises(ValidationError):
+            check_id(bad, "customer_id")

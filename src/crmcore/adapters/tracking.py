@@ -291,6 +291,8 @@ class TrackingUnitOfWork(abc.ABC):
 
     def repository(self, kind: object) -> TrackingRepository[Any]:
         """The repository of ``kind`` (a `RecordKind` or its value)."""
+        if isinstance(kind, RecordKind):  # the services' path: no lookup by value
+            return self._repositories[kind]
         return self._repositories[spec_of(kind).kind]
 
     def __enter__(self) -> Self:

@@ -28,7 +28,10 @@ def check_id(value: object, field: str) -> str:
         raise ValidationError(field, "must not be empty", allowed=ID_RULE)
     if len(value) > MAX_ID_LENGTH:
         raise ValidationError(field, f"is {len(value)} characters long", allowed=ID_RULE)
-    if not value.isprintable() or any(c.isspace() for c in value):
+    # Of the whitespace characters only the space is printable, so these two
+    # tests find every whitespace and unprintable character (a test checks it
+    # over all of Unicode).
+    if not value.isprintable() or " " in value:
         raise ValidationError(
             field, "contains whitespace or unprintable characters", allowed=ID_RULE
         )
