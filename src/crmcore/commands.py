@@ -45,6 +45,7 @@ from crmcore.domain.fields import (
     choice,
     flag,
     identifier,
+    instances_of,
     instant,
     items_of,
     of_type,
@@ -482,15 +483,7 @@ class RecordCampaignCost(Command[None]):
 
 
 def _rules(value: object, field: str) -> tuple[AssignmentRule, ...]:
-    found = items_of(value, field, "AssignmentRule values")
-    for position, rule in enumerate(found):
-        if not isinstance(rule, AssignmentRule):
-            raise ValidationError(
-                f"{field}[{position}]",
-                f"must be an AssignmentRule, not {type(rule).__name__}",
-                allowed="AssignmentRule values",
-            )
-    return tuple(found)  # type: ignore[arg-type]  # each checked above
+    return instances_of(AssignmentRule, value, field, "AssignmentRule values")
 
 
 @attrs.frozen(kw_only=True)

@@ -578,7 +578,7 @@ def _set_quota(guard: Guard, k: c.SetQuota) -> str:
     }
     if quota.quota_for is QuotaFor.TEAM:
         same["team"] = quota.team
-    guard.check(Action.CREATE, quota)
+    guard.check(Action.CREATE, quota)  # before the duplicate check: no existence oracle
     if guard.uow.select(_QU, same, limit=1):
         raise ValidationError(
             "period",

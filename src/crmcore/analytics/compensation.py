@@ -54,7 +54,7 @@ import pendulum
 from crmcore.analytics._results import MappingResult
 from crmcore.domain.commissions import CommissionBase, CommissionPlan, EarnedOn
 from crmcore.domain.contracts import Contract
-from crmcore.domain.fields import Choice, items_of
+from crmcore.domain.fields import Choice, instances_of
 from crmcore.domain.ids import check_id
 from crmcore.domain.money import Money
 from crmcore.domain.numbers import to_fraction
@@ -212,16 +212,8 @@ def _allocate(units: int, shares: tuple[tuple[str, Fraction], ...]) -> list[int]
     return parts
 
 
-def _contracts(value: object) -> list[Contract]:
-    found = items_of(value, "contracts", "Contract values")
-    for position, item in enumerate(found):
-        if not isinstance(item, Contract):
-            raise ValidationError(
-                f"contracts[{position}]",
-                f"must be a Contract, not {type(item).__name__}",
-                allowed="Contract values",
-            )
-    return list(found)  # type: ignore[arg-type]  # each checked above
+def _contracts(value: object) -> tuple[Contract, ...]:
+    return instances_of(Contract, value, "contracts", "Contract values")
 
 
 def _base_states(
@@ -405,15 +397,9 @@ def commission_forecast(
     checked_plan = _plan(plan)
     currency = checked_plan.currency
     base = _attained(attained, currency)
-    found = items_of(opportunities, "opportunities", "Opportunity values")
+    found = instances_of(Opportunity, opportunities, "opportunities", "Opportunity values")
     totals: dict[str, Fraction] = {}
     for position, opportunity in enumerate(found):
-        if not isinstance(opportunity, Opportunity):
-            raise ValidationError(
-                f"opportunities[{position}]",
-                f"must be an Opportunity, not {type(opportunity).__name__}",
-                allowed="Opportunity values",
-            )
         if not opportunity.is_open:
             continue
         if opportunity.amount.currency != currency:

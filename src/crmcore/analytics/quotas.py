@@ -29,7 +29,7 @@ from types import MappingProxyType
 import attrs
 
 from crmcore.analytics.forecast import ROLLUPS
-from crmcore.domain.fields import items_of
+from crmcore.domain.fields import instances_of
 from crmcore.domain.money import Money
 from crmcore.domain.opportunities import Opportunity
 from crmcore.domain.periods import Period, check_period
@@ -55,16 +55,8 @@ def _quota(value: object, field: str = "quota") -> Quota:
     return value
 
 
-def _opportunities(value: object) -> list[Opportunity]:
-    found = items_of(value, "opportunities", "Opportunity values")
-    for position, item in enumerate(found):
-        if not isinstance(item, Opportunity):
-            raise ValidationError(
-                f"opportunities[{position}]",
-                f"must be an Opportunity, not {type(item).__name__}",
-                allowed="Opportunity values",
-            )
-    return list(found)  # type: ignore[arg-type]  # each checked above
+def _opportunities(value: object) -> tuple[Opportunity, ...]:
+    return instances_of(Opportunity, value, "opportunities", "Opportunity values")
 
 
 def _belongs(quota: Quota, opportunity: Opportunity) -> bool:
@@ -182,10 +174,9 @@ def roll_up(
         CurrencyMismatchError: Money targets in different currencies.
     """
     whole = check_period(period, "period")
-    found = items_of(parts, "parts", "Quota values")
-    if not found:
+    quotas = instances_of(Quota, parts, "parts", "one or more Quota values")
+    if not quotas:
         raise ValidationError("parts", "is empty", allowed="one or more Quota values")
-    quotas = [_quota(part, f"parts[{position}]") for position, part in enumerate(found)]
     for position, part in enumerate(quotas):
         if not (whole.start <= part.period.start and part.period.end <= whole.end):
             raise ValidationError(

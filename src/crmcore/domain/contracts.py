@@ -280,6 +280,19 @@ class Contract(Owned):
         not_before(instant, self.changed_at)
         return instant
 
+    def _up_to(self, amount: object, limit: Money, operation: str, what: str) -> None:
+        """Refuse an ``amount`` that is not positive Money in the contract's
+        currency of at most ``limit`` (``what`` says what the limit is)."""
+        checked = positive_money(amount, "amount")
+        if checked.currency != self.amount.currency:
+            raise CurrencyMismatchError(self.amount.currency, checked.currency, operation=operation)
+        if checked > limit:
+            raise ValidationError(
+                "amount",
+                f"is more than {what}",
+                allowed=f"a positive amount of at most {limit}",
+            )
+
     def _changed(self, event: DomainEvent, at: pendulum.DateTime, **changes: Any) -> Self:
         """The contract with ``changes`` and ``event``, fulfilled at ``at`` if it is
         then delivered and paid in full (one new state, never an intermediate one)."""
@@ -326,16 +339,8 @@ class Contract(Owned):
             ValidationError: not positive, or more than the outstanding amount.
         """
         instant = self._when(at, "pay")
-        positive_money(amount, "amount")
-        if amount.currency != self.amount.currency:
-            raise CurrencyMismatchError(self.amount.currency, amount.currency, operation="pay")
         outstanding = self.outstanding
-        if amount > outstanding:
-            raise ValidationError(
-                "amount",
-                f"is more than the outstanding {outstanding}",
-                allowed=f"a positive amount of at most {outstanding}",
-            )
+        self._up_to(amount, outstanding, "pay", f"the outstanding {outstanding}")
         return self._changed(
             PaymentReceived(
                 occurred_at=instant,
@@ -361,16 +366,8 @@ class Contract(Owned):
         """
         instant = to_utc(at)
         not_before(instant, self.changed_at)
-        positive_money(amount, "amount")
-        if amount.currency != self.amount.currency:
-            raise CurrencyMismatchError(self.amount.currency, amount.currency, operation="refund")
         paid = self.paid
-        if amount > paid:
-            raise ValidationError(
-                "amount",
-                f"is more than the {paid} paid",
-                allowed=f"a positive amount of at most {paid}",
-            )
+        self._up_to(amount, paid, "refund", f"the {paid} paid")
         return self._recorded(
             PaymentRefunded(
                 occurred_at=instant,

@@ -143,6 +143,24 @@ def items_of(value: object, field: str, what: str) -> tuple[object, ...]:
     return tuple(value)
 
 
+def instances_of(kind: type[T], value: object, field: str, what: str) -> tuple[T, ...]:
+    """The items of an iterable (as `items_of`), each an instance of ``kind``.
+
+    Raises:
+        ValidationError: not such an iterable, or an item of another type
+            (the error names its position: ``field[3]``).
+    """
+    found = items_of(value, field, what)
+    for position, item in enumerate(found):
+        if not isinstance(item, kind):
+            raise ValidationError(
+                f"{field}[{position}]",
+                f"must be of type {kind.__name__}, not {type(item).__name__}",
+                allowed=what,
+            )
+    return found  # type: ignore[return-value]  # each checked above
+
+
 def bounded_int(value: object, field: str, low: int, high: int) -> int:
     """An int (not a bool) from ``low`` to ``high``."""
     if type(value) is not int or not low <= value <= high:

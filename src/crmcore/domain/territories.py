@@ -36,6 +36,7 @@ from crmcore.domain.fields import (
     checked_field,
     fold,
     identifier,
+    instances_of,
     instant,
     items_of,
     member,
@@ -145,17 +146,10 @@ class Condition:
 
 def _conditions(value: Iterable[Condition]) -> tuple[Condition, ...]:
     allowed = f"1 to {MAX_CONDITIONS} Condition values"
-    found = items_of(value, "conditions", allowed)
+    found = instances_of(Condition, value, "conditions", allowed)
     if not 1 <= len(found) <= MAX_CONDITIONS:
         raise ValidationError("conditions", "has the wrong number of conditions", allowed=allowed)
-    for position, item in enumerate(found):
-        if not isinstance(item, Condition):
-            raise ValidationError(
-                f"conditions[{position}]",
-                f"must be a Condition, not {type(item).__name__}",
-                allowed=allowed,
-            )
-    return tuple(found)  # type: ignore[arg-type]  # each checked above
+    return found
 
 
 def _field_values(value: object) -> Mapping[str, str | None]:
@@ -231,17 +225,10 @@ class TerritoryRulesChanged(DomainEvent):
 
 def _rules(value: object) -> tuple[AssignmentRule, ...]:
     allowed = f"0 to {MAX_RULES} AssignmentRule values"
-    found = items_of(value, "rules", allowed)
+    found = instances_of(AssignmentRule, value, "rules", allowed)
     if len(found) > MAX_RULES:
         raise ValidationError("rules", "has too many rules", allowed=allowed)
-    for position, item in enumerate(found):
-        if not isinstance(item, AssignmentRule):
-            raise ValidationError(
-                f"rules[{position}]",
-                f"must be an AssignmentRule, not {type(item).__name__}",
-                allowed=allowed,
-            )
-    return tuple(found)  # type: ignore[arg-type]  # each checked above
+    return found
 
 
 @attrs.frozen(kw_only=True)
@@ -382,21 +369,15 @@ class Territory(Owned):
 
 def _territories(value: object) -> tuple[Territory, ...]:
     allowed = "Territory values with unique ids"
-    found = items_of(value, "territories", allowed)
+    found = instances_of(Territory, value, "territories", allowed)
     seen: set[str] = set()
     for position, item in enumerate(found):
-        if not isinstance(item, Territory):
-            raise ValidationError(
-                f"territories[{position}]",
-                f"must be a Territory, not {type(item).__name__}",
-                allowed=allowed,
-            )
         if item.territory_id in seen:
             raise ValidationError(
                 f"territories[{position}]", "repeats a territory id", allowed=allowed
             )
         seen.add(item.territory_id)
-    return tuple(found)  # type: ignore[arg-type]  # each checked above
+    return found
 
 
 def depths(territories: Iterable[Territory]) -> dict[str, int]:
