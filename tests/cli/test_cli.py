@@ -149,6 +149,12 @@ def test_the_tour_as_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert data["pipeline"]["weighted pipeline"] == Decimal("58420.00")
     assert (data["sales"]["won"], data["sales"]["win_rate_by_count"]) == (8, Decimal("0.5"))
     assert data["abc"][0]["share"] == Decimal("0.1")
+    assert data["quotas"]["reps"]["rep-2"] == {
+        "won": Decimal("18100.00"),
+        "attained": Decimal("18100") / Decimal("15000"),
+        "paid_base": Decimal("15050.00"),
+        "commission": Decimal("402.00"),  # 2 % of 10,000 + 4 % of 5,050
+    }
     assert data["vendors"]["Package A"]["fit"] == Decimal("0.75")
     assert data["complaint"]["service_level"] == {
         "first response": {"state": "reached", "elapsed_hours": Decimal("1.0")},

@@ -7,6 +7,7 @@ ids (`SequentialIds`). The same bytes come out on every run, on every store.
 
 import collections
 import datetime as _dt
+from collections.abc import Sequence
 from decimal import Decimal
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
@@ -20,17 +21,24 @@ from crmcore.adapters.memory import InMemoryStore, InMemoryUnitOfWork
 from crmcore.adapters.tracking import TrackingUnitOfWork
 from crmcore.analytics import abc_classes, forecast, lifetime_value, pareto, weighted_pipeline
 from crmcore.analytics.campaigns import CampaignReport, campaign_report
+from crmcore.analytics.compensation import commissions
 from crmcore.analytics.forecast import sales_velocity, win_rate
+from crmcore.analytics.quotas import attainment
 from crmcore.analytics.service_levels import SlaPolicy, SlaTarget, sla_status
 from crmcore.analytics.vendors import Ability, Priority, Requirement, score_vendors
 from crmcore.cli.output import CliError, Report, Table, ratio
 from crmcore.domain.calendars import BusinessCalendar
+from crmcore.domain.commissions import CommissionPlan, Tier
 from crmcore.domain.complaints import ComplainantType, ComplaintLevel, ComplaintStep
+from crmcore.domain.contracts import Contract
 from crmcore.domain.customers import Channel, LifecyclePhase
 from crmcore.domain.kinds import RecordKind
 from crmcore.domain.money import Money
 from crmcore.domain.numbers import percent, round_fraction
+from crmcore.domain.opportunities import Opportunity
+from crmcore.domain.periods import Period
 from crmcore.domain.pipeline import DEFAULT_PIPELINE, ForecastCategory
+from crmcore.domain.quotas import Quota
 from crmcore.errors import CrmError
 from crmcore.ports import MAX_PAGE
 from crmcore.rendering import vendor_table
@@ -64,6 +72,10 @@ NAMES = (
 """30 sample companies (fictional)."""
 
 OPEN_STAGES = [s.name for s in DEFAULT_PIPELINE.open_stages]
+REPS = ("rep-1", "rep-2")
+"""The two sales reps of team ``sales`` who own the tour's deals, turn about."""
+TIERS = (Tier(0, 10_000, Decimal("0.02")), Tier(10_000, None, Decimal("0.04")))
+"""The tour's commission plan: 2 % up to 10,000 USD a quarter, 4 % above."""
 
 
 def _id(result: str | None) -> str:
@@ -161,6 +173,8 @@ def run(uow: TrackingUnitOfWork | None = None) -> Report:
                     at=opened,
                     expected_close=opened.add(days=60).date(),
                     campaign_id=mailing if i % 4 == 0 else None,
+                    owner=REPS[i % 2],
+                    team="sales",
                 )
             )
         )
@@ -253,6 +267,14 @@ def run(uow: TrackingUnitOfWork | None = None) -> Report:
     churned = after_sales[-1]
     handle(c.LoseCustomer(customer_id=churned, reason="moved to a rival", at=end.subtract(days=10)))
     handle(c.WinBackCustomer(customer_id=churned, at=end.subtract(days=2)))
+    quarter = Period.containing(T0, "quarter")
+    for rep in REPS:
+        handle(
+            c.SetQuota(
+                target=Money.of("15000", CURRENCY), period=quarter, owner=rep, team="sales",
+                at=T0,
+            )
+        )  # fmt: skip
     session.collect_events()
 
     with uow:
@@ -261,8 +283,49 @@ def run(uow: TrackingUnitOfWork | None = None) -> Report:
         contracts = uow.contracts.list()
         closed_complaint = uow.complaints.get(complaint)
         campaign = uow.campaigns.get(mailing)
+        quotas = uow.quotas.list()
     report = _report(all_customers, all_opportunities, contracts, closed_complaint, end, churned)
-    return _with_campaign(report, campaign_report(campaign, all_opportunities))
+    report = _with_campaign(report, campaign_report(campaign, all_opportunities))
+    return _with_sales(report, quotas, all_opportunities, contracts)
+
+
+def _with_sales(
+    report: Report,
+    quotas: Sequence[Quota],
+    opportunities: Sequence[Opportunity],
+    contracts: Sequence[Contract],
+) -> Report:
+    plan = CommissionPlan(CURRENCY, TIERS, earned_on="payment")
+    period = quotas[0].period
+    statement = commissions(plan, contracts, period)
+    rows, data = [], {}
+    for quota in sorted(quotas, key=lambda q: str(q.owner)):
+        reached = attainment(quota, opportunities)
+        owner = str(quota.owner)
+        base = statement.bases.get(owner, Money.zero(CURRENCY))
+        earned = statement.get(owner, Money.zero(CURRENCY))
+        won = reached.won
+        assert isinstance(won, Money)  # the tour's quotas are Money
+        rows.append((owner, _money(won), percent(reached.ratio), _money(base), _money(earned)))
+        data[owner] = {
+            "won": _number(won),
+            "attained": ratio(reached.ratio),
+            "paid_base": _number(base),
+            "commission": _number(earned),
+        }
+    table = Table(
+        f"8. Quotas and commissions, {period}",
+        ("rep", "won", "attained", "paid in", "commission"),
+        tuple(rows),
+        frozenset({1, 2, 3, 4}),
+    )
+    terms = (
+        f"A quota of 15000.00 {CURRENCY} each; commission on payments received:\n"
+        f"2 % up to 10000.00 {CURRENCY} a quarter, 4 % above (marginal)."
+    )
+    merged = dict(report.data)
+    merged["quotas"] = {"period": str(period), "reps": data}
+    return Report((*report.sections, table, terms), merged)
 
 
 def _with_campaign(report: Report, found: CampaignReport) -> Report:
