@@ -732,6 +732,7 @@ def test_statements_refuse_bad_input() -> None:
     for args, field in (
         (("plan", [signed()], Q1), "plan"),
         ((MARGINAL, [signed(), "k"], Q1), "contracts[1]"),
+        ((MARGINAL, [signed(), signed()], Q1), "contracts[1]"),
         ((MARGINAL, [signed()], "2030-Q1"), "period"),
         ((MARGINAL, "contracts", Q1), "contracts"),
     ):

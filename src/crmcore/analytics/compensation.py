@@ -81,9 +81,6 @@ class LineEvent(Choice):
     CANCELLATION = "cancellation"
 
 
-_ORDER = {LineEvent.SIGNED: 0, LineEvent.PAYMENT: 1, LineEvent.REFUND: 2, LineEvent.CANCELLATION: 3}
-
-
 @attrs.frozen
 class CommissionLine:
     """One change in an owner's base, and the commission it adds.
@@ -274,7 +271,7 @@ def commissions(
 
     Raises:
         ValidationError: a bad plan, contract, period or split; a contract
-            with no owner and no split.
+            given twice; a contract with no owner and no split.
         CurrencyMismatchError: a contract in another currency than the plan's.
     """
     checked_plan = _plan(plan)
@@ -282,7 +279,15 @@ def commissions(
     shares_of = _splits(splits)
     scale = 10 ** Money.zero(checked_plan.currency).minor_unit
     owner_lines: dict[str, list[tuple[pendulum.DateTime, str, int, LineEvent, int, Fraction]]] = {}
+    seen: set[str] = set()
     for position, contract in enumerate(_contracts(contracts)):
+        if contract.contract_id in seen:
+            raise ValidationError(
+                f"contracts[{position}]",
+                "repeats a contract id",
+                allowed="each contract once",
+            )
+        seen.add(contract.contract_id)
         if contract.amount.currency != checked_plan.currency:
             raise CurrencyMismatchError(
                 checked_plan.currency, contract.amount.currency, operation="pay commission on"
