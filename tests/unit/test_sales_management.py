@@ -395,6 +395,9 @@ def test_attainment_counts_deals_a_team_and_a_territory() -> None:
     with pytest.raises(ValidationError) as caught:
         attainment("q", [])  # type: ignore[arg-type]
     assert caught.value.field == "quota"
+    with pytest.raises(ValidationError, match="repeats an opportunity id") as caught:
+        attainment(Quota("q", 3, Q1, team="north"), [deals[0], deals[1], deals[0]])
+    assert caught.value.field == "opportunities[2]"
 
 
 def test_roll_up_adds_the_parts_targets() -> None:
@@ -761,6 +764,9 @@ def test_the_forecast_values_each_deal_on_top_of_what_is_attained() -> None:
     with pytest.raises(ValidationError) as caught:
         commission_forecast(MARGINAL, ["o1"])  # type: ignore[list-item]
     assert caught.value.field == "opportunities[0]"
+    with pytest.raises(ValidationError) as caught:
+        commission_forecast(MARGINAL, [deals[0], deals[0]])
+    assert caught.value.field == "opportunities[1]"
     for attained, field in (
         ({"rep": 5}, "attained['rep']"),
         (["rep"], "attained"),

@@ -54,7 +54,7 @@ import pendulum
 from crmcore.analytics._results import MappingResult
 from crmcore.domain.commissions import CommissionBase, CommissionPlan, EarnedOn
 from crmcore.domain.contracts import Contract
-from crmcore.domain.fields import Choice, instances_of
+from crmcore.domain.fields import Choice, distinct, instances_of
 from crmcore.domain.ids import check_id
 from crmcore.domain.money import Money
 from crmcore.domain.numbers import to_fraction
@@ -210,7 +210,9 @@ def _allocate(units: int, shares: tuple[tuple[str, Fraction], ...]) -> list[int]
 
 
 def _contracts(value: object) -> tuple[Contract, ...]:
-    return instances_of(Contract, value, "contracts", "Contract values")
+    found = instances_of(Contract, value, "contracts", "Contract values")
+    distinct(found, "contracts", lambda c: c.contract_id, "a contract id")
+    return found
 
 
 def _base_states(
@@ -279,15 +281,7 @@ def commissions(
     shares_of = _splits(splits)
     scale = 10 ** Money.zero(checked_plan.currency).minor_unit
     owner_lines: dict[str, list[tuple[pendulum.DateTime, str, int, LineEvent, int, Fraction]]] = {}
-    seen: set[str] = set()
     for position, contract in enumerate(_contracts(contracts)):
-        if contract.contract_id in seen:
-            raise ValidationError(
-                f"contracts[{position}]",
-                "repeats a contract id",
-                allowed="each contract once",
-            )
-        seen.add(contract.contract_id)
         if contract.amount.currency != checked_plan.currency:
             raise CurrencyMismatchError(
                 checked_plan.currency, contract.amount.currency, operation="pay commission on"
@@ -403,6 +397,7 @@ def commission_forecast(
     currency = checked_plan.currency
     base = _attained(attained, currency)
     found = instances_of(Opportunity, opportunities, "opportunities", "Opportunity values")
+    distinct(found, "opportunities", lambda o: o.opportunity_id, "an opportunity id")
     totals: dict[str, Fraction] = {}
     for position, opportunity in enumerate(found):
         if not opportunity.is_open:

@@ -29,7 +29,7 @@ from types import MappingProxyType
 import attrs
 
 from crmcore.analytics.forecast import ROLLUPS
-from crmcore.domain.fields import instances_of
+from crmcore.domain.fields import distinct, instances_of
 from crmcore.domain.money import Money
 from crmcore.domain.opportunities import Opportunity
 from crmcore.domain.periods import Period, check_period
@@ -56,7 +56,9 @@ def _quota(value: object, field: str = "quota") -> Quota:
 
 
 def _opportunities(value: object) -> tuple[Opportunity, ...]:
-    return instances_of(Opportunity, value, "opportunities", "Opportunity values")
+    found = instances_of(Opportunity, value, "opportunities", "Opportunity values")
+    distinct(found, "opportunities", lambda o: o.opportunity_id, "an opportunity id")
+    return found
 
 
 def _belongs(quota: Quota, opportunity: Opportunity) -> bool:

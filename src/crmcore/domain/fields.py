@@ -2,7 +2,7 @@
 
 import enum
 import functools
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from typing import Any, TypeVar
 
 import attrs
@@ -159,6 +159,22 @@ def instances_of(kind: type[T], value: object, field: str, what: str) -> tuple[T
                 allowed=what,
             )
     return found  # type: ignore[return-value]  # each checked above
+
+
+def distinct(items: tuple[T, ...], field: str, key: Callable[[T], Hashable], what: str) -> None:
+    """Refuse two items with the same ``key`` (an id given twice would count twice).
+
+    Raises:
+        ValidationError: naming the second one's position (``field[3]``).
+    """
+    seen: set[Hashable] = set()
+    for position, item in enumerate(items):
+        found = key(item)
+        if found in seen:
+            raise ValidationError(
+                f"{field}[{position}]", f"repeats {what}", allowed=f"each {what} once"
+            )
+        seen.add(found)
 
 
 def bounded_int(value: object, field: str, low: int, high: int) -> int:
