@@ -25,12 +25,13 @@ Conventions, all stated and none silent:
 import datetime as _dt
 import itertools
 import math
+import numbers
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any, Self, overload
+from typing import Any, Self, SupportsFloat, SupportsIndex, overload
 
 import attrs
 import pendulum
@@ -66,7 +67,12 @@ UNITS: Mapping[str, int] = {"day": 1, "week": 7, "month": 30}
 
 DAYS_PER_MONTH = 30
 
-Time = float | int | Fraction | Decimal
+Time = float | int | Fraction | Decimal | SupportsFloat
+"""A time in the summary's unit: any real number (a numpy float too)."""
+Parameter = float | int | Fraction | Decimal | SupportsFloat
+"""A model parameter as given: any real number (a numpy one too); kept as a float."""
+Count = int | float | Decimal | SupportsIndex
+"""A count: an int, a numpy integer, or an integral float or Decimal (``2.0``)."""
 """A time in the model's unit: any real number of 0 or more (converted to float)."""
 MAX_SERIES_TERMS = 1_000_000
 MAX_PURCHASES = 1_000_000
@@ -193,32 +199,73 @@ def _float(value: int | float | Decimal | Fraction) -> float:
         return math.nan
 
 
+def _number(value: object) -> bool:
+    """A number the model layer takes: an int, a float, a Decimal, a Fraction,
+    or a numpy (or other `numbers.Real`) scalar; never a bool."""
+    if type(value) is bool:
+        return False
+    return isinstance(value, int | float | Decimal | Fraction | numbers.Real)
+
+
 def _parameter(value: object, field: str) -> float:
-    if type(value) is bool or not isinstance(value, int | float | Decimal | Fraction):
+    if not _number(value):
         raise ValidationError(
             field, f"must be a number, not {type(value).__name__}", allowed="a positive float"
         )
-    number = _float(value)
+    number = _float(value)  # type: ignore[arg-type]  # a number, checked above
     if not math.isfinite(number) or number <= 0:
         raise ValidationError(field, "must be finite and positive", allowed="a positive float")
     return number
 
 
 def _time(value: object, field: str) -> float:
-    if type(value) is bool or not isinstance(value, int | float | Fraction | Decimal):
+    if not _number(value):
         raise ValidationError(
             field, f"must be a number, not {type(value).__name__}", allowed="a time of 0 or more"
         )
-    number = _float(value)
+    number = _float(value)  # type: ignore[arg-type]  # a number, checked above
     if not math.isfinite(number) or number < 0:
         raise ValidationError(field, "must be finite and 0 or more", allowed="a time of 0 or more")
     return number
 
 
+_COUNT_RULE = (
+    f"a whole number from 0 to {MAX_COUNT:,}: an int, a numpy integer, or an integral float "
+    "such as 2.0 (what a pandas column holds)"
+)
+
+
 def _count(value: object, field: str) -> int:
-    if type(value) is not int or not 0 <= value <= MAX_COUNT:
-        raise ValidationError(field, "must be a count", allowed=f"an int from 0 to {MAX_COUNT:,}")
-    return value
+    """A purchase count: ints and numpy integers, and integral floats (``2.0``),
+    as pandas columns hold them; ``2.5`` and bools are refused."""
+    if type(value) is bool:
+        raise ValidationError(field, "must be a count, not a bool", allowed=_COUNT_RULE)
+    if isinstance(value, numbers.Integral):
+        count = int(value)
+    elif isinstance(value, Decimal) and value.is_finite():
+        if value != value.to_integral_value():
+            raise ValidationError(field, "is not a whole number", allowed=_COUNT_RULE)
+        count = int(value)
+    elif isinstance(value, numbers.Real) and math.isfinite(number := float(value)):
+        if not number.is_integer():
+            raise ValidationError(field, "is not a whole number", allowed=_COUNT_RULE)
+        count = int(number)
+    else:
+        raise ValidationError(field, "must be a count", allowed=_COUNT_RULE)
+    if not 0 <= count <= MAX_COUNT:
+        raise ValidationError(field, "is out of range", allowed=_COUNT_RULE)
+    return count
+
+
+def _model_rate(value: object, field: str) -> Fraction:
+    """A rate of the model layer: a float (numpy's too) at its exact binary
+    value, anything else as `to_fraction` reads it."""
+    if isinstance(value, float | numbers.Real) and not isinstance(value, int | Fraction):
+        number = float(value)
+        if not math.isfinite(number):
+            raise ValidationError(field, "must be finite", allowed="a finite number")
+        return Fraction(number)
+    return to_fraction(value, field)
 
 
 def _finite(value: float) -> float:
@@ -252,14 +299,36 @@ def _hyp2f1(a: float, b: float, c: float, z: float) -> float:
 # BG/NBD ---------------------------------------------------------------------------------
 
 
-def _positive(_instance: object, attribute: "attrs.Attribute[float]", value: object) -> None:
-    _parameter(value, attribute.name)
+# Each parameter's converter names its field (the models take ints, floats,
+# Decimals, Fractions and numpy numbers, and keep floats).
 
 
-def _as_floats(model: object, *names: str) -> None:
-    """Store validated parameters given as ints, Decimals or Fractions as floats."""
-    for name in names:
-        object.__setattr__(model, name, float(getattr(model, name)))
+def _r(value: Parameter) -> float:
+    return _parameter(value, "r")
+
+
+def _alpha(value: Parameter) -> float:
+    return _parameter(value, "alpha")
+
+
+def _a(value: Parameter) -> float:
+    return _parameter(value, "a")
+
+
+def _b(value: Parameter) -> float:
+    return _parameter(value, "b")
+
+
+def _p(value: Parameter) -> float:
+    return _parameter(value, "p")
+
+
+def _q(value: Parameter) -> float:
+    return _parameter(value, "q")
+
+
+def _v(value: Parameter) -> float:
+    return _parameter(value, "v")
 
 
 @attrs.frozen
@@ -274,16 +343,13 @@ class BetaGeo:
     positive floats (ints, Decimals and Fractions are converted).
     """
 
-    r: float = attrs.field(validator=_positive)
-    alpha: float = attrs.field(validator=_positive)
-    a: float = attrs.field(validator=_positive)
-    b: float = attrs.field(validator=_positive)
+    r: float = attrs.field(converter=_r)
+    alpha: float = attrs.field(converter=_alpha)
+    a: float = attrs.field(converter=_a)
+    b: float = attrs.field(converter=_b)
     log_likelihood: float | None = attrs.field(default=None, kw_only=True)
     customers: int | None = attrs.field(default=None, kw_only=True)
     converged: bool | None = attrs.field(default=None, kw_only=True)
-
-    def __attrs_post_init__(self) -> None:
-        _as_floats(self, "r", "alpha", "a", "b")
 
     def _check(self, x: object, t_x: object, T: object) -> tuple[int, float, float]:
         count = _count(x, "x")
@@ -303,7 +369,7 @@ class BetaGeo:
             + (self.r + x) * (math.log(self.alpha + T) - math.log(self.alpha + t_x))
         )
 
-    def probability_alive(self, x: int, t_x: Time, T: Time) -> float:
+    def probability_alive(self, x: Count, t_x: Time, T: Time) -> float:
         """P(the customer is still active | x repeat purchases, the last at t_x, observed for T)."""
         count, recency, age = self._check(x, t_x, T)
         if count == 0:
@@ -343,7 +409,7 @@ class BetaGeo:
         series = _hyp2f1(upper, lower, c, z)
         return c / (self.a - 1) * (1.0 - shrink * series)
 
-    def expected_purchases(self, t: Time, x: int, t_x: Time, T: Time) -> float:
+    def expected_purchases(self, t: Time, x: Count, t_x: Time, T: Time) -> float:
         """E[purchases in the next t units | x, t_x, T] (conditional expectation, eq. 10)."""
         count, recency, age = self._check(x, t_x, T)
         growth = self._growth(count, age, _time(t, "t"))
@@ -353,7 +419,7 @@ class BetaGeo:
         """E[purchases by a random new customer in t units] (eq. 9)."""
         return _finite(self._growth(0, 0.0, _time(t, "t")))
 
-    def probability_of_purchases(self, n: int, t: Time) -> float:
+    def probability_of_purchases(self, n: Count, t: Time) -> float:
         """P(a random new customer makes exactly n purchases in t units) (eq. 8).
 
         Raises:
@@ -389,7 +455,7 @@ class BetaGeo:
             first + math.exp(_lbeta(a + 1, b + count - 1) - _lbeta(a, b)) * max(tail, 0.0)
         )
 
-    def customer_log_likelihood(self, x: int, t_x: Time, T: Time) -> float:
+    def customer_log_likelihood(self, x: Count, t_x: Time, T: Time) -> float:
         """The log-likelihood of one customer's (x, t_x, T)."""
         count, recency, age = self._check(x, t_x, T)
         return _bgnbd_ll(self.r, self.alpha, self.a, self.b, count, recency, age)
@@ -521,15 +587,12 @@ class GammaGamma:
     p·v/(q−1), finite only for q > 1.
     """
 
-    p: float = attrs.field(validator=_positive)
-    q: float = attrs.field(validator=_positive)
-    v: float = attrs.field(validator=_positive)
+    p: float = attrs.field(converter=_p)
+    q: float = attrs.field(converter=_q)
+    v: float = attrs.field(converter=_v)
     log_likelihood: float | None = attrs.field(default=None, kw_only=True)
     customers: int | None = attrs.field(default=None, kw_only=True)
     converged: bool | None = attrs.field(default=None, kw_only=True)
-
-    def __attrs_post_init__(self) -> None:
-        _as_floats(self, "p", "q", "v")
 
     def _expected(self, x: int, mean: float) -> float:
         if self.q <= 1:
@@ -537,13 +600,13 @@ class GammaGamma:
         return _finite((self.p * self.v + self.p * x * mean) / (self.p * x + self.q - 1))
 
     @overload
-    def expected_spend(self, x: int, mean_spend: Money) -> Money: ...
+    def expected_spend(self, x: Count, mean_spend: Money) -> Money: ...
 
     @overload
-    def expected_spend(self, x: int, mean_spend: float | Decimal | Fraction) -> float: ...
+    def expected_spend(self, x: Count, mean_spend: float | Decimal | Fraction) -> float: ...
 
     def expected_spend(
-        self, x: int, mean_spend: Money | float | Decimal | Fraction
+        self, x: Count, mean_spend: Money | float | Decimal | Fraction
     ) -> Money | float:
         """E[spend per transaction | x repeat purchases with mean ``mean_spend``].
 
@@ -658,8 +721,8 @@ def clv(
     summary: Mapping[str, RfmSummary],
     *,
     months: int,
-    monthly_discount_rate: Decimal | int | str | Fraction,
-    margin: Decimal | int | str | Fraction = 1,
+    monthly_discount_rate: Decimal | int | str | Fraction | float,
+    margin: Decimal | int | str | Fraction | float = 1,
 ) -> ClvPredictions:
     """Each customer's discounted expected value over the next ``months`` months.
 
@@ -667,8 +730,13 @@ def clv(
     with E[X] the BG/NBD conditional expectation and months of 30 days
     converted into the summary's unit (stated in the result).
 
+    The model layer is floating point: the rate and the margin may be floats
+    (numpy ones too), taken at their exact binary value; Decimals, ints,
+    Fractions and numeric strings are read exactly, as everywhere.
+
     Raises:
-        ValidationError: months outside 1 to 1200, a float or negative rate or margin.
+        ValidationError: months outside 1 to 1200, a negative or non-finite
+            rate or margin.
     """
     if not isinstance(beta_geo, BetaGeo) or not isinstance(gamma_gamma, GammaGamma):
         raise ValidationError(
@@ -677,8 +745,8 @@ def clv(
     _rows(summary)
     if type(months) is not int or not 1 <= months <= 1200:
         raise ValidationError("months", "is out of range", allowed="an int from 1 to 1200")
-    rate = to_fraction(monthly_discount_rate, "monthly_discount_rate")
-    share = to_fraction(margin, "margin")
+    rate = _model_rate(monthly_discount_rate, "monthly_discount_rate")
+    share = _model_rate(margin, "margin")
     if rate < 0:
         raise ValidationError("monthly_discount_rate", "must not be negative", allowed="0 or more")
     if share < 0:
