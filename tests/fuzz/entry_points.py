@@ -110,7 +110,7 @@ RESULTS = frozenset(
         "Retention", "SatisfactionSummary", "ScorecardResult", "SlaCounts", "SlaReport",
         "SlaStatus", "Staffing", "CampaignReport", "CampaignComparison", "Attribution",
         "Attainment", "CategoryForecast", "QuotaForecast", "CommissionLine",
-        "OwnerCommission", "CommissionStatement",
+        "OwnerCommission", "CommissionStatement", "FitInfo",
     }
 )  # fmt: skip
 

@@ -10,6 +10,8 @@ from typing import Any
 
 import pendulum
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from scipy import special
 
 from crmcore import CurrencyMismatchError, Money, ValidationError
@@ -452,17 +454,139 @@ class _Failing:
         fun = math.nan
         message = "iteration limit reached"
         x = (0.0, 0.0, 0.0)
+        nit = nfev = 1
 
     @classmethod
     def minimize(cls, *_args: object, **_kwargs: object) -> "_Failing.Result":
         return cls.Result()
 
 
+def _quadratic(v: Any) -> tuple[float, Any]:
+    import numpy as np
+
+    return float(np.sum((v - 1.0) ** 2)), 2 * (v - 1.0)
+
+
 def test_a_fit_that_does_not_converge_raises_instead_of_returning_nan() -> None:
+    import numpy as np
+
     with pytest.raises(ConvergenceError, match="did not converge") as caught:
-        btyd._minimise(_Failing, lambda _p: 0.0, 3, "Gamma-Gamma")
+        btyd._fit(np, _Failing, _quadratic, ("p", "q", "v"), "Gamma-Gamma")
     assert caught.value.model == "Gamma-Gamma"
     assert "iteration limit" in caught.value.detail
+
+
+def test_a_stalled_gradient_search_hands_over_to_nelder_mead() -> None:
+    import numpy as np
+    from scipy import optimize
+
+    class Stalling:
+        """BFGS always stalls; everything else is scipy's."""
+
+        @staticmethod
+        def minimize(*args: Any, **kwargs: Any) -> Any:
+            if kwargs.get("method") == "BFGS" and not kwargs.get("options"):
+                return optimize.minimize(*args, **kwargs)  # the polish after Nelder-Mead
+            if kwargs.get("method") == "BFGS":
+                return _Failing.Result()
+            return optimize.minimize(*args, **kwargs)
+
+    params, info, errors = btyd._fit(np, Stalling, _quadratic, ("p", "q", "v"), "Gamma-Gamma")
+    assert all(math.isclose(p, math.e, rel_tol=1e-6) for p in params)  # log p = 1
+    assert info.method == "Nelder-Mead + BFGS"
+    assert info.converged
+    assert info.evaluations > btyd.RESTARTS
+    assert errors is not None
+
+
+def test_standard_errors_need_a_strict_maximum() -> None:
+    import numpy as np
+
+    def saddle(v: Any) -> tuple[float, Any]:
+        return float(v[0] ** 2 - v[1] ** 2), np.array([2 * v[0], -2 * v[1]])
+
+    assert btyd._standard_errors(np, saddle, np.zeros(2), ("p", "q")) is None
+    errors = btyd._standard_errors(np, _quadratic, np.zeros(2), ("p", "q"))
+    assert errors is not None
+    # the information of log p is 2, so se(log p) = 1/sqrt(2) and se(p) = p/sqrt(2)
+    assert math.isclose(errors["p"], 1 / math.sqrt(2), rel_tol=1e-6)
+
+
+def test_the_fits_report_how_they_went_and_their_uncertainty(
+    beta_geo: BetaGeo, gamma_gamma: GammaGamma
+) -> None:
+    # the same optimum as the derivative-free search (within 1e-6 of its log-likelihood)
+    assert beta_geo.log_likelihood is not None
+    assert gamma_gamma.log_likelihood is not None
+    assert abs(beta_geo.log_likelihood - -9582.429206674) < 1e-6
+    assert abs(gamma_gamma.log_likelihood - -4055.917694802) < 1e-6
+    for fitted in (beta_geo, gamma_gamma):
+        assert fitted.fit_info is not None
+        assert fitted.fit_info.converged
+        assert fitted.fit_info.method == "BFGS"
+        assert fitted.fit_info.evaluations < 100  # the derivative-free search took ~800
+    # lifetimes' published standard errors for CDNOW
+    published = {"r": 0.012557, "alpha": 0.378221, "a": 0.185719, "b": 0.705345}
+    assert beta_geo.standard_errors is not None
+    for name, value in published.items():
+        assert math.isclose(beta_geo.standard_errors[name], value, rel_tol=1e-3), name
+    assert gamma_gamma.standard_errors is not None
+    for name, value in {"p": 1.189687, "q": 0.290166, "v": 4.159994}.items():
+        assert math.isclose(gamma_gamma.standard_errors[name], value, rel_tol=3e-3), name
+    wide, narrow = beta_geo.confidence_intervals(0.99), beta_geo.confidence_intervals(0.5)
+    for name in ("r", "alpha", "a", "b"):
+        low, high = wide[name]
+        assert 0 < low < narrow[name][0] < getattr(beta_geo, name) < narrow[name][1] < high
+        # on the log scale: symmetric around log(value)
+        assert math.isclose(math.log(high) + math.log(low), 2 * math.log(getattr(beta_geo, name)))
+    assert set(gamma_gamma.confidence_intervals()) == {"p", "q", "v"}
+
+
+def test_confidence_intervals_need_standard_errors_and_a_level() -> None:
+    given = BetaGeo(0.24, 4.4, 0.79, 2.4)
+    assert given.standard_errors is None
+    assert given.fit_info is None
+    with pytest.raises(ModelError, match="no standard errors"):
+        given.confidence_intervals()
+    for level in (0, 1, 1.5, True, "0.95"):
+        with pytest.raises(ValidationError) as caught:
+            given.confidence_intervals(level)  # type: ignore[arg-type]
+        assert caught.value.field == "level"
+
+
+@settings(max_examples=30)
+@given(
+    st.lists(st.floats(-2.0, 2.0), min_size=4, max_size=4),
+    st.lists(
+        st.tuples(st.integers(0, 20), st.floats(0, 1), st.floats(0.5, 60), st.integers(1, 5)),
+        min_size=1,
+        max_size=8,
+    ),
+)
+def test_the_gradients_are_the_derivatives_of_the_log_likelihoods(
+    point: list[float], rows: list[tuple[int, float, float, int]]
+) -> None:
+    import numpy as np
+    from scipy import special
+
+    x = np.array([float(r[0]) for r in rows])
+    age = np.array([r[2] for r in rows])
+    t_x = np.where(x > 0, np.array([r[1] for r in rows]) * age, 0.0)
+    weights = np.array([float(r[3]) for r in rows])
+    means = np.array([1.0 + 10 * r[1] for r in rows])
+    for objective, size in (
+        (btyd._bgnbd_objective(np, special, x, t_x, age, weights), 4),
+        (btyd._gamma_gamma_objective(np, special, np.maximum(x, 1.0), means, weights), 3),
+    ):
+        at = np.array(point[:size])
+        value, gradient = objective(at)
+        assume(math.isfinite(value))
+        step = 1e-6
+        for k in range(size):
+            shift = np.zeros(size)
+            shift[k] = step
+            numeric = (objective(at + shift)[0] - objective(at - shift)[0]) / (2 * step)
+            assert math.isclose(gradient[k], numeric, rel_tol=1e-4, abs_tol=1e-4 * (1 + abs(value)))
 
 
 def test_the_pole_at_a_plus_b_equal_one_is_taken_as_its_limit() -> None:

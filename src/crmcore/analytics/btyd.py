@@ -18,14 +18,18 @@ Conventions, all stated and none silent:
 - Time arguments ``t``, ``t_x`` and ``T`` are in the unit of the summary the
   model was fitted on.
 - Fitting (`BetaGeo.fit`, `GammaGamma.fit`) is maximum likelihood with scipy
-  (``pip install "crmcore[models]"``), in log space, and never returns NaN
-  parameters: it raises `ConvergenceError` instead.
+  (``pip install "crmcore[models]"``), in log space, over the distinct rows
+  of the summary, by BFGS with the exact gradient (Nelder-Mead if that
+  stalls), and never returns NaN parameters: it raises `ConvergenceError`
+  instead. A fitted model has `fit_info`, `standard_errors` (from the
+  observed information) and `confidence_intervals` (on the log scale).
 """
 
 import datetime as _dt
 import itertools
 import math
 import numbers
+import statistics
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
@@ -55,6 +59,7 @@ __all__ = [
     "BetaGeo",
     "ClvPrediction",
     "ClvPredictions",
+    "FitInfo",
     "GammaGamma",
     "RfmSummaries",
     "RfmSummary",
@@ -332,6 +337,47 @@ def _v(value: Parameter) -> float:
 
 
 @attrs.frozen
+class FitInfo:
+    """How a maximum-likelihood fit went.
+
+    Attributes:
+        iterations: the optimiser's iterations (quasi-Newton steps).
+        evaluations: how often the log-likelihood (with its gradient) was computed.
+        converged: whether the optimiser reported convergence.
+        method: ``"BFGS"`` with the analytic gradient, or ``"Nelder-Mead +
+            BFGS"`` when the gradient method alone did not converge and the
+            derivative-free one took over.
+    """
+
+    iterations: int
+    evaluations: int
+    converged: bool
+    method: str
+
+
+def _intervals(model: Any, names: tuple[str, ...], level: object) -> dict[str, tuple[float, float]]:
+    """Confidence intervals from the standard errors, on the log scale."""
+    if type(level) is bool or not isinstance(level, int | float | Decimal | Fraction):
+        raise ValidationError("level", "must be a number", allowed="a level between 0 and 1")
+    chosen = _float(level)
+    if not 0 < chosen < 1:
+        raise ValidationError("level", "is not between 0 and 1", allowed="such as 0.95")
+    errors = model.standard_errors
+    if errors is None:
+        raise ModelError(
+            "the model has no standard errors: it was built from given parameters, or its "
+            "fit's information matrix is not positive definite"
+        )
+    z = statistics.NormalDist().inv_cdf((1 + chosen) / 2)
+    found = {}
+    for name in names:
+        value = getattr(model, name)
+        spread = z * errors[name] / value  # the standard error of log(value)
+        found[name] = (value * math.exp(-spread), value * math.exp(spread))
+    return found
+
+
+@attrs.frozen
 class BetaGeo:
     """The BG/NBD model (Fader, Hardie & Lee 2005) with parameters r, α, a, b.
 
@@ -350,6 +396,20 @@ class BetaGeo:
     log_likelihood: float | None = attrs.field(default=None, kw_only=True)
     customers: int | None = attrs.field(default=None, kw_only=True)
     converged: bool | None = attrs.field(default=None, kw_only=True)
+    fit_info: FitInfo | None = attrs.field(default=None, kw_only=True)
+    standard_errors: Mapping[str, float] | None = attrs.field(default=None, kw_only=True, eq=False)
+
+    def confidence_intervals(self, level: float = 0.95) -> dict[str, tuple[float, float]]:
+        """Parameter → (low, high) at ``level``, from the standard errors.
+
+        Computed on the log scale (log θ ± z·se(log θ), se(log θ) = se(θ)/θ),
+        so the intervals stay positive, as the parameters must.
+
+        Raises:
+            ValidationError: a level outside (0, 1).
+            ModelError: the model has no standard errors (not fitted).
+        """
+        return _intervals(self, ("r", "alpha", "a", "b"), level)
 
     def _check(self, x: object, t_x: object, T: object) -> tuple[int, float, float]:
         count = _count(x, "x")
@@ -488,36 +548,64 @@ class BetaGeo:
         t_x = np.array([k[1] for k in keys], dtype=float)
         age = np.array([k[2] for k in keys], dtype=float)
         weights = np.array([counts[k] for k in keys], dtype=float)
-        repeat = x > 0
-
-        def negative_ll(log_params: Any) -> float:
-            r, alpha, a, b = np.exp(log_params)
-            part = (
-                special.gammaln(r + x)
-                - special.gammaln(r)
-                + r * np.log(alpha)
-                + special.betaln(a, b + x)
-                - special.betaln(a, b)
-            )
-            first = -(r + x) * np.log(alpha + age)
-            second = np.where(
-                repeat,
-                np.log(a)
-                - np.log(np.where(repeat, b + x - 1, 1.0))
-                - (r + x) * np.log(alpha + t_x),
-                -np.inf,
-            )
-            total = float(np.sum(weights * (part + np.logaddexp(first, second))))
-            return -total if math.isfinite(total) else math.inf
-
-        params = _minimise(optimize, negative_ll, 4, "BG/NBD")
+        objective = _bgnbd_objective(np, special, x, t_x, age, weights)
+        params, info, errors = _fit(np, optimize, objective, ("r", "alpha", "a", "b"), "BG/NBD")
         model = cls(*params)
         return attrs.evolve(
             model,
             log_likelihood=model.total_log_likelihood(summary),
             customers=len(rows),
             converged=True,
+            fit_info=info,
+            standard_errors=errors,
         )
+
+
+def _bgnbd_objective(
+    np: Any, special: Any, x: Any, t_x: Any, age: Any, weights: Any
+) -> Callable[[Any], tuple[float, Any]]:
+    """The negative BG/NBD log-likelihood over distinct rows (``weights``
+    count them) and its exact gradient, both in log-parameters."""
+    repeat = x > 0
+    safe_b = np.where(repeat, x - 1, 0.0)
+
+    def objective(log_params: Any) -> tuple[float, Any]:
+        r, alpha, a, b = np.exp(log_params)
+        part = (
+            special.gammaln(r + x)
+            - special.gammaln(r)
+            + r * np.log(alpha)
+            + special.betaln(a, b + x)
+            - special.betaln(a, b)
+        )
+        first = -(r + x) * np.log(alpha + age)
+        second = np.where(
+            repeat,
+            np.log(a) - np.log(np.where(repeat, b + safe_b, 1.0)) - (r + x) * np.log(alpha + t_x),
+            -np.inf,
+        )
+        mixed = np.logaddexp(first, second)
+        total = float(np.sum(weights * (part + mixed)))
+        if not math.isfinite(total):
+            return math.inf, np.zeros(4)
+        share = np.exp(second - mixed)  # the weight of the second term (0 without repeats)
+        d_r = special.digamma(r + x) - special.digamma(r) + np.log(alpha)
+        d_r += -(1 - share) * np.log(alpha + age) - share * np.log(alpha + t_x)
+        d_alpha = r / alpha - (r + x) * ((1 - share) / (alpha + age) + share / (alpha + t_x))
+        d_a = special.digamma(a + b) - special.digamma(a + b + x) + share / a
+        d_b = (
+            special.digamma(b + x)
+            + special.digamma(a + b)
+            - special.digamma(b)
+            - special.digamma(a + b + x)
+            - share / np.where(repeat, b + safe_b, 1.0)
+        )
+        gradient = np.array(
+            [np.sum(weights * d) for d in (d_r * r, d_alpha * alpha, d_a * a, d_b * b)]
+        )
+        return -total, -gradient
+
+    return objective
 
 
 def _bgnbd_ll(r: float, alpha: float, a: float, b: float, x: int, t_x: float, T: float) -> float:
@@ -555,24 +643,88 @@ def _scipy() -> tuple[Any, Any, Any]:
     return numpy, optimize, special
 
 
-def _minimise(
-    optimize: Any, negative_ll: Callable[[Any], float], size: int, model: str
-) -> tuple[float, ...]:
-    """Minimise over log-parameters (so they stay positive): Nelder-Mead, then a polish."""
-    start = [0.0] * size
-    first = optimize.minimize(
-        negative_ll,
-        start,
-        method="Nelder-Mead",
-        options={"maxiter": 20_000, "maxfev": 40_000, "xatol": 1e-10, "fatol": 1e-10},
-    )
-    polished = optimize.minimize(negative_ll, first.x, method="L-BFGS-B")
-    best = polished if polished.success and polished.fun <= first.fun else first
+RESTARTS = 3
+"""How often the gradient search starts again from where it stalled before
+the derivative-free search takes over."""
+
+
+def _fit(
+    np: Any,
+    optimize: Any,
+    objective: Callable[[Any], tuple[float, Any]],
+    names: tuple[str, ...],
+    model: str,
+) -> tuple[tuple[float, ...], FitInfo, dict[str, float] | None]:
+    """Maximum likelihood over log-parameters (so they stay positive): BFGS
+    with the exact gradient; Nelder-Mead first, then BFGS, if that alone
+    fails. Returns the parameters, how the fit went, and the standard errors
+    from the observed information (``None`` where it is not positive definite).
+    """
+    size = len(names)
+    start = np.zeros(size)
+    iterations = evaluations = 0
+    best, method, point = None, "BFGS", start
+    for _ in range(RESTARTS):
+        # gtol bounds the gradient of a log-likelihood of order 10^3 to 10^7: the
+        # optimum to about 10^-10 relative, where floats stop telling steps apart.
+        # A search that stalls ("precision loss" on a ridge) starts again from
+        # where it stopped, with a fresh curvature estimate.
+        with np.errstate(all="ignore"):  # an overflow on the way is inf: the search backs off
+            found = optimize.minimize(
+                objective, point, jac=True, method="BFGS", options={"gtol": 1e-6}
+            )
+        iterations, evaluations = iterations + int(found.nit), evaluations + int(found.nfev)
+        best, point = found, found.x
+        if found.success and math.isfinite(float(found.fun)):
+            break
+    assert best is not None
+    if not (best.success and math.isfinite(float(best.fun))):
+        with np.errstate(all="ignore"):
+            slow = optimize.minimize(
+                lambda v: objective(v)[0],
+                start,
+                method="Nelder-Mead",
+                options={"maxiter": 20_000, "maxfev": 40_000, "xatol": 1e-10, "fatol": 1e-10},
+            )
+            polished = optimize.minimize(objective, slow.x, jac=True, method="BFGS")
+        iterations += int(slow.nit) + int(polished.nit)
+        evaluations += int(slow.nfev) + int(polished.nfev)
+        best = polished if polished.success and polished.fun <= slow.fun else slow
+        method = "Nelder-Mead + BFGS"
+        if not (slow.success or polished.success):
+            raise ConvergenceError(model, str(best.message))
     params = tuple(math.exp(float(v)) for v in best.x)
     finite = all(math.isfinite(p) and p > 0 for p in params) and math.isfinite(float(best.fun))
-    if not (first.success or polished.success) or not finite:
+    if not finite:
         raise ConvergenceError(model, str(best.message))
-    return params
+    info = FitInfo(iterations=iterations, evaluations=evaluations, converged=True, method=method)
+    return params, info, _standard_errors(np, objective, best.x, names)
+
+
+def _standard_errors(
+    np: Any, objective: Callable[[Any], tuple[float, Any]], at: Any, names: tuple[str, ...]
+) -> dict[str, float] | None:
+    """se(θ) from the inverse of the observed information (the Hessian of the
+    negative log-likelihood, by central differences of the exact gradient in
+    log-parameters), by the delta method: se(θ) = θ·se(log θ)."""
+    size = len(names)
+    step = 1e-5
+    hessian = np.zeros((size, size))
+    for k in range(size):
+        shift = np.zeros(size)
+        shift[k] = step
+        with np.errstate(all="ignore"):
+            hessian[:, k] = (objective(at + shift)[1] - objective(at - shift)[1]) / (2 * step)
+    hessian = (hessian + hessian.T) / 2
+    try:
+        np.linalg.cholesky(hessian)  # positive definite: a strict maximum
+    except np.linalg.LinAlgError:
+        return None
+    variances = np.diag(np.linalg.inv(hessian))
+    return {
+        name: math.exp(float(log_value)) * math.sqrt(float(variance))
+        for name, log_value, variance in zip(names, at, variances, strict=True)
+    }
 
 
 # Gamma-Gamma ----------------------------------------------------------------------------
@@ -593,6 +745,18 @@ class GammaGamma:
     log_likelihood: float | None = attrs.field(default=None, kw_only=True)
     customers: int | None = attrs.field(default=None, kw_only=True)
     converged: bool | None = attrs.field(default=None, kw_only=True)
+    fit_info: FitInfo | None = attrs.field(default=None, kw_only=True)
+    standard_errors: Mapping[str, float] | None = attrs.field(default=None, kw_only=True, eq=False)
+
+    def confidence_intervals(self, level: float = 0.95) -> dict[str, tuple[float, float]]:
+        """Parameter → (low, high) at ``level``, on the log scale (see
+        `BetaGeo.confidence_intervals`).
+
+        Raises:
+            ValidationError: a level outside (0, 1).
+            ModelError: the model has no standard errors (not fitted).
+        """
+        return _intervals(self, ("p", "q", "v"), level)
 
     def _expected(self, x: int, mean: float) -> float:
         if self.q <= 1:
@@ -646,31 +810,52 @@ class GammaGamma:
                 allowed="customers with repeat purchases",
             )
         np, optimize, special = _scipy()
-        x = np.array([u[0] for u in used], dtype=float)
-        m = np.array([u[1] for u in used], dtype=float)
-
-        def negative_ll(log_params: Any) -> float:
-            p, q, v = np.exp(log_params)
-            total = float(
-                np.sum(
-                    special.gammaln(p * x + q)
-                    - special.gammaln(p * x)
-                    - special.gammaln(q)
-                    + q * np.log(v)
-                    + (p * x - 1) * np.log(m)
-                    + p * x * np.log(x)
-                    - (p * x + q) * np.log(x * m + v)
-                )
-            )
-            return -total if math.isfinite(total) else math.inf
-
-        params = _minimise(optimize, negative_ll, 3, "Gamma-Gamma")
+        counts = Counter(used)
+        keys = list(counts)
+        x = np.array([k[0] for k in keys], dtype=float)
+        m = np.array([k[1] for k in keys], dtype=float)
+        weights = np.array([counts[k] for k in keys], dtype=float)
+        objective = _gamma_gamma_objective(np, special, x, m, weights)
+        params, info, errors = _fit(np, optimize, objective, ("p", "q", "v"), "Gamma-Gamma")
         return cls(
             *params,
-            log_likelihood=-negative_ll(np.log(np.array(params))),
+            log_likelihood=-objective(np.log(np.array(params)))[0],
             customers=len(used),
             converged=True,
+            fit_info=info,
+            standard_errors=errors,
         )
+
+
+def _gamma_gamma_objective(
+    np: Any, special: Any, x: Any, m: Any, weights: Any
+) -> Callable[[Any], tuple[float, Any]]:
+    """The negative Gamma-Gamma log-likelihood over distinct (x, mean) rows
+    and its exact gradient, in log-parameters."""
+
+    def objective(log_params: Any) -> tuple[float, Any]:
+        p, q, v = np.exp(log_params)
+        px = p * x
+        spread = np.log(x * m + v)
+        each = (
+            special.gammaln(px + q)
+            - special.gammaln(px)
+            - special.gammaln(q)
+            + q * np.log(v)
+            + (px - 1) * np.log(m)
+            + px * np.log(x)
+            - (px + q) * spread
+        )
+        total = float(np.sum(weights * each))
+        if not math.isfinite(total):
+            return math.inf, np.zeros(3)
+        d_p = x * (special.digamma(px + q) - special.digamma(px) + np.log(m) + np.log(x) - spread)
+        d_q = special.digamma(px + q) - special.digamma(q) + np.log(v) - spread
+        d_v = q / v - (px + q) / (x * m + v)
+        gradient = np.array([np.sum(weights * d) for d in (d_p * p, d_q * q, d_v * v)])
+        return -total, -gradient
+
+    return objective
 
 
 def _money(value: float, currency: str) -> Money:
