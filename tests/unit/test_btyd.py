@@ -244,7 +244,7 @@ def test_prediction_arguments_are_validated() -> None:
         model.expected_purchases(-1.0, 1, 1.0, 2.0)
     assert caught.value.field == "t"
     with pytest.raises(ValidationError) as caught:
-        model.expected_purchases("1", 1, 1.0, 2.0)  # type: ignore[arg-type]
+        model.expected_purchases("1", 1, 1.0, 2.0)  # type: ignore[call-overload]
     assert caught.value.field == "t"
     with pytest.raises(ValidationError) as caught:
         model.probability_of_purchases(True, 1.0)
@@ -642,3 +642,113 @@ def test_clv_with_extreme_rates_and_margins(
             beta_geo, gamma_gamma, few, months=12, monthly_discount_rate="0.01",
             margin=Decimal("1E+20"),
         )  # fmt: skip
+
+
+@settings(max_examples=40)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 300), st.floats(0, 1), st.floats(0.1, 80), st.floats(0, 200)),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_the_vectorised_predictions_equal_the_scalar_ones(
+    rows: list[tuple[int, float, float, float]],
+) -> None:
+    import numpy as np
+
+    model = BetaGeo(0.243, 4.414, 0.793, 2.426)
+    spend = GammaGamma(6.25, 3.74, 15.44)
+    x = np.array([r[0] for r in rows])
+    age = np.array([r[2] for r in rows])
+    t_x = np.where(x > 0, np.array([r[1] for r in rows]) * age, 0.0)
+    t = np.array([r[3] for r in rows])
+    alive = model.probability_alive(x, t_x, age)
+    expected = model.expected_purchases(t, x, t_x, age)
+    means = np.array([1.0 + r[3] for r in rows])
+    spent = spend.expected_spend(x, means)
+    for k in range(len(rows)):
+        scalar = (int(x[k]), float(t_x[k]), float(age[k]))
+        assert math.isclose(alive[k], model.probability_alive(*scalar), rel_tol=1e-12)
+        assert 0.0 <= alive[k] <= 1.0
+        assert math.isclose(
+            expected[k],
+            model.expected_purchases(float(t[k]), *scalar),
+            rel_tol=1e-12,
+            abs_tol=1e-300,
+        )
+        assert math.isclose(
+            spent[k], spend.expected_spend(int(x[k]), float(means[k])), rel_tol=1e-12
+        )
+    assert isinstance(alive, np.ndarray)
+    assert alive.shape == (len(rows),)
+
+
+def test_arrays_broadcast_and_huge_counts_give_no_warning() -> None:
+    import warnings
+
+    import numpy as np
+
+    model = BetaGeo(0.243, 4.414, 0.793, 2.426)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no overflow or invalid-value warning
+        alive = np.asarray(
+            model.probability_alive(np.array([0, 2, 10**6, 10**9]), np.array([0.0, 30, 1, 1]), 39.0)
+        )
+        assert list(alive[:1]) == [1.0]
+        assert 0 <= alive[2] <= alive[1] <= 1
+        assert alive[3] == 0.0
+        grid = np.asarray(
+            model.expected_purchases(np.array([[1.0], [52.0]]), np.array([1, 2, 3]), 10.0, 39.0)
+        )
+    assert grid.shape == (2, 3)
+    assert np.all(grid[1] > grid[0])  # more time, more purchases
+    assert np.asarray(model.expected_purchases(np.array([0.0]), 2, 30.0, 39.0))[0] == 0.0
+    at_pole = np.asarray(
+        BetaGeo(1.0, 1.0, 0.5, 0.5).expected_purchases(np.array([3.0]), 0, 0.0, 2.0)
+    )
+    assert math.isclose(at_pole[0], BetaGeo(1.0, 1.0, 0.5, 0.5).expected_purchases(3.0, 0, 0, 2.0))
+
+
+@pytest.mark.parametrize(
+    ("call", "field"),
+    [
+        (lambda m, np: m.probability_alive(np.array([1, 2.5]), 1.0, 2.0), "x[1]"),
+        (lambda m, np: m.probability_alive(np.array([1, -1]), 1.0, 2.0), "x[1]"),
+        (lambda m, np: m.probability_alive(np.array([[1, 1], [1, 10**10]]), 1.0, 2.0), "x[1, 1]"),
+        (lambda m, np: m.probability_alive(np.array(["1"]), 1.0, 2.0), "x"),
+        (lambda m, np: m.probability_alive(np.array([1, 1]), np.array([1.0, 3.0]), 2.0), "t_x[1]"),
+        (lambda m, np: m.probability_alive(np.array([0]), np.array([1.0]), 2.0), "t_x[0]"),
+        (lambda m, np: m.probability_alive(np.array([1]), 1.0, np.array([np.nan])), "T[0]"),
+        (lambda m, np: m.probability_alive(np.array([1, 2]), np.array([1.0, 1, 1]), 2.0), "x"),
+        (lambda m, np: m.expected_purchases(np.array([-1.0]), 1, 1.0, 2.0), "t[0]"),
+        (lambda m, np: m.expected_purchases(np.array([True]), 1, 1.0, 2.0), "t"),
+    ],
+)
+def test_bad_array_elements_are_named_by_position(call: Any, field: str) -> None:
+    import numpy as np
+
+    with pytest.raises(ValidationError) as caught:
+        call(BetaGeo(0.243, 4.414, 0.793, 2.426), np)
+    assert caught.value.field == field
+
+
+def test_the_array_paths_keep_the_scalar_paths_refusals() -> None:
+    import numpy as np
+
+    with pytest.raises(ValidationError) as caught:
+        BetaGeo(0.2, 4.0, 1.0, 2.0).expected_purchases(np.array([5.0]), 1, 1.0, 2.0)
+    assert caught.value.field == "a"
+    with pytest.raises(ModelError, match="rounds to 1"):
+        BetaGeo(0.2, 1e-300, 0.5, 2.0).expected_purchases(np.array([1e300]), 0, 0.0, 0.0)
+    with pytest.raises(ValidationError) as caught:
+        GammaGamma(1, 0.5, 3).expected_spend(np.array([1]), np.array([5.0]))
+    assert caught.value.field == "q"
+    with pytest.raises(ValidationError) as caught:
+        GammaGamma(1, 2, 3).expected_spend(np.array([1]), np.array([-5.0]))
+    assert caught.value.field == "mean_spend[0]"
+    with pytest.raises(ModelError, match="no finite answer"):
+        BetaGeo(1, 1, 1e6, 1).expected_purchases(np.array([10.0]), 5, 5, 10)
+    # an infinite log-odds is a limit, as on the scalar path
+    limit = np.asarray(BetaGeo(1e300, 1, 1.5, 1).probability_alive(np.array([5]), 1, 1e300))
+    assert limit.tolist() == [0.0]
