@@ -1,5 +1,6 @@
 """The command line, as a user runs it: output, formats, and every bad input."""
 
+import itertools
 import json
 import os
 import signal
@@ -75,17 +76,30 @@ def test_the_tour_on_a_sqlite_file_prints_the_same_figures(
     )
 
 
+_TOUR_DATABASES = itertools.count()
+
+
 def test_the_tour_on_postgres_prints_the_same_json(capsys: pytest.CaptureFixture[str]) -> None:
     from tests.sql import backends
 
-    with backends.postgres_engine().connect() as connection:
+    # A fresh database per run: a runner that runs the suite twice in one
+    # process (mutmut) must not meet the first run's database.
+    name = f"tour{os.getpid()}_{next(_TOUR_DATABASES)}"
+    engine = backends.postgres_engine()
+    with engine.connect() as connection:
         connection.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql(
-            f"CREATE DATABASE tour{os.getpid()}"
+            f"CREATE DATABASE {name}"
         )
-    url = backends.server().url.replace("/postgres?", f"/tour{os.getpid()}?")
-    assert run(capsys, "tour", "--store", url, "--format", "json") == run(
-        capsys, "tour", "--format", "json"
-    )
+    try:
+        url = backends.server().url.replace("/postgres?", f"/{name}?")
+        assert run(capsys, "tour", "--store", url, "--format", "json") == run(
+            capsys, "tour", "--format", "json"
+        )
+    finally:
+        with engine.connect() as connection:
+            connection.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql(
+                f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+            )
 
 
 @pytest.mark.parametrize(
