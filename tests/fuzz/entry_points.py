@@ -110,7 +110,8 @@ RESULTS = frozenset(
         "Retention", "SatisfactionSummary", "ScorecardResult", "SlaCounts", "SlaReport",
         "SlaStatus", "Staffing", "CampaignReport", "CampaignComparison", "Attribution",
         "Attainment", "CategoryForecast", "QuotaForecast", "CommissionLine",
-        "OwnerCommission", "CommissionStatement", "FitInfo",
+        "OwnerCommission", "CommissionStatement", "FitInfo", "CalibrationHoldout", "HoldoutRow",
+        "HoldoutBin",
     }
 )  # fmt: skip
 

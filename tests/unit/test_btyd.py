@@ -267,7 +267,8 @@ def test_pandas_and_numpy_inputs_are_accepted_and_fractional_counts_refused() ->
     assert model.expected_purchases(np.float32(4.0), np.uint8(2), 30.0, 38.0) == (
         model.expected_purchases(4.0, 2, 30.0, 38.0)
     )
-    for bad in (2.5, np.float64(2.5), Decimal("2.5"), True, np.bool_(True), math.nan,
+    for bad in (2.5, np.float64(2.5), Decimal("2.5"), Decimal("1E+999999999"), Decimal(-1),
+                True, np.bool_(True), math.nan,
                 Decimal("sNaN"), math.inf, -1.0, 10.0**10, "2"):  # fmt: skip
         with pytest.raises(ValidationError) as caught:
             model.probability_alive(bad, 30.0, 38.0)  # type: ignore[arg-type]
@@ -752,3 +753,68 @@ def test_the_array_paths_keep_the_scalar_paths_refusals() -> None:
     # an infinite log-odds is a limit, as on the scalar path
     limit = np.asarray(BetaGeo(1e300, 1, 1.5, 1).probability_alive(np.array([5]), 1, 1e300))
     assert limit.tolist() == [0.0]
+
+
+def test_calibration_and_holdout_on_cdnow_gives_the_papers_chart() -> None:
+    split = btyd.calibration_and_holdout(
+        _cdnow(), calibration_end=END, observation_end=D(1998, 6, 30)
+    )
+    assert (len(split), split.duration, split.calibration.unit) == (2357, Fraction(39), "week")
+    assert sum(row.purchases for row in split.values()) == 1882  # weeks 40-78, as published
+    assert repr(split).startswith("CalibrationHoldout(2357 customers, unit='week'")
+    model = BetaGeo.fit(split.calibration)
+    bins = btyd.holdout_comparison(model, split)
+    # Fader, Hardie & Lee (2005), the conditional expectations by calibration frequency
+    assert [round(b.actual, 2) for b in bins] == [0.24, 0.70, 1.39, 1.56, 2.53, 2.95, 3.86, 6.36]
+    assert [round(b.predicted, 2) for b in bins] == [0.23, 0.52, 1.04, 1.52, 2.16, 2.65, 3.50, 6.16]
+    assert [b.open_ended for b in bins] == [False] * 7 + [True]
+    assert sum(b.customers for b in bins) == 2357
+    assert [b.frequency for b in btyd.holdout_comparison(model, split, max_frequency=0)] == [0]
+
+
+def test_the_holdout_counts_purchase_days_of_calibration_customers_only() -> None:
+    eur = Money.of("10", "EUR")
+    transactions = [
+        Transaction("a", D(2030, 1, 1), eur),
+        Transaction("a", D(2030, 1, 8), eur),
+        Transaction("a", D(2030, 3, 1), eur),
+        Transaction("a", D(2030, 3, 1), eur),  # the same day: one purchase
+        Transaction("a", D(2030, 4, 2), eur),  # after the observation end
+        Transaction("b", D(2030, 1, 15), eur),
+        Transaction("c", D(2030, 2, 20), eur),  # first bought in the holdout: left out
+    ]
+    split = btyd.calibration_and_holdout(
+        transactions, calibration_end=D(2030, 1, 31), observation_end=D(2030, 3, 31), unit="day"
+    )
+    assert sorted(split) == ["a", "b"]
+    assert (split["a"].purchases, split["b"].purchases) == (1, 0)
+    assert (split["a"].summary.frequency, split.duration) == (1, Fraction(59))
+    for bad, field in (
+        ({"calibration_end": D(2030, 3, 31)}, "calibration_end"),
+        ({"unit": "year"}, "unit"),
+    ):
+        arguments: dict[str, Any] = {
+            "calibration_end": D(2030, 1, 31), "observation_end": D(2030, 3, 31), **bad,
+        }  # fmt: skip
+        with pytest.raises(ValidationError) as caught:
+            btyd.calibration_and_holdout(transactions, **arguments)
+        assert caught.value.field == field
+    with pytest.raises(ValidationError) as caught:
+        btyd.calibration_and_holdout(
+            [*transactions, "t"],  # type: ignore[list-item]
+            calibration_end=D(2030, 1, 31),
+            observation_end=D(2030, 3, 31),
+        )
+    assert caught.value.field == "transactions[7]"
+    model = BetaGeo(0.243, 4.414, 0.793, 2.426)
+    for args, field in (
+        (("model", split), "model"),
+        ((model, {}), "data"),
+    ):
+        with pytest.raises(ValidationError) as caught:
+            btyd.holdout_comparison(*args)
+        assert caught.value.field == field
+    for bad_max in (-1, 101, True):
+        with pytest.raises(ValidationError) as caught:
+            btyd.holdout_comparison(model, split, max_frequency=bad_max)
+        assert caught.value.field == "max_frequency"

@@ -42,7 +42,7 @@ import pendulum
 
 from crmcore.analytics._results import MappingResult
 from crmcore.analytics.transactions import Transaction
-from crmcore.domain.fields import items_of
+from crmcore.domain.fields import instances_of, items_of
 from crmcore.domain.money import Money
 from crmcore.domain.numbers import to_fraction
 from crmcore.domain.times import to_date
@@ -63,13 +63,18 @@ if TYPE_CHECKING:  # numpy is an optional dependency (the models extra)
 __all__ = [
     "UNITS",
     "BetaGeo",
+    "CalibrationHoldout",
     "ClvPrediction",
     "ClvPredictions",
     "FitInfo",
     "GammaGamma",
+    "HoldoutBin",
+    "HoldoutRow",
     "RfmSummaries",
     "RfmSummary",
+    "calibration_and_holdout",
     "clv",
+    "holdout_comparison",
     "rfm_summary",
 ]
 
@@ -254,6 +259,10 @@ def _count(value: object, field: str) -> int:
     if isinstance(value, numbers.Integral):
         count = int(value)
     elif isinstance(value, Decimal) and value.is_finite():
+        # compared before int(): int(Decimal("1E+999999999")) would build a
+        # billion-digit number
+        if not 0 <= value <= MAX_COUNT:
+            raise ValidationError(field, "is out of range", allowed=_COUNT_RULE)
         if value != value.to_integral_value():
             raise ValidationError(field, "is not a whole number", allowed=_COUNT_RULE)
         count = int(value)
@@ -1153,3 +1162,160 @@ def clv(
             probability_alive=beta_geo.probability_alive(x, t_x, T),
         )
     return ClvPredictions(predictions, unit=unit, months=months)
+
+
+# Calibration and holdout ------------------------------------------------------------------
+
+
+@attrs.frozen
+class HoldoutRow:
+    """One customer in a calibration/holdout split.
+
+    Attributes:
+        summary: the customer's summary over the calibration period.
+        purchases: purchase days in the holdout period.
+    """
+
+    summary: RfmSummary
+    purchases: int
+
+
+class CalibrationHoldout(MappingResult[str, HoldoutRow]):
+    """Customer id → `HoldoutRow`, for the customers who bought in the
+    calibration period; with the split's dates, unit and holdout length."""
+
+    __slots__ = ("_by_id", "calibration", "calibration_end", "duration", "observation_end")
+
+    def __init__(
+        self,
+        by_id: dict[str, HoldoutRow],
+        *,
+        calibration: RfmSummaries,
+        calibration_end: pendulum.Date,
+        observation_end: pendulum.Date,
+        duration: Fraction,
+    ) -> None:
+        self._by_id = by_id
+        self.calibration = calibration
+        self.calibration_end = calibration_end
+        self.observation_end = observation_end
+        self.duration = duration
+
+    def _mapped(self) -> Mapping[str, HoldoutRow]:
+        return self._by_id
+
+    def __repr__(self) -> str:
+        return (
+            f"CalibrationHoldout({len(self)} customers, unit={self.calibration.unit!r}, "
+            f"calibration_end={self.calibration_end.isoformat()}, "
+            f"observation_end={self.observation_end.isoformat()})"
+        )
+
+
+def calibration_and_holdout(
+    transactions: Iterable[Transaction],
+    *,
+    calibration_end: _dt.date,
+    observation_end: _dt.date,
+    unit: str = "week",
+) -> CalibrationHoldout:
+    """Split transactions for validating a model: the calibration summary of
+    every customer who bought on or before ``calibration_end``, and the
+    number of days each of them bought in the holdout period
+    (``calibration_end``, ``observation_end``]. Customers whose first
+    purchase falls in the holdout period are left out (the model knows
+    nothing of them), as in Fader, Hardie & Lee (2005).
+
+    Raises:
+        ValidationError: not Transaction values, an unknown unit, or a
+            calibration end not before the observation end.
+        CurrencyMismatchError: amounts in more than one currency.
+    """
+    end = to_date(observation_end, "observation_end")
+    split = to_date(calibration_end, "calibration_end")
+    if split >= end:
+        raise ValidationError(
+            "calibration_end",
+            "is not before observation_end",
+            allowed="a day before the end of observation",
+        )
+    given = instances_of(Transaction, transactions, "transactions", "Transaction values")
+    calibration = rfm_summary(given, observation_end=split, unit=unit)
+    holdout_days: dict[str, set[pendulum.Date]] = {}
+    for transaction in given:
+        day = transaction.day
+        if split < day <= end and transaction.customer_id in calibration:
+            holdout_days.setdefault(transaction.customer_id, set()).add(day)
+    rows = {
+        customer_id: HoldoutRow(summary, len(holdout_days.get(customer_id, ())))
+        for customer_id, summary in calibration.items()
+    }
+    duration = Fraction((end - split).days, UNITS[calibration.unit])
+    return CalibrationHoldout(
+        rows,
+        calibration=calibration,
+        calibration_end=split,
+        observation_end=end,
+        duration=duration,
+    )
+
+
+@attrs.frozen
+class HoldoutBin:
+    """Customers with one calibration frequency (the last bin: that many or more).
+
+    Attributes:
+        frequency: the calibration frequency (repeat purchases).
+        customers: how many customers.
+        actual: their mean purchases in the holdout period.
+        predicted: the model's mean conditional expectation for the holdout period.
+        open_ended: whether the bin holds every larger frequency too.
+    """
+
+    frequency: int
+    customers: int
+    actual: float
+    predicted: float
+    open_ended: bool
+
+
+def holdout_comparison(
+    model: BetaGeo, data: CalibrationHoldout, *, max_frequency: int = 7
+) -> tuple[HoldoutBin, ...]:
+    """Predicted against actual holdout purchases per calibration frequency,
+    as in the conditional-expectation chart of Fader, Hardie & Lee (2005):
+    frequencies 0 to ``max_frequency``, the last bin open-ended; empty bins
+    are left out.
+
+    Raises:
+        ValidationError: not a BetaGeo, not a `CalibrationHoldout`, or a
+            ``max_frequency`` outside 0 to 100.
+    """
+    if not isinstance(model, BetaGeo):
+        raise ValidationError("model", "must be a BetaGeo", allowed="a fitted BetaGeo")
+    if not isinstance(data, CalibrationHoldout):
+        raise ValidationError(
+            "data", "must be a CalibrationHoldout", allowed="the result of calibration_and_holdout"
+        )
+    if type(max_frequency) is not int or not 0 <= max_frequency <= 100:
+        raise ValidationError("max_frequency", "is out of range", allowed="an int from 0 to 100")
+    span = float(data.duration)
+    actual: dict[int, list[int]] = {}
+    predicted: dict[int, list[float]] = {}
+    for row in data.values():
+        s = row.summary
+        key = min(s.frequency, max_frequency)
+        actual.setdefault(key, []).append(row.purchases)
+        predicted.setdefault(key, []).append(
+            model.expected_purchases(span, s.frequency, float(s.recency), float(s.T))
+        )
+    return tuple(
+        HoldoutBin(
+            frequency=key,
+            customers=len(actual[key]),
+            actual=math.fsum(actual[key]) / len(actual[key]),
+            predicted=math.fsum(predicted[key]) / len(predicted[key]),
+            open_ended=key == max_frequency,
+        )
+        for key in sorted(actual)
+    )
