@@ -211,6 +211,8 @@ def test_the_purchase_distribution_of_a_new_customer() -> None:
         ((0.2, 4.4, math.inf, 2.4), "a"),
         ((0.2, 4.4, 0.79, True), "b"),
         ((0.2, 4.4, 0.79, "2.4"), "b"),
+        ((0.2, 4.4, 10**400, 2.4), "a"),  # beyond the floats
+        ((0.2, Decimal("sNaN"), 0.79, 2.4), "alpha"),  # no float at all
     ],
 )
 def test_model_parameters_are_validated(arguments: tuple[Any, ...], field: str) -> None:
@@ -298,6 +300,12 @@ def test_a_horizon_too_long_for_the_series_is_a_clear_error(
     monkeypatch.setattr(btyd, "MAX_SERIES_TERMS", 5)
     with pytest.raises(ModelError, match="did not converge"):
         BetaGeo(0.243, 4.414, 0.793, 2.426).expected_purchases_population(10_000)
+    import numpy as np
+
+    with pytest.raises(ModelError, match="did not converge"):  # the same on the array path
+        BetaGeo(0.243, 4.414, 0.793, 2.426).expected_purchases(
+            np.array([10_000.0]), np.array([0]), np.array([0.0]), np.array([0.0])
+        )
 
 
 def test_probability_of_purchases_sums_at_most_a_million_terms(
@@ -818,3 +826,29 @@ def test_the_holdout_counts_purchase_days_of_calibration_customers_only() -> Non
         with pytest.raises(ValidationError) as caught:
             btyd.holdout_comparison(model, split, max_frequency=bad_max)
         assert caught.value.field == "max_frequency"
+
+
+def test_an_overflowing_likelihood_is_infinite_and_never_a_fit() -> None:
+    import numpy as np
+    from scipy import special
+
+    one = np.array([1.0])
+    bgnbd = btyd._bgnbd_objective(np, special, one, one, 2 * one, one)
+    spend = btyd._gamma_gamma_objective(np, special, one, 10 * one, one)
+    with np.errstate(all="ignore"):
+        assert bgnbd(np.array([800.0, 0.0, 0.0, 0.0]))[0] == math.inf
+        assert spend(np.array([800.0, 0.0, 0.0]))[0] == math.inf
+
+    class Overflowing:
+        """Reports success at a point whose parameters overflow."""
+
+        class Result:
+            success, fun, message, nit, nfev = True, 0.0, "converged", 1, 1
+            x = np.array([1e6, 0.0, 0.0])
+
+        @classmethod
+        def minimize(cls, *_args: object, **_kwargs: object) -> "Overflowing.Result":
+            return cls.Result()
+
+    with pytest.raises(ConvergenceError):
+        btyd._fit(np, Overflowing, _quadratic, ("p", "q", "v"), "Gamma-Gamma")

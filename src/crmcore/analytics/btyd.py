@@ -819,6 +819,8 @@ def _scipy() -> tuple[Any, Any, Any]:
     return numpy, optimize, special
 
 
+_MAX_LOG = math.log(sys.float_info.max)
+"""At and above this, exp() overflows: a log-parameter there is an infinite parameter."""
 RESTARTS = 3
 """How often the gradient search starts again from where it stalled before
 the derivative-free search takes over."""
@@ -869,7 +871,8 @@ def _fit(
         method = "Nelder-Mead + BFGS"
         if not (slow.success or polished.success):
             raise ConvergenceError(model, str(best.message))
-    params = tuple(math.exp(float(v)) for v in best.x)
+    # a search that wandered off to a huge log-parameter gives inf, refused below
+    params = tuple(math.exp(float(v)) if float(v) < _MAX_LOG else math.inf for v in best.x)
     finite = all(math.isfinite(p) and p > 0 for p in params) and math.isfinite(float(best.fun))
     if not finite:
         raise ConvergenceError(model, str(best.message))
