@@ -44,3 +44,5 @@ def test_each_repository_knows_its_kind() -> None:
 
     uow = InMemoryUnitOfWork(clock=LATER)
     assert [uow.repository(kind).kind for kind in RecordKind] == list(RecordKind)
+    # by value too (the command line and the contract kit pass "customer")
+    assert all(uow.repository(kind.value) is uow.repository(kind) for kind in RecordKind)
