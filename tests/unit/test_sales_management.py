@@ -857,3 +857,32 @@ def test_territories_round_trip_and_a_set_is_read_only_from_a_list() -> None:
     data["rules"][0]["conditions"][0]["values"] = "north"
     with pytest.raises(ValidationError, match="must be a list"):
         converter.structure(data, Territory)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "profile"),
+    [
+        ("industry", "other", {"industry": "other"}),
+        ("customer_type", "corporate", {"customer_type": "corporate"}),
+        ("occupation", "manager", {"occupation": "manager"}),
+        ("preferred_channel", "e-mail", {"preferred_channel": "email"}),
+        ("region", "North", {"region": "north"}),
+    ],
+)
+def test_assign_reads_every_profile_field(field: str, value: str, profile: dict[str, str]) -> None:
+    matching = territory("t1", None, rule(Condition(field, [value])))
+    assert assign(customer(**profile), [matching]) == matching
+    assert assign(customer(), [matching]) is None  # the field unset matches nothing
+
+
+def test_the_territories_a_team_manages_go_down_the_whole_tree() -> None:
+    tree = [
+        territory("root", team="hq"),
+        territory("a", "root", team="x"),
+        territory("b", "a", team="y"),
+        territory("c", "b", team="z"),
+        territory("d", "root", team="x"),
+    ]
+    assert managed_territories(["x"], tree) == {"a", "b", "c", "d"}
+    assert managed_territories(["hq", "z"], tree) == {"root", "a", "b", "c", "d"}
+    assert managed_territories(["y"], list(reversed(tree))) == {"b", "c"}
