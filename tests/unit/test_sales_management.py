@@ -306,6 +306,18 @@ def opened(opportunity_id: str, amount: str, stage: str | None = None, **kw: Any
     return deal if stage is None else deal.move_to(stage, at=T0)
 
 
+def dollar_deal() -> Opportunity:
+    """An open deal of rep's in another currency than the plans' and quotas'."""
+    return Opportunity.open(
+        opportunity_id="o9",
+        customer_id="c",
+        title="t",
+        amount=Money.of(5, "USD"),
+        at=T0,
+        owner="rep",
+    )
+
+
 def test_a_quota_is_for_a_user_a_territory_or_a_team() -> None:
     assert Quota("q", eur(1), Q1, owner="rep").quota_for is QuotaFor.USER
     assert Quota("q", eur(1), Q1, territory="fr", team="paris").quota_for is QuotaFor.TERRITORY
@@ -457,14 +469,7 @@ def test_the_forecast_sets_the_pipeline_beside_the_quota() -> None:
     assert zero.gap == eur(0)
     with pytest.raises(ValidationError, match="counts deals"):
         quota_forecast(Quota("q", 3, Q1, owner="rep"), deals)
-    usd = Opportunity.open(
-        opportunity_id="o9",
-        customer_id="c",
-        title="t",
-        amount=Money.of(5, "USD"),
-        at=T0,
-        owner="rep",
-    )
+    usd = dollar_deal()
     with pytest.raises(CurrencyMismatchError):
         quota_forecast(quota, [usd])
 
@@ -777,14 +782,7 @@ def test_the_forecast_values_each_deal_on_top_of_what_is_attained() -> None:
         assert caught.value.field == field
     with pytest.raises(CurrencyMismatchError):
         commission_forecast(MARGINAL, deals, attained={"rep": Money.of(1, "USD")})
-    usd = Opportunity.open(
-        opportunity_id="o9",
-        customer_id="c",
-        title="t",
-        amount=Money.of(5, "USD"),
-        at=T0,
-        owner="rep",
-    )
+    usd = dollar_deal()
     with pytest.raises(CurrencyMismatchError):
         commission_forecast(MARGINAL, [usd])
     with pytest.raises(ValidationError) as caught:

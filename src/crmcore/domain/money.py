@@ -170,13 +170,7 @@ class Money:
         single rounding.
         """
         check_currency(currency)
-        given: object = value
-        if type(given) not in (Fraction, int):
-            raise ValidationError(
-                "value",
-                f"must be a Fraction or int, not {type(value).__name__}",
-                allowed="a Fraction",
-            )
+        _rational(value)
         return cls._make(round_fraction(value, min_exponent=-MAX_FRACTION_DIGITS), currency)
 
     @classmethod
@@ -228,13 +222,7 @@ class Money:
                 more than 18 digits before the decimal point.
         """
         minor = MINOR_UNITS[check_currency(currency)]
-        given: object = value
-        if type(given) not in (Fraction, int):
-            raise ValidationError(
-                "value",
-                f"must be a Fraction or int, not {type(value).__name__}",
-                allowed="a Fraction",
-            )
+        _rational(value)
         if abs(value) >= 10**MAX_INTEGER_DIGITS:
             raise ValidationError(
                 "value",
@@ -485,6 +473,14 @@ def _ratios(ratios: Iterable[Any]) -> list[Fraction]:
     if not weights or sum(weights) == 0:
         raise ValidationError("ratios", "must have a positive sum", allowed=RATIOS_RULE)
     return weights
+
+
+def _rational(value: object) -> None:
+    """Refuse what is not a Fraction or an int (a float is not exact)."""
+    if type(value) not in (Fraction, int):
+        raise ValidationError(
+            "value", f"must be a Fraction or int, not {type(value).__name__}", allowed="a Fraction"
+        )
 
 
 def positive_money(value: object, field: str) -> Money:
