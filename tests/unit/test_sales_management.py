@@ -196,6 +196,10 @@ def test_the_tree_is_checked_for_cycles_missing_parents_and_depth() -> None:
     with pytest.raises(ValidationError, match="too deep"):
         depths(chain)
     assert depths(chain[:-1])[f"t{MAX_DEPTH}"] == MAX_DEPTH
+    # a long degenerate chain is refused after MAX_DEPTH steps, not walked whole
+    long_chain = [territory("l0")] + [territory(f"l{i}", f"l{i - 1}") for i in range(1, 5000)]
+    with pytest.raises(ValidationError, match="too deep"):
+        depths(long_chain[::-1])
 
 
 def test_assign_picks_the_deepest_match_then_the_first_given() -> None:

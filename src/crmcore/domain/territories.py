@@ -391,13 +391,19 @@ def depths(territories: Iterable[Territory]) -> dict[str, int]:
     found: dict[str, int] = {}
     for start in by_id:
         chain: list[str] = []
+        on_chain: set[str] = set()
         current: str | None = start
         while current is not None and current not in found:
-            if current in chain:
+            if current in on_chain:
                 raise ValidationError(
                     "territories", "has a cycle of parents", allowed="a tree (no cycles)"
                 )
+            if len(chain) > MAX_DEPTH:  # a long chain is refused before it is walked whole
+                raise ValidationError(
+                    "territories", "is too deep", allowed=f"at most {MAX_DEPTH} levels below a root"
+                )
             chain.append(current)
+            on_chain.add(current)
             territory = by_id.get(current)
             if territory is None:
                 raise ValidationError(
