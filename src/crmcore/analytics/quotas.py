@@ -47,10 +47,10 @@ __all__ = [
 ]
 
 
-def _quota(value: object, field: str = "quota") -> Quota:
+def _quota(value: object) -> Quota:
     if not isinstance(value, Quota):
         raise ValidationError(
-            field, f"must be a Quota, not {type(value).__name__}", allowed="a Quota"
+            "quota", f"must be a Quota, not {type(value).__name__}", allowed="a Quota"
         )
     return value
 

@@ -364,8 +364,7 @@ class Contract(Owned):
             ValidationError: not positive, more than paid, or ``at`` before
                 the last change.
         """
-        instant = to_utc(at)
-        not_before(instant, self.changed_at)
+        instant = self._after_last_change(at)
         paid = self.paid
         self._up_to(amount, paid, "refund", f"the {paid} paid")
         return self._recorded(

@@ -24,7 +24,7 @@ from crmcore.domain.ids import check_id
 from crmcore.domain.money import Money
 from crmcore.domain.ownership import Owned
 from crmcore.domain.periods import Period, check_period
-from crmcore.domain.times import not_before, to_utc
+from crmcore.domain.times import to_utc
 from crmcore.errors import ValidationError
 
 MAX_DEALS = 10**9
@@ -171,9 +171,7 @@ class Quota(Owned):
                 currency, the same target, or ``at`` before the last change.
         """
         new_target = check_target(target, "target")
-        instant_ = to_utc(at)
-        if self.changed_at is not None:
-            not_before(instant_, self.changed_at)
+        instant_ = self._after_last_change(at)
         if isinstance(new_target, Money) != isinstance(self.target, Money) or (
             isinstance(new_target, Money) and new_target.currency != self.currency
         ):

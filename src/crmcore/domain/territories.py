@@ -45,7 +45,7 @@ from crmcore.domain.ids import check_id, check_optional_id
 from crmcore.domain.lifecycle import LifecyclePhase
 from crmcore.domain.ownership import Owned
 from crmcore.domain.profile import CustomerType, Industry, Occupation
-from crmcore.domain.times import not_before, to_utc
+from crmcore.domain.times import to_utc
 from crmcore.errors import ValidationError
 
 MAX_DEPTH = 20
@@ -300,11 +300,6 @@ class Territory(Owned):
             )
         )
 
-    def _at(self, at: object) -> pendulum.DateTime:
-        instant_ = to_utc(at)
-        not_before(instant_, self.changed_at)
-        return instant_
-
     def rename(self, name: str, *, at: _dt.datetime) -> Self:
         """Give the territory another name.
 
@@ -312,7 +307,7 @@ class Territory(Owned):
             ValidationError: a bad name, the same name, or ``at`` before the last change.
         """
         new_name = check_name(name, "name")
-        instant_ = self._at(at)
+        instant_ = self._after_last_change(at)
         if new_name == self.name:
             raise ValidationError("name", "is the territory's name already", allowed="another name")
         event = TerritoryRenamed(occurred_at=instant_, territory_id=self.territory_id)
@@ -329,7 +324,7 @@ class Territory(Owned):
                 or ``at`` before the last change.
         """
         new_parent = check_optional_id(parent_id, "parent_id")
-        instant_ = self._at(at)
+        instant_ = self._after_last_change(at)
         if new_parent == self.territory_id:
             raise ValidationError(
                 "parent_id", "is the territory itself", allowed="another territory or None"
@@ -353,7 +348,7 @@ class Territory(Owned):
             ValidationError: a bad rule, or ``at`` before the last change.
         """
         new_rules = _rules(rules)
-        instant_ = self._at(at)
+        instant_ = self._after_last_change(at)
         event = TerritoryRulesChanged(occurred_at=instant_, territory_id=self.territory_id)
         return self._recorded(event, rules=new_rules, changed_at=instant_)
 
