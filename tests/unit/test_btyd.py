@@ -16,7 +16,17 @@ from scipy import special
 
 from crmcore import CurrencyMismatchError, Money, ValidationError
 from crmcore.analytics import Transaction, btyd
-from crmcore.analytics.btyd import BetaGeo, GammaGamma, RfmSummaries, clv, rfm_summary
+from crmcore.analytics.btyd import (
+    BetaGeo,
+    GammaGamma,
+    RfmSummaries,
+    _bgnbd,
+    _fitting,
+    _numbers,
+    _spend,
+    clv,
+    rfm_summary,
+)
 from crmcore.errors import ConvergenceError, MissingExtraError, ModelError
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -297,7 +307,7 @@ def test_clv_takes_float_rates_at_their_binary_value(
 def test_a_horizon_too_long_for_the_series_is_a_clear_error(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(btyd, "MAX_SERIES_TERMS", 5)
+    monkeypatch.setattr(_numbers, "MAX_SERIES_TERMS", 5)
     with pytest.raises(ModelError, match="did not converge"):
         BetaGeo(0.243, 4.414, 0.793, 2.426).expected_purchases_population(10_000)
     import numpy as np
@@ -312,8 +322,8 @@ def test_probability_of_purchases_sums_at_most_a_million_terms(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     model = BetaGeo(0.24, 4.41, 0.79, 2.43)
-    assert btyd.MAX_PURCHASES == 1_000_000
-    monkeypatch.setattr(btyd, "MAX_PURCHASES", 1_000)
+    assert _numbers.MAX_PURCHASES == 1_000_000
+    monkeypatch.setattr(_bgnbd, "MAX_PURCHASES", 1_000)
     assert 0 < model.probability_of_purchases(1_000, 10**9) < 1
     with pytest.raises(ValidationError, match=r"n: is too large .*at most 1,000\)"):
         model.probability_of_purchases(1_001, 10**9)
@@ -480,7 +490,7 @@ def test_a_fit_that_does_not_converge_raises_instead_of_returning_nan() -> None:
     import numpy as np
 
     with pytest.raises(ConvergenceError, match="did not converge") as caught:
-        btyd._fit(np, _Failing, _quadratic, ("p", "q", "v"), "Gamma-Gamma")
+        _fitting._fit(np, _Failing, _quadratic, ("p", "q", "v"), "Gamma-Gamma")
     assert caught.value.model == "Gamma-Gamma"
     assert "iteration limit" in caught.value.detail
 
@@ -500,11 +510,11 @@ def test_a_stalled_gradient_search_hands_over_to_nelder_mead() -> None:
                 return _Failing.Result()
             return optimize.minimize(*args, **kwargs)
 
-    params, info, errors = btyd._fit(np, Stalling, _quadratic, ("p", "q", "v"), "Gamma-Gamma")
+    params, info, errors = _fitting._fit(np, Stalling, _quadratic, ("p", "q", "v"), "Gamma-Gamma")
     assert all(math.isclose(p, math.e, rel_tol=1e-6) for p in params)  # log p = 1
     assert info.method == "Nelder-Mead + BFGS"
     assert info.converged
-    assert info.evaluations > btyd.RESTARTS
+    assert info.evaluations > _fitting.RESTARTS
     assert errors is not None
 
 
@@ -514,8 +524,8 @@ def test_standard_errors_need_a_strict_maximum() -> None:
     def saddle(v: Any) -> tuple[float, Any]:
         return float(v[0] ** 2 - v[1] ** 2), np.array([2 * v[0], -2 * v[1]])
 
-    assert btyd._standard_errors(np, saddle, np.zeros(2), ("p", "q")) is None
-    errors = btyd._standard_errors(np, _quadratic, np.zeros(2), ("p", "q"))
+    assert _fitting._standard_errors(np, saddle, np.zeros(2), ("p", "q")) is None
+    errors = _fitting._standard_errors(np, _quadratic, np.zeros(2), ("p", "q"))
     assert errors is not None
     # the information of log p is 2, so se(log p) = 1/sqrt(2) and se(p) = p/sqrt(2)
     assert math.isclose(errors["p"], 1 / math.sqrt(2), rel_tol=1e-6)
@@ -584,8 +594,8 @@ def test_the_gradients_are_the_derivatives_of_the_log_likelihoods(
     weights = np.array([float(r[3]) for r in rows])
     means = np.array([1.0 + 10 * r[1] for r in rows])
     for objective, size in (
-        (btyd._bgnbd_objective(np, special, x, t_x, age, weights), 4),
-        (btyd._gamma_gamma_objective(np, special, np.maximum(x, 1.0), means, weights), 3),
+        (_bgnbd._bgnbd_objective(np, special, x, t_x, age, weights), 4),
+        (_spend._gamma_gamma_objective(np, special, np.maximum(x, 1.0), means, weights), 3),
     ):
         at = np.array(point[:size])
         value, gradient = objective(at)
@@ -833,8 +843,8 @@ def test_an_overflowing_likelihood_is_infinite_and_never_a_fit() -> None:
     from scipy import special
 
     one = np.array([1.0])
-    bgnbd = btyd._bgnbd_objective(np, special, one, one, 2 * one, one)
-    spend = btyd._gamma_gamma_objective(np, special, one, 10 * one, one)
+    bgnbd = _bgnbd._bgnbd_objective(np, special, one, one, 2 * one, one)
+    spend = _spend._gamma_gamma_objective(np, special, one, 10 * one, one)
     with np.errstate(all="ignore"):
         assert bgnbd(np.array([800.0, 0.0, 0.0, 0.0]))[0] == math.inf
         assert spend(np.array([800.0, 0.0, 0.0]))[0] == math.inf
@@ -851,4 +861,4 @@ def test_an_overflowing_likelihood_is_infinite_and_never_a_fit() -> None:
             return cls.Result()
 
     with pytest.raises(ConvergenceError):
-        btyd._fit(np, Overflowing, _quadratic, ("p", "q", "v"), "Gamma-Gamma")
+        _fitting._fit(np, Overflowing, _quadratic, ("p", "q", "v"), "Gamma-Gamma")
