@@ -323,7 +323,7 @@ def test_probability_of_purchases_sums_at_most_a_million_terms(
 ) -> None:
     model = BetaGeo(0.24, 4.41, 0.79, 2.43)
     assert _numbers.MAX_PURCHASES == 1_000_000
-    monkeypatch.setattr(_bgnbd, "MAX_PURCHASES", 1_000)
+    monkeypatch.setattr(_numbers, "MAX_PURCHASES", 1_000)
     assert 0 < model.probability_of_purchases(1_000, 10**9) < 1
     with pytest.raises(ValidationError, match=r"n: is too large .*at most 1,000\)"):
         model.probability_of_purchases(1_001, 10**9)

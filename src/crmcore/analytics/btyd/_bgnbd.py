@@ -1,20 +1,28 @@
-"""The BG/NBD purchase model (Fader, Hardie & Lee 2005)."""
+"""The BG/NBD purchase model (Fader, Hardie & Lee 2005) and its modified form,
+MBG/NBD (Batislam, Denizel & Filiztekin 2007).
+
+The two differ in one place: an MBG/NBD customer may also drop out at time
+zero, right after the first purchase. In every formula that is BG/NBD with
+``b + 1`` in place of ``b`` where a dropout after a purchase is counted
+(`_BetaGeoFamily._shift` is 0 or 1), which is how both are written once here.
+"""
 
 import math
 from collections import Counter
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, Self, overload
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Self, overload
 
 import attrs
 
 from crmcore.analytics.btyd._fitting import FitInfo, _fit, _intervals, _scipy
 from crmcore.analytics.btyd._numbers import (
     _TOO_LONG,
-    MAX_PURCHASES,
+    SCALAR,
     Count,
     Time,
     _a,
     _alpha,
+    _arrays,
     _b,
     _count,
     _count_array,
@@ -26,15 +34,14 @@ from crmcore.analytics.btyd._numbers import (
     _is_array,
     _lbeta,
     _numpy,
+    _purchases,
+    _purchases_array,
     _r,
     _time,
     _time_array,
 )
-from crmcore.analytics.btyd._summary import RfmSummary, _rows
-from crmcore.errors import (
-    ModelError,
-    ValidationError,
-)
+from crmcore.analytics.btyd._summary import RfmSummary, Summaries, _rows, _unpack
+from crmcore.errors import ModelError, ValidationError
 
 if TYPE_CHECKING:  # numpy is an optional dependency (the models extra)
     import numpy.typing as npt
@@ -43,27 +50,43 @@ if TYPE_CHECKING:  # numpy is an optional dependency (the models extra)
     Array = npt.NDArray[Any]
 
 
-@attrs.frozen
-class BetaGeo:
-    """The BG/NBD model (Fader, Hardie & Lee 2005) with parameters r, α, a, b.
+def _check_customer(x: object, t_x: object, T: object) -> tuple[int, float, float]:
+    count = _count(x, "x")
+    recency = _time(t_x, "t_x")
+    age = _time(T, "T")
+    if recency > age:
+        raise ValidationError("t_x", "is after T", allowed="0 <= t_x <= T")
+    if count == 0 and recency != 0:
+        raise ValidationError("t_x", "must be 0 without repeat purchases", allowed="0")
+    return count, recency, age
 
-    Purchases follow a Poisson process with a gamma(r, α) distributed rate;
-    after each purchase the customer drops out with a beta(a, b) distributed
-    probability. Times are in the unit of the summary the model was fitted
-    on. ``log_likelihood``, ``customers`` and ``converged`` describe the fit
-    (``None`` for a model built from given parameters). Parameters are
-    positive floats (ints, Decimals and Fractions are converted).
-    """
 
-    r: float = attrs.field(converter=_r)
-    alpha: float = attrs.field(converter=_alpha)
-    a: float = attrs.field(converter=_a)
-    b: float = attrs.field(converter=_b)
-    log_likelihood: float | None = attrs.field(default=None, kw_only=True)
-    customers: int | None = attrs.field(default=None, kw_only=True)
-    converged: bool | None = attrs.field(default=None, kw_only=True)
-    fit_info: FitInfo | None = attrs.field(default=None, kw_only=True)
-    standard_errors: Mapping[str, float] | None = attrs.field(default=None, kw_only=True, eq=False)
+def _check_customers(x: object, t_x: object, T: object) -> tuple[Any, Any, Any, Any]:
+    np = _numpy()
+    count = _count_array(np, x, "x")
+    recency = _time_array(np, t_x, "t_x")
+    age = _time_array(np, T, "T")
+    try:
+        count, recency, age = np.broadcast_arrays(count, recency, age)
+    except ValueError:
+        raise ValidationError(
+            "x", "and t_x and T have shapes that do not broadcast", allowed="one shape"
+        ) from None
+    _first_bad(np, recency > age, "t_x", "is after T", "0 <= t_x <= T")
+    _first_bad(np, (count == 0) & (recency != 0), "t_x", "must be 0 without repeat purchases", "0")
+    return np, count, recency, age
+
+
+class _BetaGeoFamily:
+    """The formulas of BG/NBD and MBG/NBD, over the parameters r, α, a, b."""
+
+    _shift: ClassVar[int]
+    _name: ClassVar[str]
+    r: float
+    alpha: float
+    a: float
+    b: float
+    standard_errors: Mapping[str, float] | None
 
     def confidence_intervals(self, level: float = 0.95) -> dict[str, tuple[float, float]]:
         """Parameter → (low, high) at ``level``, from the standard errors.
@@ -77,63 +100,40 @@ class BetaGeo:
         """
         return _intervals(self, ("r", "alpha", "a", "b"), level)
 
-    def _check(self, x: object, t_x: object, T: object) -> tuple[int, float, float]:
-        count = _count(x, "x")
-        recency = _time(t_x, "t_x")
-        age = _time(T, "T")
-        if recency > age:
-            raise ValidationError("t_x", "is after T", allowed="0 <= t_x <= T")
-        if count == 0 and recency != 0:
-            raise ValidationError("t_x", "must be 0 without repeat purchases", allowed="0")
-        return count, recency, age
-
     def _log_odds_dead(self, x: int, t_x: float, T: float) -> float:
-        """log of (a/(b+x−1))·((α+T)/(α+t_x))^(r+x): P(alive) = 1/(1+exp(this))."""
+        """log of (a/(b'+x−1))·((α+T)/(α+t_x))^(r+x), b' = b + shift: P(alive) = 1/(1+exp(this))."""
         return (
             math.log(self.a)
-            - math.log(self.b + x - 1)
+            - math.log(self.b + self._shift + x - 1)
             + (self.r + x) * (math.log(self.alpha + T) - math.log(self.alpha + t_x))
         )
 
-    def _check_arrays(self, x: object, t_x: object, T: object) -> tuple[Any, Any, Any, Any]:
-        np = _numpy()
-        count = _count_array(np, x, "x")
-        recency = _time_array(np, t_x, "t_x")
-        age = _time_array(np, T, "T")
-        try:
-            count, recency, age = np.broadcast_arrays(count, recency, age)
-        except ValueError:
-            raise ValidationError(
-                "x", "and t_x and T have shapes that do not broadcast", allowed="one shape"
-            ) from None
-        _first_bad(np, recency > age, "t_x", "is after T", "0 <= t_x <= T")
-        _first_bad(
-            np, (count == 0) & (recency != 0), "t_x", "must be 0 without repeat purchases", "0"
-        )
-        return np, count, recency, age
-
     def _alive_array(self, np: Any, x: Any, t_x: Any, T: Any) -> Any:
-        repeat = x > 0
+        counted = (x > 0) | bool(self._shift)  # BG/NBD: no dropout before a repeat purchase
         with np.errstate(divide="ignore", invalid="ignore"):
             odds = (
                 np.log(self.a)
-                - np.log(self.b + np.where(repeat, x, 1.0) - 1)
+                - np.log(self.b + self._shift + np.where(counted, x, 1.0) - 1)
                 + (self.r + x) * (np.log(self.alpha + T) - np.log(self.alpha + t_x))
             )
             alive = np.exp(-np.logaddexp(0.0, odds))  # 1 / (1 + e^odds), without overflow
-        return _finite_array(np, np.where(repeat, alive, 1.0))
+        return _finite_array(np, np.where(counted, alive, 1.0))
 
-    def _growth_array(self, np: Any, x: Any, T: Any, t: Any) -> Any:
+    def _check_a(self) -> None:
         if self.a == 1.0:
             raise ValidationError(
                 "a", "is exactly 1, where the closed form is undefined", allowed="a != 1"
             )
+
+    def _growth_array(self, np: Any, x: Any, T: Any, t: Any) -> Any:
+        self._check_a()
         x, T, t = np.broadcast_arrays(x, T, t)
-        c = self.a + self.b + x - 1
+        b = self.b + self._shift
+        c = self.a + b + x - 1
         z = t / (self.alpha + T + t)
         if np.any(z == 1.0):
             raise ModelError(f"t / (alpha + T + t) rounds to 1; {_TOO_LONG}")
-        upper, lower = self.a + self.b - 1 - self.r, self.a - 1
+        upper, lower = self.a + b - 1 - self.r, self.a - 1
         shrink = np.exp((self.a - 1) * np.log1p(-z))
         pole = c == 0
         series = _hyp2f1_array(np, upper, lower, np.where(pole, 1.0, c), z)
@@ -144,6 +144,12 @@ class BetaGeo:
         return np.where(t == 0, 0.0, growth)
 
     @overload
+    def probability_alive(self, x: RfmSummary) -> float: ...
+
+    @overload
+    def probability_alive(self, x: Sequence[RfmSummary] | Mapping[str, RfmSummary]) -> "Array": ...
+
+    @overload
     def probability_alive(  # type: ignore[overload-overlap]  # an array is SupportsFloat too
         self, x: "ArrayLike", t_x: "ArrayLike", T: "ArrayLike"
     ) -> "Array": ...
@@ -151,16 +157,19 @@ class BetaGeo:
     @overload
     def probability_alive(self, x: Count, t_x: Time, T: Time) -> float: ...
 
-    def probability_alive(self, x: Any, t_x: Any, T: Any) -> Any:
+    def probability_alive(self, x: Any, t_x: Any = None, T: Any = None) -> Any:
         """P(the customer is still active | x repeat purchases, the last at t_x, observed for T).
 
-        Scalars give a float; numpy arrays (broadcast together) an array.
+        Scalars (or one `RfmSummary` in place of x, t_x and T) give a float;
+        numpy arrays (broadcast together), or a sequence or mapping of
+        summaries, an array in their order.
         """
+        x, t_x, T = _unpack(x, t_x, T)
         if _is_array(x) or _is_array(t_x) or _is_array(T):
-            np, count, recency, age = self._check_arrays(x, t_x, T)
+            np, count, recency, age = _check_customers(x, t_x, T)
             return self._alive_array(np, count, recency, age)
-        count, recency, age = self._check(x, t_x, T)
-        if count == 0:
+        count, recency, age = _check_customer(x, t_x, T)
+        if count == 0 and not self._shift:
             return 1.0
         odds = self._log_odds_dead(count, recency, age)
         # An infinite log-odds is a limit (P(alive) 0 or 1); only NaN has no answer.
@@ -170,7 +179,8 @@ class BetaGeo:
         return 1.0 / (1.0 + math.exp(odds))
 
     def _growth(self, x: int, T: float, t: float) -> float:
-        """(a+b+x−1)/(a−1) · [1 − (1−z)^(a−1)·2F1(a+b−1−r, a−1; a+b+x−1; z)], z = t/(α+T+t).
+        """(a+b'+x−1)/(a−1) · [1 − (1−z)^(a−1)·2F1(a+b'−1−r, a−1; a+b'+x−1; z)],
+        z = t/(α+T+t), b' = b + shift.
 
         This is the hypergeometric part of the conditional expectation after
         Euler's transformation, which keeps every term bounded however many
@@ -178,17 +188,15 @@ class BetaGeo:
         """
         if t == 0:
             return 0.0
-        if self.a == 1.0:
-            raise ValidationError(
-                "a", "is exactly 1, where the closed form is undefined", allowed="a != 1"
-            )
-        c = self.a + self.b + x - 1
+        self._check_a()
+        b = self.b + self._shift
+        c = self.a + b + x - 1
         z = t / (self.alpha + T + t)
         if z == 1.0:
             # t dwarfs alpha + T: 1 - z is lost to rounding and the series
             # would be summed at its singular point.
             raise ModelError(f"t / (alpha + T + t) rounds to 1; {_TOO_LONG}")
-        upper, lower = self.a + self.b - 1 - self.r, self.a - 1
+        upper, lower = self.a + b - 1 - self.r, self.a - 1
         shrink = math.exp((self.a - 1) * math.log1p(-z))
         if c == 0:
             # x = 0 and a + b = 1: c·2F1(…; c; z) tends to A·B·z·2F1(A+1, B+1; 2; z)
@@ -198,6 +206,14 @@ class BetaGeo:
         return c / (self.a - 1) * (1.0 - shrink * series)
 
     @overload
+    def expected_purchases(self, t: Time, x: RfmSummary) -> float: ...
+
+    @overload
+    def expected_purchases(
+        self, t: Time, x: Sequence[RfmSummary] | Mapping[str, RfmSummary]
+    ) -> "Array": ...
+
+    @overload
     def expected_purchases(  # type: ignore[overload-overlap]  # an array is SupportsFloat too
         self, t: "ArrayLike", x: "ArrayLike", t_x: "ArrayLike", T: "ArrayLike"
     ) -> "Array": ...
@@ -205,76 +221,102 @@ class BetaGeo:
     @overload
     def expected_purchases(self, t: Time, x: Count, t_x: Time, T: Time) -> float: ...
 
-    def expected_purchases(self, t: Any, x: Any, t_x: Any, T: Any) -> Any:
-        """E[purchases in the next t units | x, t_x, T] (conditional expectation, eq. 10).
+    def expected_purchases(self, t: Any, x: Any, t_x: Any = None, T: Any = None) -> Any:
+        """E[purchases in the next t units | x, t_x, T] (the conditional expectation).
 
-        Scalars give a float; numpy arrays (broadcast together) an array.
+        Scalars (or one `RfmSummary` in place of x, t_x and T) give a float;
+        numpy arrays (broadcast together), or summaries, an array.
         """
+        x, t_x, T = _unpack(x, t_x, T)
         if any(_is_array(v) for v in (t, x, t_x, T)):
-            np, count, recency, age = self._check_arrays(x, t_x, T)
+            np, count, recency, age = _check_customers(x, t_x, T)
             span = _time_array(np, t, "t")
             alive = self._alive_array(np, count, recency, age)
             with np.errstate(all="ignore"):  # an overflow is inf, refused just below
                 expected = self._growth_array(np, count, age, span) * alive
             return _finite_array(np, expected)
-        count, recency, age = self._check(x, t_x, T)
+        count, recency, age = _check_customer(x, t_x, T)
         growth = self._growth(count, age, _time(t, "t"))
         return _finite(growth * self.probability_alive(count, recency, age))
 
     def expected_purchases_population(self, t: Time) -> float:
-        """E[purchases by a random new customer in t units] (eq. 9)."""
-        return _finite(self._growth(0, 0.0, _time(t, "t")))
+        """E[purchases by a random new customer in t units]."""
+        alive = 1.0 if not self._shift else self.probability_alive(0, 0.0, 0.0)
+        return _finite(self._growth(0, 0.0, _time(t, "t")) * alive)
 
-    def probability_of_purchases(self, n: Count, t: Time) -> float:
-        """P(a random new customer makes exactly n purchases in t units) (eq. 8).
+    @overload
+    def probability_of_purchases(  # type: ignore[overload-overlap]  # an array is SupportsFloat too
+        self, n: "ArrayLike", t: "ArrayLike"
+    ) -> "Array": ...
+
+    @overload
+    def probability_of_purchases(self, n: Count, t: Time) -> float: ...
+
+    def probability_of_purchases(self, n: Any, t: Any) -> Any:
+        """P(a random new customer makes exactly n purchases in t units).
+
+        Scalars give a float; numpy arrays (broadcast together) an array.
 
         Raises:
-            ValidationError: ``n`` is not a count of at most `MAX_PURCHASES`
+            ValidationError: ``n`` is not a count of at most ``MAX_PURCHASES``
                 (the formula sums a term for every smaller count), or ``t``
                 is not a time of 0 or more.
         """
-        count = _count(n, "n")
-        if count > MAX_PURCHASES:
-            raise ValidationError(
-                "n", "is too large to sum over", allowed=f"at most {MAX_PURCHASES:,}"
-            )
-        span = _time(t, "t")
-        if span == 0:
-            return 1.0 if count == 0 else 0.0
+        if _is_array(n) or _is_array(t):
+            xp = _arrays()
+            np = _numpy()
+            counts, spans = np.broadcast_arrays(_purchases_array(np, n), _time_array(np, t, "t"))
+            top = int(counts.max()) if counts.size else 0
+            with np.errstate(all="ignore"):
+                found = self._pmf(xp, counts, spans, top)
+            return _finite_array(np, found)
+        count = _purchases(n)
+        return _finite(self._pmf(SCALAR, count, _time(t, "t"), count))
+
+    def _pmf(self, xp: Any, n: Any, t: Any, top: int) -> Any:
+        """P(X(t) = n), eq. 8 of Fader, Hardie & Lee (2005) with b' = b + shift:
+        B(a, b'+n)/B(a, b)·NBD(n) + B(a+1, b'+n−1)/B(a, b)·(1 − Σ_{j<n} NBD(j)),
+        the second term where a dropout is possible (n > 0, or MBG/NBD)."""
         r, alpha, a, b = self.r, self.alpha, self.a, self.b
+        shifted = b + self._shift
+        empty = t == 0
+        span = xp.where(empty, 1.0, t)
         # log(alpha / (alpha + t)) and log(t / (alpha + t)), without the ratio
         # underflowing to 0 for a tiny t or a tiny alpha.
-        log_p = -math.log1p(span / alpha)
-        log_q = -math.log1p(alpha / span)
+        log_p = -xp.log1p(span / alpha)
+        log_q = -xp.log1p(alpha / span)
 
-        def nbd(j: int) -> float:
-            purchases = j * log_q if j else 0.0  # 0 * -inf would be nan
-            return math.exp(
-                math.lgamma(r + j) - math.lgamma(r) - math.lgamma(j + 1) + r * log_p + purchases
-            )
+        def log_nbd(j: Any) -> Any:
+            purchases = xp.where(j > 0, j * log_q, 0.0)  # 0 * -inf would be nan
+            return xp.lgamma(r + j) - xp.lgamma(r) - xp.lgamma(j + 1.0) + r * log_p + purchases
 
-        first = math.exp(_lbeta(a, b + count) - _lbeta(a, b)) * nbd(count)
-        if count == 0:
-            return _finite(first)
-        tail = 1.0 - math.fsum(nbd(j) for j in range(count))
-        return _finite(
-            first + math.exp(_lbeta(a + 1, b + count - 1) - _lbeta(a, b)) * max(tail, 0.0)
-        )
+        log_beta = xp.lgamma(a) + xp.lgamma(b) - xp.lgamma(a + b)
+
+        def log_b(first: Any, second: Any) -> Any:
+            return xp.lgamma(first) + xp.lgamma(second) - xp.lgamma(first + second) - log_beta
+
+        first = xp.exp(log_b(a, shifted + n) + log_nbd(n))
+        earlier = xp.total([0.0] + [xp.where(j < n, xp.exp(log_nbd(j)), 0.0) for j in range(top)])
+        tail = 1.0 - earlier
+        dropped = xp.exp(log_b(a + 1.0, xp.where(n + shifted > 1, shifted + n - 1, 1.0)))
+        second = xp.where((n > 0) | bool(self._shift), dropped * xp.where(tail > 0, tail, 0.0), 0.0)
+        return xp.where(empty, xp.where(n == 0, 1.0, 0.0), first + second)
 
     def customer_log_likelihood(self, x: Count, t_x: Time, T: Time) -> float:
         """The log-likelihood of one customer's (x, t_x, T)."""
-        count, recency, age = self._check(x, t_x, T)
-        return _bgnbd_ll(self.r, self.alpha, self.a, self.b, count, recency, age)
+        count, recency, age = _check_customer(x, t_x, T)
+        return _bgnbd_ll(self.r, self.alpha, self.a, self.b, count, recency, age, self._shift)
 
-    def total_log_likelihood(self, summary: Mapping[str, RfmSummary]) -> float:
+    def total_log_likelihood(self, summary: Summaries) -> float:
         """The log-likelihood of a whole summary under these parameters."""
         rows = _rows(summary)
         return math.fsum(
-            _bgnbd_ll(self.r, self.alpha, self.a, self.b, x, t_x, T) for x, t_x, T in rows
+            _bgnbd_ll(self.r, self.alpha, self.a, self.b, x, t_x, T, self._shift)
+            for x, t_x, T in rows
         )
 
     @classmethod
-    def fit(cls, summary: Mapping[str, RfmSummary]) -> Self:
+    def fit(cls, summary: Summaries) -> Self:
         """Maximum-likelihood parameters for ``summary`` (needs scipy: the ``models`` extra).
 
         Raises:
@@ -294,12 +336,15 @@ class BetaGeo:
         t_x = np.array([k[1] for k in keys], dtype=float)
         age = np.array([k[2] for k in keys], dtype=float)
         weights = np.array([counts[k] for k in keys], dtype=float)
-        objective = _bgnbd_objective(np, special, x, t_x, age, weights)
-        params, info, errors = _fit(np, optimize, objective, ("r", "alpha", "a", "b"), "BG/NBD")
-        model = cls(*params)
-        return attrs.evolve(
-            model,
-            log_likelihood=model.total_log_likelihood(summary),
+        objective = _bgnbd_objective(np, special, x, t_x, age, weights, cls._shift)
+        params, info, errors = _fit(np, optimize, objective, ("r", "alpha", "a", "b"), cls._name)
+        r, alpha, a, b = params
+        return cls(  # type: ignore[call-arg]  # the attrs subclasses take these
+            r,
+            alpha,
+            a,
+            b,
+            log_likelihood=math.fsum(_bgnbd_ll(r, alpha, a, b, *row, cls._shift) for row in rows),
             customers=len(rows),
             converged=True,
             fit_info=info,
@@ -307,13 +352,70 @@ class BetaGeo:
         )
 
 
+def _purchases_limit() -> int:
+    from crmcore.analytics.btyd import _numbers  # read when called (tests lower it)
+
+    return _numbers.MAX_PURCHASES
+
+
+@attrs.frozen
+class BetaGeo(_BetaGeoFamily):
+    """The BG/NBD model (Fader, Hardie & Lee 2005) with parameters r, α, a, b.
+
+    Purchases follow a Poisson process with a gamma(r, α) distributed rate;
+    after each purchase the customer drops out with a beta(a, b) distributed
+    probability. Times are in the unit of the summary the model was fitted
+    on. ``log_likelihood``, ``customers`` and ``converged`` describe the fit
+    (``None`` for a model built from given parameters). Parameters are
+    positive floats (ints, Decimals and Fractions are converted).
+    """
+
+    _shift: ClassVar[int] = 0
+    _name: ClassVar[str] = "BG/NBD"
+
+    r: float = attrs.field(converter=_r)
+    alpha: float = attrs.field(converter=_alpha)
+    a: float = attrs.field(converter=_a)
+    b: float = attrs.field(converter=_b)
+    log_likelihood: float | None = attrs.field(default=None, kw_only=True)
+    customers: int | None = attrs.field(default=None, kw_only=True)
+    converged: bool | None = attrs.field(default=None, kw_only=True)
+    fit_info: FitInfo | None = attrs.field(default=None, kw_only=True)
+    standard_errors: Mapping[str, float] | None = attrs.field(default=None, kw_only=True, eq=False)
+
+
+@attrs.frozen
+class ModifiedBetaGeo(_BetaGeoFamily):
+    """The MBG/NBD model (Batislam, Denizel & Filiztekin 2007) with r, α, a, b.
+
+    As BG/NBD, except that a customer may drop out right after the first
+    purchase as well as after each repeat purchase, so a customer without
+    repeat purchases is not certainly alive (BG/NBD says they are). The same
+    predictions, fit, standard errors and conventions as `BetaGeo`.
+    """
+
+    _shift: ClassVar[int] = 1
+    _name: ClassVar[str] = "MBG/NBD"
+
+    r: float = attrs.field(converter=_r)
+    alpha: float = attrs.field(converter=_alpha)
+    a: float = attrs.field(converter=_a)
+    b: float = attrs.field(converter=_b)
+    log_likelihood: float | None = attrs.field(default=None, kw_only=True)
+    customers: int | None = attrs.field(default=None, kw_only=True)
+    converged: bool | None = attrs.field(default=None, kw_only=True)
+    fit_info: FitInfo | None = attrs.field(default=None, kw_only=True)
+    standard_errors: Mapping[str, float] | None = attrs.field(default=None, kw_only=True, eq=False)
+
+
 def _bgnbd_objective(
-    np: Any, special: Any, x: Any, t_x: Any, age: Any, weights: Any
+    np: Any, special: Any, x: Any, t_x: Any, age: Any, weights: Any, shift: int = 0
 ) -> Callable[[Any], tuple[float, Any]]:
-    """The negative BG/NBD log-likelihood over distinct rows (``weights``
-    count them) and its exact gradient, both in log-parameters."""
-    repeat = x > 0
-    safe_b = np.where(repeat, x - 1, 0.0)
+    """The negative BG/NBD (``shift`` 0) or MBG/NBD (``shift`` 1) log-likelihood
+    over distinct rows (``weights`` count them) and its exact gradient, both
+    in log-parameters."""
+    repeat = (x > 0) | bool(shift)  # where the dropout term is there
+    safe_b = np.where(repeat, x - 1 + shift, 0.0)
 
     def objective(log_params: Any) -> tuple[float, Any]:
         r, alpha, a, b = np.exp(log_params)
@@ -321,7 +423,7 @@ def _bgnbd_objective(
             special.gammaln(r + x)
             - special.gammaln(r)
             + r * np.log(alpha)
-            + special.betaln(a, b + x)
+            + special.betaln(a, b + x + shift)
             - special.betaln(a, b)
         )
         first = -(r + x) * np.log(alpha + age)
@@ -338,12 +440,12 @@ def _bgnbd_objective(
         d_r = special.digamma(r + x) - special.digamma(r) + np.log(alpha)
         d_r += -(1 - share) * np.log(alpha + age) - share * np.log(alpha + t_x)
         d_alpha = r / alpha - (r + x) * ((1 - share) / (alpha + age) + share / (alpha + t_x))
-        d_a = special.digamma(a + b) - special.digamma(a + b + x) + share / a
+        d_a = special.digamma(a + b) - special.digamma(a + b + x + shift) + share / a
         d_b = (
-            special.digamma(b + x)
+            special.digamma(b + x + shift)
             + special.digamma(a + b)
             - special.digamma(b)
-            - special.digamma(a + b + x)
+            - special.digamma(a + b + x + shift)
             - share / np.where(repeat, b + safe_b, 1.0)
         )
         gradient = np.array(
@@ -354,13 +456,19 @@ def _bgnbd_objective(
     return objective
 
 
-def _bgnbd_ll(r: float, alpha: float, a: float, b: float, x: int, t_x: float, T: float) -> float:
+def _bgnbd_ll(
+    r: float, alpha: float, a: float, b: float, x: int, t_x: float, T: float, shift: int = 0
+) -> float:
     part = (
-        math.lgamma(r + x) - math.lgamma(r) + r * math.log(alpha) + _lbeta(a, b + x) - _lbeta(a, b)
+        math.lgamma(r + x)
+        - math.lgamma(r)
+        + r * math.log(alpha)
+        + _lbeta(a, b + x + shift)
+        - _lbeta(a, b)
     )
     first = -(r + x) * math.log(alpha + T)
-    if x == 0:
+    if x == 0 and not shift:
         return part + first
-    second = math.log(a) - math.log(b + x - 1) - (r + x) * math.log(alpha + t_x)
+    second = math.log(a) - math.log(b + x - 1 + shift) - (r + x) * math.log(alpha + t_x)
     high = max(first, second)
     return part + high + math.log(math.exp(first - high) + math.exp(second - high))

@@ -78,6 +78,23 @@ RESTARTS = 3
 the derivative-free search takes over."""
 
 
+STALL_TOLERANCE = 1e-8
+"""A gradient search that stalls ("precision loss": no step it tries lowers
+the objective any more) has found the optimum when the improvement its own
+curvature estimate still predicts, ½·gᵀH⁻¹g, is below this much
+log-likelihood: far below the 10^-6 the fits promise, and near where a
+log-likelihood of order 10^4 stops telling steps apart."""
+
+
+def _stalled_at_optimum(np: Any, found: Any) -> bool:
+    inverse = getattr(found, "hess_inv", None)
+    if inverse is None or int(getattr(found, "status", 0)) != 2:
+        return False
+    gradient = np.asarray(found.jac, dtype=float)
+    left = float(gradient @ np.asarray(inverse, dtype=float) @ gradient) / 2
+    return 0 <= left <= STALL_TOLERANCE
+
+
 def _fit(
     np: Any,
     optimize: Any,
@@ -93,7 +110,7 @@ def _fit(
     size = len(names)
     start = np.zeros(size)
     iterations = evaluations = 0
-    best, method, point = None, "BFGS", start
+    best, method, point, done = None, "BFGS", start, False
     for _ in range(RESTARTS):
         # gtol bounds the gradient of a log-likelihood of order 10^3 to 10^7: the
         # optimum to about 10^-10 relative, where floats stop telling steps apart.
@@ -105,10 +122,11 @@ def _fit(
             )
         iterations, evaluations = iterations + int(found.nit), evaluations + int(found.nfev)
         best, point = found, found.x
-        if found.success and math.isfinite(float(found.fun)):
+        done = bool(found.success) or _stalled_at_optimum(np, found)
+        if done and math.isfinite(float(found.fun)):
             break
     assert best is not None
-    if not (best.success and math.isfinite(float(best.fun))):
+    if not (done and math.isfinite(float(best.fun))):
         with np.errstate(all="ignore"):
             slow = optimize.minimize(
                 lambda v: objective(v)[0],

@@ -4,12 +4,14 @@ the series both the scalar and the numpy paths sum."""
 import math
 import numbers
 import sys
+from collections.abc import Callable
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any, SupportsFloat, SupportsIndex
 
 from crmcore.domain.numbers import to_fraction
 from crmcore.errors import (
+    MissingExtraError,
     ModelError,
     ValidationError,
 )
@@ -156,8 +158,13 @@ def _is_array(value: object) -> bool:
 
 
 def _numpy() -> Any:
-    import numpy  # an array was given, so numpy is installed
-
+    try:
+        import numpy
+    except ImportError:  # summaries were given for many customers at once
+        raise MissingExtraError(
+            'predicting for many customers at once needs numpy: pip install "crmcore[models]"',
+            extra="models",
+        ) from None
     return numpy
 
 
@@ -256,3 +263,131 @@ def _q(value: Parameter) -> float:
 
 def _v(value: Parameter) -> float:
     return _parameter(value, "v")
+
+
+def _s(value: Parameter) -> float:
+    return _parameter(value, "s")
+
+
+def _beta(value: Parameter) -> float:
+    return _parameter(value, "beta")
+
+
+def _gamma(value: Parameter) -> float:
+    return _parameter(value, "gamma")
+
+
+def _delta(value: Parameter) -> float:
+    return _parameter(value, "delta")
+
+
+def _purchases(n: object) -> int:
+    """A number of purchases to give the probability of: a count of at most
+    `MAX_PURCHASES` (the formulas sum a term for every smaller count)."""
+    count = _count(n, "n")
+    if count > MAX_PURCHASES:
+        raise ValidationError("n", "is too large to sum over", allowed=f"at most {MAX_PURCHASES:,}")
+    return count
+
+
+def _purchases_array(np: Any, n: object) -> Any:
+    counts = _count_array(np, n, "n")
+    _first_bad(
+        np, counts > MAX_PURCHASES, "n", "is too large to sum over", f"at most {MAX_PURCHASES:,}"
+    )
+    return counts
+
+
+# One formula, two evaluators -------------------------------------------------------------
+#
+# The models added after BG/NBD write each formula once, against a small
+# namespace ``xp``: `SCALAR` evaluates it in pure Python (``math``, the core
+# install), `_arrays()` in numpy. Both follow numpy's conventions (log 0 is
+# -inf, an overflow is inf; `_finite` and `_finite_array` refuse what is left
+# not finite), so the two paths compute the same floats in the same order.
+
+
+class _ScalarMath:
+    """``math`` with numpy's conventions, for one customer at a time."""
+
+    @staticmethod
+    def log(value: float) -> float:
+        if value > 0:
+            return math.log(value)
+        return -math.inf if value == 0 else math.nan
+
+    @staticmethod
+    def log1p(value: float) -> float:
+        if value > -1:
+            return math.log1p(value)
+        return -math.inf if value == -1 else math.nan
+
+    @staticmethod
+    def exp(value: float) -> float:
+        try:
+            return math.exp(value)
+        except OverflowError:
+            return math.inf
+
+    @staticmethod
+    def expm1(value: float) -> float:
+        try:
+            return math.expm1(value)
+        except OverflowError:
+            return math.inf
+
+    @staticmethod
+    def lgamma(value: float) -> float:
+        return math.lgamma(value)
+
+    @staticmethod
+    def logaddexp(first: float, second: float) -> float:
+        if math.isnan(first) or math.isnan(second):
+            return math.nan
+        high = max(first, second)
+        if math.isinf(high):  # both -inf, or one +inf
+            return high
+        return high + math.log1p(math.exp(min(first, second) - high))
+
+    @staticmethod
+    def minimum(first: float, second: float) -> float:
+        return min(first, second)
+
+    @staticmethod
+    def where(condition: bool, yes: float, no: float) -> float:
+        return yes if condition else no
+
+    @staticmethod
+    def hyp2f1(a: float, b: float, c: float, z: float) -> float:
+        return _hyp2f1(a, b, c, z)
+
+    @staticmethod
+    def total(terms: list[float]) -> float:
+        return math.fsum(terms)
+
+
+SCALAR: Any = _ScalarMath()
+
+
+class _ArrayMath:
+    """The same names over numpy arrays (scipy's ``gammaln`` for lgamma)."""
+
+    def __init__(self, np: Any, special: Any, hyp2f1: Callable[..., Any]) -> None:
+        self.log, self.log1p, self.exp, self.expm1 = np.log, np.log1p, np.exp, np.expm1
+        self.logaddexp, self.minimum, self.where = np.logaddexp, np.minimum, np.where
+        self.lgamma = special.gammaln
+        self.hyp2f1 = hyp2f1
+        self.total = lambda terms: np.sum(np.stack(np.broadcast_arrays(*terms)), axis=0)
+
+
+def _arrays() -> Any:
+    """The numpy evaluator: the hypergeometric series summed as the scalar path sums it."""
+    np = _numpy()
+    try:
+        from scipy import special
+    except ImportError:
+        raise MissingExtraError(
+            'these predictions over arrays need scipy: pip install "crmcore[models]"',
+            extra="models",
+        ) from None
+    return _ArrayMath(np, special, lambda a, b, c, z: _hyp2f1_array(np, a, b, c, z))

@@ -1,13 +1,14 @@
 """The models' inputs: RFM summaries and calibration/holdout splits."""
 
 import datetime as _dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from fractions import Fraction
 
 import attrs
 import pendulum
 
 from crmcore.analytics._results import MappingResult
+from crmcore.analytics.btyd._numbers import _numpy
 from crmcore.analytics.transactions import Transaction
 from crmcore.domain.fields import instances_of, items_of
 from crmcore.domain.money import Money
@@ -128,16 +129,65 @@ def rfm_summary(
     return RfmSummaries(summaries, unit=chosen, observation_end=end)
 
 
-def _rows(summary: Mapping[str, RfmSummary]) -> list[tuple[int, float, float]]:
-    if not isinstance(summary, Mapping) or not all(
-        isinstance(s, RfmSummary) for s in summary.values()
-    ):
+Summaries = Mapping[str, RfmSummary] | Sequence[RfmSummary]
+"""A model's data: `rfm_summary`'s result (any mapping from customer id to
+`RfmSummary`), or a sequence of `RfmSummary` values (keyed by their ids)."""
+
+_SUMMARIES = "the result of rfm_summary, or a sequence of RfmSummary values"
+
+
+def _summaries(summary: object, field: str = "summary") -> Mapping[str, RfmSummary]:
+    """Customer id → summary, from a mapping or a sequence of summaries (one
+    per customer, in one unit)."""
+    if isinstance(summary, Mapping):
+        found = summary
+        if not all(isinstance(s, RfmSummary) for s in found.values()):
+            raise ValidationError(field, "must map customer ids to RfmSummary", allowed=_SUMMARIES)
+    elif isinstance(summary, list | tuple):
+        if not all(isinstance(s, RfmSummary) for s in summary):
+            raise ValidationError(field, "must contain only RfmSummary", allowed=_SUMMARIES)
+        found = {s.customer_id: s for s in summary}
+        if len(found) != len(summary):
+            raise ValidationError(field, "has two summaries of one customer", allowed=_SUMMARIES)
+    else:
         raise ValidationError(
-            "summary", "must map customer ids to RfmSummary", allowed="the result of rfm_summary"
+            field, f"must be summaries, not {type(summary).__name__}", allowed=_SUMMARIES
         )
-    if not summary:
-        raise ValidationError("summary", "is empty", allowed="at least one customer")
-    return [(s.frequency, float(s.recency), float(s.T)) for s in summary.values()]
+    if not found:
+        raise ValidationError(field, "is empty", allowed="at least one customer")
+    if len({s.unit for s in found.values()}) > 1:
+        raise ValidationError(field, "mixes units", allowed="summaries in one unit")
+    return found
+
+
+def _rows(summary: object) -> list[tuple[int, float, float]]:
+    return [(s.frequency, float(s.recency), float(s.T)) for s in _summaries(summary).values()]
+
+
+def _unpack(x: object, t_x: object, T: object) -> tuple[object, object, object]:
+    """A prediction's customer inputs: ``(x, t_x, T)`` as given, or taken from
+    one `RfmSummary` (scalars) or from several (numpy arrays, in their order)."""
+    if t_x is None and T is None:
+        if isinstance(x, RfmSummary):
+            return x.frequency, float(x.recency), float(x.T)
+        if isinstance(x, Mapping | list | tuple):
+            given = list(_summaries(x, "x").values()) if x else []
+            np = _numpy()
+            return (
+                np.array([s.frequency for s in given], dtype=float),
+                np.array([float(s.recency) for s in given], dtype=float),
+                np.array([float(s.T) for s in given], dtype=float),
+            )
+        raise ValidationError(
+            "t_x",
+            "is missing",
+            allowed="x, t_x and T; or one RfmSummary, or several, in place of x",
+        )
+    if t_x is None or T is None:
+        raise ValidationError(
+            "t_x" if t_x is None else "T", "is missing", allowed="x, t_x and T together"
+        )
+    return x, t_x, T
 
 
 # Calibration and holdout ------------------------------------------------------------------
