@@ -24,11 +24,10 @@ from crmcore.analytics.btyd._numbers import (
     _alpha,
     _arrays,
     _b,
-    _count,
-    _count_array,
+    _check_customer,
+    _check_customers,
     _finite,
     _finite_array,
-    _first_bad,
     _hyp2f1,
     _hyp2f1_array,
     _is_array,
@@ -48,33 +47,6 @@ if TYPE_CHECKING:  # numpy is an optional dependency (the models extra)
 
     ArrayLike = npt.NDArray[Any]
     Array = npt.NDArray[Any]
-
-
-def _check_customer(x: object, t_x: object, T: object) -> tuple[int, float, float]:
-    count = _count(x, "x")
-    recency = _time(t_x, "t_x")
-    age = _time(T, "T")
-    if recency > age:
-        raise ValidationError("t_x", "is after T", allowed="0 <= t_x <= T")
-    if count == 0 and recency != 0:
-        raise ValidationError("t_x", "must be 0 without repeat purchases", allowed="0")
-    return count, recency, age
-
-
-def _check_customers(x: object, t_x: object, T: object) -> tuple[Any, Any, Any, Any]:
-    np = _numpy()
-    count = _count_array(np, x, "x")
-    recency = _time_array(np, t_x, "t_x")
-    age = _time_array(np, T, "T")
-    try:
-        count, recency, age = np.broadcast_arrays(count, recency, age)
-    except ValueError:
-        raise ValidationError(
-            "x", "and t_x and T have shapes that do not broadcast", allowed="one shape"
-        ) from None
-    _first_bad(np, recency > age, "t_x", "is after T", "0 <= t_x <= T")
-    _first_bad(np, (count == 0) & (recency != 0), "t_x", "must be 0 without repeat purchases", "0")
-    return np, count, recency, age
 
 
 class _BetaGeoFamily:

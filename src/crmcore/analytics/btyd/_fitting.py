@@ -101,6 +101,8 @@ def _fit(
     objective: Callable[[Any], tuple[float, Any]],
     names: tuple[str, ...],
     model: str,
+    *,
+    hessian_step: float = 1e-5,
 ) -> tuple[tuple[float, ...], FitInfo, dict[str, float] | None]:
     """Maximum likelihood over log-parameters (so they stay positive): BFGS
     with the exact gradient; Nelder-Mead first, then BFGS, if that alone
@@ -147,17 +149,21 @@ def _fit(
     if not finite:
         raise ConvergenceError(model, str(best.message))
     info = FitInfo(iterations=iterations, evaluations=evaluations, converged=True, method=method)
-    return params, info, _standard_errors(np, objective, best.x, names)
+    return params, info, _standard_errors(np, objective, best.x, names, step=hessian_step)
 
 
 def _standard_errors(
-    np: Any, objective: Callable[[Any], tuple[float, Any]], at: Any, names: tuple[str, ...]
+    np: Any,
+    objective: Callable[[Any], tuple[float, Any]],
+    at: Any,
+    names: tuple[str, ...],
+    *,
+    step: float = 1e-5,
 ) -> dict[str, float] | None:
     """se(θ) from the inverse of the observed information (the Hessian of the
     negative log-likelihood, by central differences of the exact gradient in
     log-parameters), by the delta method: se(θ) = θ·se(log θ)."""
     size = len(names)
-    step = 1e-5
     hessian = np.zeros((size, size))
     for k in range(size):
         shift = np.zeros(size)

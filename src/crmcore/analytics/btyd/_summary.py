@@ -1,14 +1,25 @@
 """The models' inputs: RFM summaries and calibration/holdout splits."""
 
+import contextlib
 import datetime as _dt
 from collections.abc import Iterable, Mapping, Sequence
 from fractions import Fraction
+from typing import Any
 
 import attrs
 import pendulum
 
 from crmcore.analytics._results import MappingResult
-from crmcore.analytics.btyd._numbers import _numpy
+from crmcore.analytics.btyd._numbers import (
+    SCALAR,
+    _arrays,
+    _check_customer,
+    _check_customers,
+    _finite,
+    _finite_array,
+    _is_array,
+    _numpy,
+)
 from crmcore.analytics.transactions import Transaction
 from crmcore.domain.fields import instances_of, items_of
 from crmcore.domain.money import Money
@@ -188,6 +199,28 @@ def _unpack(x: object, t_x: object, T: object) -> tuple[object, object, object]:
             "t_x" if t_x is None else "T", "is missing", allowed="x, t_x and T together"
         )
     return x, t_x, T
+
+
+def _customers(x: object, t_x: object, T: object) -> tuple[Any, Any, Any, Any, bool]:
+    """The evaluator and the checked ``(x, t_x, T)`` of a prediction, and
+    whether they are arrays (see `_unpack` for what is accepted)."""
+    x, t_x, T = _unpack(x, t_x, T)
+    if _is_array(x) or _is_array(t_x) or _is_array(T):
+        _, count, recency, age = _check_customers(x, t_x, T)
+        return _arrays(), count, recency, age, True
+    count, recency, age = _check_customer(x, t_x, T)
+    return SCALAR, count, recency, age, False
+
+
+def _quiet(many: bool) -> contextlib.AbstractContextManager[Any]:
+    """numpy's floating-point warnings off while an array prediction runs (an
+    overflow is inf, which `_answer` refuses); nothing to switch for scalars."""
+    return _numpy().errstate(all="ignore") if many else contextlib.nullcontext()
+
+
+def _answer(value: Any, many: bool) -> Any:
+    """A prediction, refused where floats gave no finite answer."""
+    return _finite_array(_numpy(), value) if many else _finite(value)
 
 
 # Calibration and holdout ------------------------------------------------------------------
