@@ -231,24 +231,27 @@ class _BetaGeoFamily:
 
         Raises:
             ValidationError: ``n`` is not a count of at most ``MAX_PURCHASES``
-                (the formula sums a term for every smaller count), or ``t``
-                is not a time of 0 or more.
+                (the limit every model's distribution shares), or ``t`` is
+                not a time of 0 or more.
         """
         if _is_array(n) or _is_array(t):
             xp = _arrays()
             np = _numpy()
             counts, spans = np.broadcast_arrays(_purchases_array(np, n), _time_array(np, t, "t"))
-            top = int(counts.max()) if counts.size else 0
             with np.errstate(all="ignore"):
-                found = self._pmf(xp, counts, spans, top)
+                found = self._pmf(xp, counts, spans)
             return _finite_array(np, found)
         count = _purchases(n)
-        return _finite(self._pmf(SCALAR, count, _time(t, "t"), count))
+        return _finite(self._pmf(SCALAR, count, _time(t, "t")))
 
-    def _pmf(self, xp: Any, n: Any, t: Any, top: int) -> Any:
+    def _pmf(self, xp: Any, n: Any, t: Any) -> Any:
         """P(X(t) = n), eq. 8 of Fader, Hardie & Lee (2005) with b' = b + shift:
-        B(a, b'+n)/B(a, b)·NBD(n) + B(a+1, b'+n−1)/B(a, b)·(1 − Σ_{j<n} NBD(j)),
-        the second term where a dropout is possible (n > 0, or MBG/NBD)."""
+        B(a, b'+n)/B(a, b)·NBD(n) + B(a+1, b'+n−1)/B(a, b)·P(NBD ≥ n), the
+        second term where a dropout is possible (n > 0, or MBG/NBD).
+
+        P(NBD ≥ n) = 1 − Σ_{j<n} NBD(j) is the regularised incomplete beta
+        function I_q(n, r), q = t/(α+t), computed as such rather than as a
+        difference that would lose a small tail to cancellation."""
         r, alpha, a, b = self.r, self.alpha, self.a, self.b
         shifted = b + self._shift
         empty = t == 0
@@ -257,21 +260,22 @@ class _BetaGeoFamily:
         # underflowing to 0 for a tiny t or a tiny alpha.
         log_p = -xp.log1p(span / alpha)
         log_q = -xp.log1p(alpha / span)
-
-        def log_nbd(j: Any) -> Any:
-            purchases = xp.where(j > 0, j * log_q, 0.0)  # 0 * -inf would be nan
-            return xp.lgamma(r + j) - xp.lgamma(r) - xp.lgamma(j + 1.0) + r * log_p + purchases
-
+        purchases = xp.where(n > 0, n * log_q, 0.0)  # 0 * -inf would be nan
+        log_nbd = xp.lgamma(r + n) - xp.lgamma(r) - xp.lgamma(n + 1.0) + r * log_p + purchases
         log_beta = xp.lgamma(a) + xp.lgamma(b) - xp.lgamma(a + b)
 
         def log_b(first: Any, second: Any) -> Any:
             return xp.lgamma(first) + xp.lgamma(second) - xp.lgamma(first + second) - log_beta
 
-        first = xp.exp(log_b(a, shifted + n) + log_nbd(n))
-        earlier = xp.total([0.0] + [xp.where(j < n, xp.exp(log_nbd(j)), 0.0) for j in range(top)])
-        tail = 1.0 - earlier
+        first = xp.exp(log_b(a, shifted + n) + log_nbd)
+        counted = n > 0
+        tail = xp.where(
+            counted,
+            xp.betainc(xp.where(counted, n, 1.0), r, span / (alpha + span), alpha / (alpha + span)),
+            1.0,
+        )
         dropped = xp.exp(log_b(a + 1.0, xp.where(n + shifted > 1, shifted + n - 1, 1.0)))
-        second = xp.where((n > 0) | bool(self._shift), dropped * xp.where(tail > 0, tail, 0.0), 0.0)
+        second = xp.where(counted | bool(self._shift), dropped * tail, 0.0)
         return xp.where(empty, xp.where(n == 0, 1.0, 0.0), first + second)
 
     def customer_log_likelihood(self, x: Count, t_x: Time, T: Time) -> float:

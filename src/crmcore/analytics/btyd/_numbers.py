@@ -144,6 +144,42 @@ def _hyp2f1(a: float, b: float, c: float, z: float) -> float:
             raise ModelError(f"the hypergeometric series did not converge; {_TOO_LONG}")
 
 
+def _betainc(a: float, b: float, x: float, y: float) -> float:
+    """The regularised incomplete beta function I_x(a, b), a, b > 0, 0 <= x <= 1,
+    with y = 1 − x given as computed (not lost to cancellation near x = 1):
+    the continued fraction (modified Lentz), on the side where it converges
+    fast, as in Numerical Recipes (§6.4)."""
+    if x <= 0:
+        return 0.0
+    if y <= 0:
+        return 1.0
+    front = math.exp(a * math.log(x) + b * math.log(y) - _lbeta(a, b))
+    if x < (a + 1) / (a + b + 2):
+        return front * _beta_fraction(a, b, x) / a
+    return 1.0 - front * _beta_fraction(b, a, y) / b
+
+
+def _beta_fraction(a: float, b: float, x: float) -> float:
+    tiny = 1e-300
+
+    def nonzero(value: float) -> float:
+        return value if abs(value) >= tiny else tiny
+
+    c, d = 1.0, 1.0 / nonzero(1.0 - (a + b) * x / (a + 1))
+    found = d
+    for m in range(1, MAX_SERIES_TERMS):
+        for step in (
+            m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m)),
+            -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1)),
+        ):
+            d = 1.0 / nonzero(1.0 + step * d)
+            c = nonzero(1.0 + step / c)
+            found *= d * c
+        if abs(d * c - 1.0) <= 1e-16:
+            return found
+    raise ModelError(f"the incomplete beta function did not converge; {_TOO_LONG}")
+
+
 # Arrays ---------------------------------------------------------------------------------
 #
 # The predictions take numpy arrays as well as scalars: arrays in give an
@@ -392,6 +428,10 @@ class _ScalarMath:
     def total(terms: list[float]) -> float:
         return math.fsum(terms)
 
+    @staticmethod
+    def betainc(a: float, b: float, x: float, y: float) -> float:
+        return _betainc(a, b, x, y)
+
 
 SCALAR: Any = _ScalarMath()
 
@@ -405,6 +445,7 @@ class _ArrayMath:
         self.lgamma = special.gammaln
         self.hyp2f1 = hyp2f1
         self.total = lambda terms: np.sum(np.stack(np.broadcast_arrays(*terms)), axis=0)
+        self.betainc = lambda a, b, x, _y: special.betainc(a, b, x)
 
 
 def _arrays() -> Any:

@@ -276,7 +276,7 @@ class ParetoNBD:
             - math.lgamma(r)
             - math.lgamma(n + 1)
             - r * math.log1p(t / alpha)
-            - n * SCALAR.log1p(alpha / t)
+            - (n * math.log1p(alpha / t) if n else 0.0)  # 0 * inf for a tiny t
             - s * math.log1p(t / beta)
         )
         # died before t, after n purchases: Σ_{i>n} of Fader & Hardie's (2006)
@@ -373,8 +373,8 @@ def _pareto_objective(
     xp = _ArrayMath(np, special, special.hyp2f1)
 
     def value(log_params: Any) -> float:
-        r, alpha, s, beta = (float(v) for v in np.exp(log_params))
         with np.errstate(all="ignore"):
+            r, alpha, s, beta = (float(v) for v in np.exp(log_params))
             each = _pareto_ll(xp, r, alpha, s, beta, x, t_x, age)
         return float(np.sum(weights * each))
 
