@@ -125,23 +125,40 @@ def _parser() -> _Parser:
     _formats(clv, table=True)
 
     rfm_command = commands.add_parser("rfm", help="RFM scores from a CSV of transactions")
-    rfm_command.add_argument(
-        "file", metavar="FILE.csv", help="a CSV of transactions with a header row (UTF-8)"
-    )
-    rfm_command.add_argument(
-        "--customer", required=True, metavar="COLUMN", help="the customer id column"
-    )
-    rfm_command.add_argument(
-        "--date", required=True, metavar="COLUMN", help="the date column (YYYY-MM-DD)"
-    )
-    rfm_command.add_argument("--amount", required=True, metavar="COLUMN", help="the amount column")
-    rfm_command.add_argument(
-        "--currency", required=True, metavar="CODE", help="the amounts' currency"
-    )
+    _transaction_columns(rfm_command)
     rfm_command.add_argument(
         "--as-of", required=True, metavar="DATE", help="the day of the analysis (YYYY-MM-DD)"
     )
     _formats(rfm_command, table=True)
+
+    holdout = commands.add_parser(
+        "holdout", help="a purchase model's predicted against actual holdout purchases"
+    )
+    _transaction_columns(holdout)
+    holdout.add_argument(
+        "--calibration-end", required=True, metavar="DATE", help="the last day the model sees"
+    )
+    holdout.add_argument(
+        "--observation-end", required=True, metavar="DATE", help="the last day of the holdout"
+    )
+    holdout.add_argument(
+        "--model",
+        choices=["bgnbd", "mbgnbd", "pareto"],
+        default="bgnbd",
+        help="BG/NBD (default), MBG/NBD or Pareto/NBD",
+    )
+    holdout.add_argument(
+        "--unit", choices=["day", "week", "month"], default="week", help="the unit of time"
+    )
+    holdout.add_argument(
+        "--max-frequency",
+        type=_count,
+        default=7,
+        metavar="N",
+        help="the last, open-ended bin of calibration frequencies (default 7)",
+    )
+    holdout.add_argument("--chart", metavar="OUT.svg", help="draw the chart (predicted, actual)")
+    _formats(holdout, table=True)
 
     campaign = commands.add_parser(
         "campaign", help="response rates and ROI of campaigns from CSV files"
@@ -264,6 +281,10 @@ def _run(arguments: argparse.Namespace) -> tuple[Report, list[str]]:
         from crmcore.cli import campaigns
 
         return campaigns.run(arguments)
+    if command == "holdout":
+        from crmcore.cli import models
+
+        return models.holdout(arguments, _transactions(arguments)), [arguments.file]
     if command in ("quota", "commission"):
         from crmcore.cli import sales
 
@@ -422,6 +443,45 @@ _CLV_OPTIONS = {
 }
 
 
+def _transactions(arguments: argparse.Namespace) -> list[Transaction]:
+    """The transactions of ``arguments.file``: its --customer, --date and
+    --amount columns, in --currency."""
+    code = inputs.currency(arguments.currency)
+    assert code is not None
+    rows = inputs.Rows(
+        arguments.file,
+        {"--customer": arguments.customer, "--date": arguments.date, "--amount": arguments.amount},
+    )
+    transactions = []
+    for line, row in rows:
+        customer = row[arguments.customer]
+        if not customer:
+            raise rows.fail(line, arguments.customer, "expected a customer id, got an empty cell")
+        day = rows.date(line, arguments.date, row[arguments.date])
+        amount = rows.number(line, arguments.amount, row[arguments.amount])
+        try:
+            transactions.append(Transaction(customer, day, Money.of(amount, code)))
+        except CrmError as error:
+            raise rows.fail(line, arguments.customer, str(error)) from None
+    if not transactions:
+        raise CliError(f"{arguments.file}: no data rows after the header")
+    return transactions
+
+
+def _transaction_columns(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "file", metavar="FILE.csv", help="a CSV of transactions with a header row (UTF-8)"
+    )
+    command.add_argument(
+        "--customer", required=True, metavar="COLUMN", help="the customer id column"
+    )
+    command.add_argument(
+        "--date", required=True, metavar="COLUMN", help="the date column (YYYY-MM-DD)"
+    )
+    command.add_argument("--amount", required=True, metavar="COLUMN", help="the amount column")
+    command.add_argument("--currency", required=True, metavar="CODE", help="the amounts' currency")
+
+
 def _clv(arguments: argparse.Namespace) -> Report:
     code = inputs.currency(arguments.currency)
     assert code is not None
@@ -570,28 +630,10 @@ def _vendors(path: str) -> Report:
 
 
 def _rfm(arguments: argparse.Namespace) -> Report:
-    code = inputs.currency(arguments.currency)
-    assert code is not None
     as_of = inputs.iso_date(arguments.as_of)
     if as_of is None:
         raise CliError("--as-of: expected a date like 2030-01-31")
-    rows = inputs.Rows(
-        arguments.file,
-        {"--customer": arguments.customer, "--date": arguments.date, "--amount": arguments.amount},
-    )
-    transactions = []
-    for line, row in rows:
-        customer = row[arguments.customer]
-        if not customer:
-            raise rows.fail(line, arguments.customer, "expected a customer id, got an empty cell")
-        day = rows.date(line, arguments.date, row[arguments.date])
-        amount = rows.number(line, arguments.amount, row[arguments.amount])
-        try:
-            transactions.append(Transaction(customer, day, Money.of(amount, code)))
-        except CrmError as error:
-            raise rows.fail(line, arguments.customer, str(error)) from None
-    if not transactions:
-        raise CliError(f"{arguments.file}: no data rows after the header")
+    transactions = _transactions(arguments)
     result = rfm(transactions, as_of=as_of)
     if not result:
         # Exit 0: an empty result is an answer, not an error; the note says why.

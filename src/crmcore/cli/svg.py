@@ -92,3 +92,65 @@ def _ticks(top: Decimal, plot_h: float) -> list[str]:
             f'font-size="10">{quarter * 25}%</text>',
         ]
     return marks
+
+
+def holdout_svg(bins: Sequence[tuple[str, float, float]], *, title: str) -> str:
+    """The conditional-expectation chart of a holdout validation: per
+    calibration frequency (``label``), the mean actual and the mean predicted
+    purchases in the holdout period, as two lines with their points."""
+    plot_w, plot_h = _W - _LEFT - _RIGHT, _H - _TOP - _BOTTOM
+    top = max((max(actual, predicted) for _, actual, predicted in bins), default=0.0) or 1.0
+    step = plot_w / max(len(bins), 1)
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{_W}" height="{_H}" '
+        f'viewBox="0 0 {_W} {_H}" font-family="sans-serif" font-size="12">',
+        f"<title>{escape(title)}</title>",
+        f'<rect x="0" y="0" width="{_W}" height="{_H}" fill="white"/>',
+        f'<text x="{_W / 2:.1f}" y="24" text-anchor="middle" font-size="15">{escape(title)}</text>',
+    ]
+    for series, values, colour, dash in (
+        ("actual", [row[1] for row in bins], "#4e79a7", ""),
+        ("predicted", [row[2] for row in bins], "#e15759", ' stroke-dasharray="6 4"'),
+    ):
+        points = []
+        for position, (row, value) in enumerate(zip(bins, values, strict=True)):
+            x = _LEFT + (position + 0.5) * step
+            y = _TOP + plot_h * (1 - value / top)
+            points.append((x, y, row[0], value))
+        if points:
+            joined = " ".join(f"{x:.2f},{y:.2f}" for x, y, _, _ in points)
+            parts.append(
+                f'<polyline class="{series}" points="{joined}" fill="none" stroke="{colour}" '
+                f'stroke-width="2"{dash}/>'
+            )
+        parts += [
+            f'<circle class="{series}-point" cx="{x:.2f}" cy="{y:.2f}" r="3" fill="{colour}">'
+            f"<title>{escape(label)}: {series} {value:.3f}</title></circle>"
+            for x, y, label, value in points
+        ]
+    for position, row in enumerate(bins):
+        x = _LEFT + (position + 0.5) * step
+        parts.append(
+            f'<text class="frequency" x="{x:.2f}" y="{_TOP + plot_h + 16}" '
+            f'text-anchor="middle">{escape(row[0])}</text>'
+        )
+    for quarter in range(5):
+        y = _TOP + plot_h * (1 - quarter / 4)
+        parts.append(
+            f'<text class="value-tick" x="{_LEFT - 6}" y="{y + 4:.2f}" text-anchor="end" '
+            f'font-size="10">{top * quarter / 4:.2f}</text>'
+        )
+    parts += [
+        f'<line x1="{_LEFT}" y1="{_TOP + plot_h}" x2="{_W - _RIGHT}" y2="{_TOP + plot_h}" '
+        'stroke="black"/>',
+        f'<line x1="{_LEFT}" y1="{_TOP}" x2="{_LEFT}" y2="{_TOP + plot_h}" stroke="black"/>',
+        f'<text x="{_W - _RIGHT}" y="{_TOP + 14}" text-anchor="end" fill="#4e79a7">actual</text>',
+        f'<text x="{_W - _RIGHT}" y="{_TOP + 30}" text-anchor="end" '
+        'fill="#e15759">predicted</text>',
+        f'<text x="14" y="{_TOP + plot_h / 2:.1f}" text-anchor="middle" '
+        f'transform="rotate(-90 14 {_TOP + plot_h / 2:.1f})">mean holdout purchases</text>',
+        f'<text x="{_W / 2:.1f}" y="{_H - 12}" text-anchor="middle">'
+        "repeat purchases in the calibration period</text>",
+        "</svg>",
+    ]
+    return "\n".join(parts) + "\n"

@@ -24,6 +24,7 @@ from crmcore.analytics.btyd._numbers import (
     _alpha,
     _arrays,
     _beta,
+    _broadcast,
     _count,
     _count_array,
     _delta,
@@ -46,6 +47,10 @@ if TYPE_CHECKING:  # numpy is an optional dependency (the models extra)
     ArrayLike = npt.NDArray[Any]
     Array = npt.NDArray[Any]
 
+PRODUCT_TERMS = 1_000
+"""Up to this many future opportunities, BG/BB's expectation takes its
+gamma-function ratio as a product (exact near γ = 1); beyond, as log-gammas."""
+
 _PATTERN = "0 <= x <= t_x <= n, with t_x = 0 exactly when x = 0"
 
 
@@ -61,12 +66,7 @@ def _check_pattern(x: object, t_x: object, n: object) -> tuple[int, int, int]:
 def _check_patterns(x: object, t_x: object, n: object) -> tuple[Any, Any, Any]:
     np = _numpy()
     count, last = _count_array(np, x, "x"), _count_array(np, t_x, "t_x")
-    try:
-        count, last, periods = np.broadcast_arrays(count, last, _purchases_array(np, n))
-    except ValueError:
-        raise ValidationError(
-            "x", "and t_x and n have shapes that do not broadcast", allowed="one shape"
-        ) from None
+    count, last, periods = _broadcast(np, "x, t_x, n", count, last, _purchases_array(np, n))
     _first_bad(np, last > periods, "t_x", "is after n", _PATTERN)
     _first_bad(
         np, (count > last) | ((count == 0) != (last == 0)), "x", "does not fit t_x", _PATTERN
@@ -100,12 +100,16 @@ def _bgbb_ll(
     return total - _log_beta(xp, alpha, beta) - _log_beta(xp, gamma, delta)
 
 
+def _largest(values: Any) -> int:
+    """The largest of a count or an array of counts (0 for an empty array)."""
+    if not _is_array(values):
+        return int(values)
+    return int(values.max()) if values.size else 0
+
+
 def _top(n: Any, t_x: Any) -> int:
     """The largest n − t_x: how many dropout terms the likelihood sums."""
-    gaps = n - t_x
-    if not _is_array(gaps):
-        return int(gaps)
-    return int(gaps.max()) if gaps.size else 0
+    return _largest(n - t_x)
 
 
 @attrs.frozen
@@ -194,7 +198,6 @@ class BetaGeoBetaBinom:
         """E[transactions in opportunities n+1 … n+t] (eq. 13), given log L."""
         alpha, beta, gamma, delta = self._params
         now = xp.lgamma(1 + delta + n) - xp.lgamma(gamma + delta + n)
-        later = xp.lgamma(1 + delta + n + t) - xp.lgamma(gamma + delta + n + t)
         scale = xp.exp(
             _log_beta(xp, alpha + x + 1, beta + n - x)
             - _log_beta(xp, alpha, beta)
@@ -203,8 +206,22 @@ class BetaGeoBetaBinom:
             + now
             - log_l
         )
-        # δ/(γ−1)·(1 − e^(later−now)): positive on both sides of γ = 1
-        return scale * delta / (gamma - 1) * -xp.expm1(later - now)
+        # δ/(γ−1)·(1 − e^change): positive on both sides of γ = 1
+        return scale * delta / (gamma - 1) * -xp.expm1(self._change(xp, t, n))
+
+    def _change(self, xp: Any, t: Any, n: Any) -> Any:
+        """log of [Γ(1+δ+n+t)/Γ(γ+δ+n+t)] / [Γ(1+δ+n)/Γ(γ+δ+n)]. For up to
+        `PRODUCT_TERMS` opportunities, as −Σ_{j<t} log1p((γ−1)/(1+δ+n+j)):
+        the difference of log-gammas would cancel to a few digits for γ near 1."""
+        gamma, delta = self.gamma, self.delta
+        top = _largest(t)
+        if top > PRODUCT_TERMS:
+            later = xp.lgamma(1 + delta + n + t) - xp.lgamma(gamma + delta + n + t)
+            return later - (xp.lgamma(1 + delta + n) - xp.lgamma(gamma + delta + n))
+        total = 0.0
+        for j in range(top):
+            total = total + xp.where(j < t, xp.log1p((gamma - 1) / (1 + delta + n + j)), 0.0)
+        return -total
 
     @overload
     def expected_purchases(  # type: ignore[overload-overlap]  # an array is SupportsFloat too
@@ -226,7 +243,10 @@ class BetaGeoBetaBinom:
         xp, count, last, periods, many = _patterns(x, t_x, n)
         if many or _is_array(t):
             np = _numpy()
-            span, xp, many = _count_array(np, t, "t"), _arrays(), True
+            span, count, last, periods = _broadcast(
+                np, "t, x, t_x, n", _count_array(np, t, "t"), count, last, periods
+            )
+            xp, many = _arrays(), True
         else:
             span = _count(t, "t")
         with _quiet(many):
@@ -254,7 +274,7 @@ class BetaGeoBetaBinom:
         """
         if _is_array(n) or _is_array(t):
             np = _numpy()
-            counts, spans = np.broadcast_arrays(_purchases_array(np, n), _purchases_array(np, t))
+            counts, spans = _broadcast(np, "n, t", _purchases_array(np, n), _purchases_array(np, t))
             top = int(spans.max()) if spans.size else 0
             with _quiet(True):
                 return _finite_array(np, self._pmf(_arrays(), counts, spans, top))

@@ -24,6 +24,7 @@ from crmcore.analytics.btyd._numbers import (
     _alpha,
     _arrays,
     _b,
+    _broadcast,
     _check_customer,
     _check_customers,
     _finite,
@@ -202,7 +203,9 @@ class _BetaGeoFamily:
         x, t_x, T = _unpack(x, t_x, T)
         if any(_is_array(v) for v in (t, x, t_x, T)):
             np, count, recency, age = _check_customers(x, t_x, T)
-            span = _time_array(np, t, "t")
+            span, count, recency, age = _broadcast(
+                np, "t, x, t_x, T", _time_array(np, t, "t"), count, recency, age
+            )
             alive = self._alive_array(np, count, recency, age)
             with np.errstate(all="ignore"):  # an overflow is inf, refused just below
                 expected = self._growth_array(np, count, age, span) * alive
@@ -237,7 +240,7 @@ class _BetaGeoFamily:
         if _is_array(n) or _is_array(t):
             xp = _arrays()
             np = _numpy()
-            counts, spans = np.broadcast_arrays(_purchases_array(np, n), _time_array(np, t, "t"))
+            counts, spans = _broadcast(np, "n, t", _purchases_array(np, n), _time_array(np, t, "t"))
             with np.errstate(all="ignore"):
                 found = self._pmf(xp, counts, spans)
             return _finite_array(np, found)

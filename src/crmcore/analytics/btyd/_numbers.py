@@ -241,6 +241,16 @@ def _time_array(np: Any, value: object, field: str) -> Any:
     return times
 
 
+def _broadcast(np: Any, names: str, *arrays: Any) -> list[Any]:
+    """``arrays`` broadcast to one shape, or `ValidationError` naming them."""
+    try:
+        return list(np.broadcast_arrays(*arrays))
+    except ValueError:
+        raise ValidationError(
+            names.split(",")[0], f"({names}) have shapes that do not broadcast", allowed="one shape"
+        ) from None
+
+
 def _hyp2f1_array(np: Any, a: Any, b: Any, c: Any, z: Any) -> Any:
     """`_hyp2f1` over arrays: each element's series summed until its own term
     is negligible, term by term in the scalar path's order."""
@@ -350,12 +360,7 @@ def _check_customers(x: object, t_x: object, T: object) -> tuple[Any, Any, Any, 
     count = _count_array(np, x, "x")
     recency = _time_array(np, t_x, "t_x")
     age = _time_array(np, T, "T")
-    try:
-        count, recency, age = np.broadcast_arrays(count, recency, age)
-    except ValueError:
-        raise ValidationError(
-            "x", "and t_x and T have shapes that do not broadcast", allowed="one shape"
-        ) from None
+    count, recency, age = _broadcast(np, "x, t_x, T", count, recency, age)
     _first_bad(np, recency > age, "t_x", "is after T", "0 <= t_x <= T")
     _first_bad(np, (count == 0) & (recency != 0), "t_x", "must be 0 without repeat purchases", "0")
     return np, count, recency, age

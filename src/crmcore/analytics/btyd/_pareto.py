@@ -27,6 +27,7 @@ from crmcore.analytics.btyd._numbers import (
     _ArrayMath,
     _arrays,
     _beta,
+    _broadcast,
     _check_customer,
     _finite,
     _is_array,
@@ -55,10 +56,9 @@ if TYPE_CHECKING:  # numpy is an optional dependency (the models extra)
     ArrayLike = npt.NDArray[Any]
     Array = npt.NDArray[Any]
 
-MAX_TAIL_TERMS = 5_000
-"""The most terms `ParetoNBD.probability_of_purchases` sums (each a finite
-series of its own) before it reports the horizon too long: the terms shrink
-like (t / (min(α, β) + t))^i."""
+MAX_TAIL_TERMS = 100_000
+"""The most terms `ParetoNBD.probability_of_purchases` sums before it reports
+the horizon too long: they shrink like (t / (min(α, β) + t))^i."""
 
 _NEGLIGIBLE = -40.0
 """A term below e^-40 (4e-18) of the sum so far, past its peak, ends a series."""
@@ -111,21 +111,6 @@ def _pareto_ll(
         + s * xp.log(beta)
         + xp.logaddexp(alive, dead)
     )
-
-
-def _log_terminating(j: int, p: float, c: float, u: float) -> float:
-    """log Σ_{k=0..j} C(j,k)·(p)_k/(c)_k·uᵏ, all terms positive: ₂F₁(−j, p; c; −u)."""
-    if u == 0:
-        return 0.0
-    log_u = math.log(u)
-    total = term = 0.0
-    for k in range(1, j + 1):
-        previous = term
-        term += math.log((j - k + 1) / k * (p + k - 1) / (c + k - 1)) + log_u
-        total = SCALAR.logaddexp(total, term)
-        if term < previous and term < total + _NEGLIGIBLE:
-            break
-    return total
 
 
 @attrs.frozen
@@ -223,7 +208,10 @@ class ParetoNBD:
         """
         xp, count, recency, age, many = _customers(x, t_x, T)
         if many or _is_array(t):
-            span = _time_array(_numpy(), t, "t")
+            np = _numpy()
+            span, count, recency, age = _broadcast(
+                np, "t, x, t_x, T", _time_array(np, t, "t"), count, recency, age
+            )
             xp, many = _arrays(), True
         else:
             span = _time(t, "t")
@@ -259,7 +247,7 @@ class ParetoNBD:
         """
         if _is_array(n) or _is_array(t):
             np = _numpy()
-            counts, spans = np.broadcast_arrays(_purchases_array(np, n), _time_array(np, t, "t"))
+            counts, spans = _broadcast(np, "n, t", _purchases_array(np, n), _time_array(np, t, "t"))
             found = [
                 self._pmf(int(c), float(u)) for c, u in zip(counts.flat, spans.flat, strict=True)
             ]
@@ -280,8 +268,10 @@ class ParetoNBD:
             - s * math.log1p(t / beta)
         )
         # died before t, after n purchases: Σ_{i>n} of Fader & Hardie's (2006)
-        # terms, each ₂F₁(r+s+i, p; c; z) summed after Pfaff's transformation
-        # as (1−z)^(−p)·₂F₁(n+1−i, p; c; −u), a finite sum of positive terms.
+        # terms, each ₂F₁(r+s+i, p; c; z) taken after Pfaff's transformation as
+        # (1−z)^(−p)·S_j, j = i−n−1, S_j = ₂F₁(−j, p; c; −u) = Σ_k C(j,k)(p)_k/(c)_k u^k
+        # (positive terms), S_j from S_{j−1} and S_{j−2} by Gauss's contiguous
+        # relation, so each term costs the same.
         high, low = max(alpha, beta), min(alpha, beta)
         p = r + n if alpha < beta else s + 1.0
         c = r + s + n + 1.0
@@ -296,14 +286,23 @@ class ParetoNBD:
         )
         log_t, log_high = math.log(t), math.log(high + t)
         total = previous = -math.inf
-        for i in range(n + 1, n + 1 + MAX_TAIL_TERMS):
+        log_s, ratio = 0.0, 1.0  # log S_j, S_j / S_{j−1}
+        for j in range(MAX_TAIL_TERMS):
+            if j == 1:
+                ratio = 1.0 + p * u / c
+            elif j > 1:
+                k = j - 1
+                ratio = ((2 * k + c + (p + k) * u) - k * (1 + u) / ratio) / (c + k)
+            if j:
+                log_s += math.log(ratio)
+            i = n + 1 + j
             term = (
                 constant
                 + math.lgamma(r + s + i)
                 - math.lgamma(i + 1)
                 + i * log_t
                 - (r + s + i) * log_high
-                + _log_terminating(i - n - 1, p, c, u)
+                + log_s
             )
             total = SCALAR.logaddexp(total, term)
             if term < previous and term < total + _NEGLIGIBLE:
