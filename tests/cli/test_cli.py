@@ -1005,6 +1005,7 @@ def test_every_option_error_names_the_option(
     import argparse
 
     from crmcore.cli import _parser
+    from tests.cli.test_models_cli import holdout_csv
 
     values = _write(tmp_path, "values.csv", VALUES)
     vendors = _write(tmp_path, "vendors.toml", VENDORS)
@@ -1025,6 +1026,9 @@ def test_every_option_error_names_the_option(
         "quota": ["quota", _write(tmp_path, "quotas.csv", "owner,period,target\nAda,2030,9\n"),
                   _write(tmp_path, "deals.csv", "deal,owner,won_on,amount\nd,Ada,2030-01-01,5\n"),
                   "--currency", "EUR"],
+        "holdout": ["holdout", _write(tmp_path, "holdout.csv", holdout_csv()), "--customer",
+                    "who", "--date", "when", "--amount", "paid", "--currency", "EUR",
+                    "--calibration-end", "2030-06-30", "--observation-end", "2030-12-31"],
         "commission": ["commission", _write(tmp_path, "events.csv",
                                             "deal,owner,date,event,amount\nd,Ada,2030-01-01,signed,5\n"),
                        "--period", "2030", "--rate", "0.1", "--currency", "EUR"],

@@ -3,6 +3,7 @@ models' laws, vectorised = scalar, and the inputs they refuse."""
 
 import csv
 import math
+import sys
 import warnings
 from collections import Counter
 from pathlib import Path
@@ -762,3 +763,62 @@ def test_arrays_of_shapes_that_do_not_broadcast_are_refused() -> None:
         with pytest.raises(ValidationError, match="do not broadcast") as caught:
             call()
         assert caught.value.field == field
+
+
+def test_log_likelihoods_and_fits_refuse_what_they_cannot_take() -> None:
+    model = LIFETIMES_PARETO
+    total = model.total_log_likelihood(
+        list(rfm_summary(_cdnow(), observation_end=END, unit="week").values())[:50]
+    )
+    assert math.isfinite(total)
+    assert model.customer_log_likelihood(2, 30.43, 38.86) < 0
+    with pytest.raises(ValidationError) as caught:
+        model.customer_log_likelihood(1, 40, 39)
+    assert caught.value.field == "t_x"
+    once = rfm_summary(
+        [Transaction(c, D(2030, 1, 1), Money.of("1", "EUR")) for c in "abc"],
+        observation_end=D(2030, 2, 1),
+    )
+    with pytest.raises(ValidationError, match="no repeat purchases"):
+        ParetoNBD.fit(once)
+    with pytest.raises(ValidationError, match="no repeat purchases"):
+        ModifiedBetaGeo.fit(once)
+
+
+def test_objectives_answer_inf_where_the_likelihood_overflows() -> None:
+    one = np.ones(1)
+    bgbb = _bgbb._bgbb_objective(np, special, one, one, 6 * one, one)
+    assert bgbb(np.array([800.0, 0.0, 0.0, 0.0]))[0] == math.inf
+    pareto = _pareto._pareto_objective(np, special, one, one, 2 * one, one)
+    # alpha finite at the centre, infinite one difference step away
+    edge = math.log(sys.float_info.max) - _pareto.GRADIENT_STEP / 2
+    value, gradient = pareto(np.array([0.0, edge, 0.0, 0.0]))
+    assert value == math.inf
+    assert not np.any(gradient)
+
+
+def test_the_incomplete_beta_function(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert _numbers._betainc(2.0, 3.0, 0.0, 1.0) == 0.0
+    assert _numbers._betainc(2.0, 3.0, 1.0, 0.0) == 1.0
+    for a, b, x in ((2.0, 3.0, 0.2), (2.0, 3.0, 0.9), (50.0, 0.5, 0.99), (0.3, 7.0, 0.01)):
+        assert math.isclose(
+            _numbers._betainc(a, b, x, 1 - x), special.betainc(a, b, x), rel_tol=1e-12
+        )
+    monkeypatch.setattr(_numbers, "MAX_SERIES_TERMS", 2)
+    with pytest.raises(ModelError, match="incomplete beta"):
+        _numbers._betainc(500.0, 500.0, 0.49, 0.51)
+
+
+def test_array_predictions_need_scipy(monkeypatch: pytest.MonkeyPatch) -> None:
+    import builtins
+
+    real = builtins.__import__
+
+    def no_scipy(name: str, *args: Any, **kwargs: Any) -> Any:
+        if name == "scipy":
+            raise ImportError(name)
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_scipy)
+    with pytest.raises(MissingExtraError):
+        LIFETIMES_PARETO.probability_alive(np.array([1]), np.array([1.0]), np.array([2.0]))

@@ -66,7 +66,9 @@ def test_btyd_clv_states_its_inputs() -> None:
     assert free["c1"].value == Money.of(0, "EUR")
     half = clv(*models, summary, months=12, monthly_discount_rate="0.01", margin="0.5")
     full = clv(*models, summary, months=12, monthly_discount_rate="0.01")
-    assert half["c1"].value == Money.from_exact(Fraction(full["c1"].value.amount) / 2, "EUR")
+    # the model layer is floating point: a margin of 0.5 halves the float exactly,
+    # and each Money is that float's shortest decimal
+    assert float(half["c1"].value.amount) == float(full["c1"].value.amount) / 2
     with pytest.raises(ValidationError, match="margin"):
         clv(*models, summary, months=12, monthly_discount_rate="0.01", margin=-1)
     with pytest.raises(ValidationError, match="months"):

@@ -412,8 +412,8 @@ def _bgbb_objective(
         return found
 
     def objective(log_params: Any) -> tuple[float, Any]:
-        alpha, beta, gamma, delta = (float(v) for v in np.exp(log_params))
         with np.errstate(all="ignore"):
+            alpha, beta, gamma, delta = (float(v) for v in np.exp(log_params))
             found = terms(alpha, beta, gamma, delta)
             total = found[0][0]
             for log_term, _ in found[1:]:

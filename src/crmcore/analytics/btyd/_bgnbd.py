@@ -107,10 +107,11 @@ class _BetaGeoFamily:
         if np.any(z == 1.0):
             raise ModelError(f"t / (alpha + T + t) rounds to 1; {_TOO_LONG}")
         upper, lower = self.a + b - 1 - self.r, self.a - 1
-        shrink = np.exp((self.a - 1) * np.log1p(-z))
+        log_shrink = (self.a - 1) * np.log1p(-z)
+        shrink = np.exp(log_shrink)
         pole = c == 0
-        series = _hyp2f1_array(np, upper, lower, np.where(pole, 1.0, c), z)
-        growth = c / (self.a - 1) * (1.0 - shrink * series)
+        series = _hyp2f1_array(np, upper, lower, np.where(pole, 1.0, c), z, less_one=True)
+        growth = c / (self.a - 1) * (-np.expm1(log_shrink) - shrink * series)
         if np.any(pole):
             limit = upper * lower * z * _hyp2f1_array(np, upper + 1, lower + 1, 2.0, z)
             growth = np.where(pole, -shrink * limit / (self.a - 1), growth)
@@ -170,13 +171,16 @@ class _BetaGeoFamily:
             # would be summed at its singular point.
             raise ModelError(f"t / (alpha + T + t) rounds to 1; {_TOO_LONG}")
         upper, lower = self.a + b - 1 - self.r, self.a - 1
-        shrink = math.exp((self.a - 1) * math.log1p(-z))
+        log_shrink = (self.a - 1) * math.log1p(-z)
+        shrink = math.exp(log_shrink)
         if c == 0:
             # x = 0 and a + b = 1: c·2F1(…; c; z) tends to A·B·z·2F1(A+1, B+1; 2; z)
             limit = upper * lower * z * _hyp2f1(upper + 1, lower + 1, 2.0, z)
             return -shrink * limit / (self.a - 1)
-        series = _hyp2f1(upper, lower, c, z)
-        return c / (self.a - 1) * (1.0 - shrink * series)
+        # 1 − shrink·2F1 = −expm1(log shrink) − shrink·(2F1 − 1): no cancellation
+        # of two numbers near 1 when t is small
+        series = _hyp2f1(upper, lower, c, z, less_one=True)
+        return c / (self.a - 1) * (-math.expm1(log_shrink) - shrink * series)
 
     @overload
     def expected_purchases(self, t: Time, x: RfmSummary) -> float: ...
@@ -329,12 +333,6 @@ class _BetaGeoFamily:
             fit_info=info,
             standard_errors=errors,
         )
-
-
-def _purchases_limit() -> int:
-    from crmcore.analytics.btyd import _numbers  # read when called (tests lower it)
-
-    return _numbers.MAX_PURCHASES
 
 
 @attrs.frozen

@@ -130,9 +130,12 @@ def _lbeta(x: float, y: float) -> float:
     return math.lgamma(x) + math.lgamma(y) - math.lgamma(x + y)
 
 
-def _hyp2f1(a: float, b: float, c: float, z: float) -> float:
-    """Gauss's hypergeometric function by its series, for 0 <= z < 1 and c > 0."""
-    total = term = 1.0
+def _hyp2f1(a: float, b: float, c: float, z: float, *, less_one: bool = False) -> float:
+    """Gauss's hypergeometric function by its series, for 0 <= z < 1 and c > 0;
+    ``less_one``: the series without its first term, ₂F₁ − 1, summed as such
+    (no cancellation for a small z)."""
+    term = 1.0
+    total = 0.0 if less_one else 1.0
     k = 0
     while True:
         term *= (a + k) * (b + k) / ((c + k) * (k + 1)) * z
@@ -251,23 +254,28 @@ def _broadcast(np: Any, names: str, *arrays: Any) -> list[Any]:
         ) from None
 
 
-def _hyp2f1_array(np: Any, a: Any, b: Any, c: Any, z: Any) -> Any:
+def _hyp2f1_array(np: Any, a: Any, b: Any, c: Any, z: Any, *, less_one: bool = False) -> Any:
     """`_hyp2f1` over arrays: each element's series summed until its own term
-    is negligible, term by term in the scalar path's order."""
-    a, b, c, z = np.broadcast_arrays(a, b, c, z)
-    total = np.ones(z.shape)
+    is negligible, term by term in the scalar path's order. Only the elements
+    still summing are computed at each step, so the cost is the terms summed,
+    not the slowest element's terms times the size."""
+    arrays = np.broadcast_arrays(a, b, c, z)
+    shape = arrays[0].shape
+    a, b, c, z = (np.array(v, dtype=float).ravel() for v in arrays)
+    total = np.zeros(z.shape) if less_one else np.ones(z.shape)
     term = np.ones(z.shape)
-    active = np.ones(z.shape, dtype=bool)
+    active = np.arange(z.size)
     k = 0
-    while np.any(active):
+    while active.size:
         if k >= MAX_SERIES_TERMS:
             raise ModelError(f"the hypergeometric series did not converge; {_TOO_LONG}")
-        step = (a + k) * (b + k) / ((c + k) * (k + 1)) * z
-        term = np.where(active, term * step, term)
-        total = np.where(active, total + term, total)
+        step = (a[active] + k) * (b[active] + k) / ((c[active] + k) * (k + 1)) * z[active]
+        now = term[active] * step
+        summed = total[active] + now
+        term[active], total[active] = now, summed
         k += 1
-        active &= ~((np.abs(term) <= 1e-17 * np.abs(total)) | (term == 0.0))
-    return total
+        active = active[~((np.abs(now) <= 1e-17 * np.abs(summed)) | (now == 0.0))]
+    return total.reshape(shape)
 
 
 def _finite_array(np: Any, values: Any) -> Any:
