@@ -206,3 +206,17 @@ def test_bad_input_is_refused(build: object, field: str) -> None:
     with pytest.raises(ValidationError) as caught:
         build()  # type: ignore[operator]
     assert caught.value.field == field
+
+
+def test_an_empty_report_prints_its_header() -> None:
+    # found by the fuzz suite: a table without rows had no column widths
+    text = str(sla_report([], as_of=pendulum.datetime(2030, 1, 1, tz="UTC")))
+    assert text.splitlines()[0].split() == [
+        "milestone",
+        "level",
+        "ongoing",
+        "reached",
+        "breached",
+        "breach",
+        "rate",
+    ]

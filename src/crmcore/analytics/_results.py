@@ -45,7 +45,7 @@ class MappingResult(Mapping[K, V]):
 
 def text_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
     """A plain-text table: the first column left-aligned, the others right-aligned."""
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
+    widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(header)]
 
     def line(cells: tuple[str, ...]) -> str:
         first = cells[0].ljust(widths[0])
