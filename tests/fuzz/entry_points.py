@@ -15,7 +15,13 @@ from typing import Any
 import attrs
 from hypothesis import strategies as st
 
-from crmcore.analytics.btyd import BetaGeo, GammaGamma
+from crmcore.analytics.btyd import (
+    BetaGeo,
+    BetaGeoBetaBinom,
+    GammaGamma,
+    ModifiedBetaGeo,
+    ParetoNBD,
+)
 from crmcore.policy import TablePolicy
 from crmcore.testing import strategies as crm
 
@@ -92,6 +98,11 @@ def _instances() -> dict[type, st.SearchStrategy[Any]]:
         CommissionPlanRecord: crm.commission_plan_records(),
         BetaGeo: st.just(BetaGeo(r=0.24, alpha=4.41, a=0.79, b=2.43)),
         GammaGamma: st.just(GammaGamma(p=6.25, q=3.74, v=15.44)),
+        ModifiedBetaGeo: st.just(ModifiedBetaGeo(r=0.525, alpha=6.183, a=0.891, b=1.614)),
+        ParetoNBD: st.just(ParetoNBD(r=0.553, alpha=10.58, s=0.606, beta=11.67)),
+        BetaGeoBetaBinom: st.just(
+            BetaGeoBetaBinom(alpha=1.204, beta=0.75, gamma=0.657, delta=2.783)
+        ),
     }
 
 

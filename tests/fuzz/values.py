@@ -34,7 +34,15 @@ from crmcore import (
 )
 from crmcore.adapters.memory import InMemoryStore, InMemoryUnitOfWork
 from crmcore.analytics import Transaction
-from crmcore.analytics.btyd import BetaGeo, GammaGamma, RfmSummaries, rfm_summary
+from crmcore.analytics.btyd import (
+    BetaGeo,
+    BetaGeoBetaBinom,
+    GammaGamma,
+    ModifiedBetaGeo,
+    ParetoNBD,
+    RfmSummaries,
+    rfm_summary,
+)
 from crmcore.policy import DEFAULT_POLICY
 from crmcore.testing import SequentialIds
 from crmcore.testing import strategies as crm
@@ -223,6 +231,9 @@ def _pool() -> tuple[Any, ...]:
         DEFAULT_POLICY,
         BetaGeo(r=0.24, alpha=4.41, a=0.79, b=2.43),
         GammaGamma(p=6.25, q=3.74, v=15.44),
+        ModifiedBetaGeo(r=0.525, alpha=6.183, a=0.891, b=1.614),
+        ParetoNBD(r=0.553, alpha=10.58, s=0.606, beta=11.67),
+        BetaGeoBetaBinom(alpha=1.204, beta=0.75, gamma=0.657, delta=2.783),
     )
 
 
