@@ -138,7 +138,7 @@ def _hyp2f1(a: float, b: float, c: float, z: float, *, less_one: bool = False) -
     total = 0.0 if less_one else 1.0
     k = 0
     while True:
-        term *= (a + k) * (b + k) / ((c + k) * (k + 1)) * z
+        term *= (a + k) * (b + k) / (k + 1) / (c + k) * z  # the array path's order
         total += term
         k += 1
         if abs(term) <= 1e-17 * abs(total) or term == 0.0:
@@ -256,26 +256,43 @@ def _broadcast(np: Any, names: str, *arrays: Any) -> list[Any]:
 
 def _hyp2f1_array(np: Any, a: Any, b: Any, c: Any, z: Any, *, less_one: bool = False) -> Any:
     """`_hyp2f1` over arrays: each element's series summed until its own term
-    is negligible, term by term in the scalar path's order. Only the elements
-    still summing are computed at each step, so the cost is the terms summed,
-    not the slowest element's terms times the size."""
+    is negligible, term by term in the scalar path's order (the same floats).
+
+    The elements still summing are kept packed together (repacked whenever a
+    quarter of them has finished), so the cost is about the terms summed, not
+    the slowest element's terms times the size; where ``a`` and ``b`` are
+    scalars (they are model parameters), (a+k)(b+k)/(k+1) is one number per
+    term."""
     arrays = np.broadcast_arrays(a, b, c, z)
     shape = arrays[0].shape
+    scalar = np.ndim(a) == 0 and np.ndim(b) == 0
     a, b, c, z = (np.array(v, dtype=float).ravel() for v in arrays)
-    total = np.zeros(z.shape) if less_one else np.ones(z.shape)
-    term = np.ones(z.shape)
-    active = np.arange(z.size)
+    result = np.zeros(z.size) if less_one else np.ones(z.size)
+    where = np.arange(z.size)
+    total, term = result.copy(), np.ones(z.size)
+    finished = np.zeros(z.size, dtype=bool)
     k = 0
-    while active.size:
+    while where.size:
         if k >= MAX_SERIES_TERMS:
             raise ModelError(f"the hypergeometric series did not converge; {_TOO_LONG}")
-        step = (a[active] + k) * (b[active] + k) / ((c[active] + k) * (k + 1)) * z[active]
-        now = term[active] * step
-        summed = total[active] + now
-        term[active], total[active] = now, summed
+        if scalar:
+            term *= (float(a[0]) + k) * (float(b[0]) + k) / (k + 1) / (c + k) * z
+        else:
+            term *= (a + k) * (b + k) / (k + 1) / (c + k) * z
+        total += term
         k += 1
-        active = active[~((np.abs(now) <= 1e-17 * np.abs(summed)) | (now == 0.0))]
-    return total.reshape(shape)
+        done = (np.abs(term) <= 1e-17 * np.abs(total)) | (term == 0.0)
+        newly = done & ~finished
+        if newly.any():
+            # an element's sum is taken when its own series ends; until the
+            # next repacking it goes on being computed, and ignored
+            result[where[newly]] = total[newly]
+            finished |= newly
+            if finished.sum() * 4 >= where.size:
+                keep = ~finished
+                where, total, term, finished = where[keep], total[keep], term[keep], finished[keep]
+                a, b, c, z = a[keep], b[keep], c[keep], z[keep]
+    return result.reshape(shape)
 
 
 def _finite_array(np: Any, values: Any) -> Any:
