@@ -58,6 +58,9 @@ from crmcore.analytics.btyd import BetaGeo, rfm_summary
 from crmcore.analytics.vendors import Ability, Priority, Requirement, score_vendors
 from crmcore.testing import FixedClock, SequentialIds
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from customer_base import side_by_side  # beside this script
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 T0 = pendulum.datetime(2030, 1, 1, tz="UTC")
@@ -663,6 +666,9 @@ def run(quick: bool) -> list[Record]:
     add("BG/NBD fit", len(summary), fit_small, None, None, "growth <= 12x")
     fit_big, _, _ = alternate(lambda: BetaGeo.fit(replicated), None, max(1, rounds // 2))
     add("BG/NBD fit", len(replicated), fit_big, None, None, "growth <= 12x", fit_big / fit_small)
+
+    # the customer-base models side by side with lifetimes (distinct customers)
+    side_by_side(add, alternate, transactions, quick)
 
     # services
     lives_small = 10**3 // scale
