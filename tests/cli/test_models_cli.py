@@ -65,8 +65,11 @@ def test_holdout_on_cdnow_gives_the_papers_chart(
         "predicted",
     ]
     assert len(svg.getElementsByTagName("circle")) == 16
-    labels = [t.firstChild.data for t in svg.getElementsByTagName("text")
-              if t.getAttribute("class") == "frequency"]  # fmt: skip
+    labels = [
+        "".join(node.nodeValue or "" for node in text.childNodes)
+        for text in svg.getElementsByTagName("text")
+        if text.getAttribute("class") == "frequency"
+    ]
     assert labels == ["0", "1", "2", "3", "4", "5", "6", "7+"]
 
 

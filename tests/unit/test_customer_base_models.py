@@ -6,6 +6,7 @@ import math
 import sys
 import warnings
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -228,7 +229,7 @@ def _pareto_pmf_by_quadrature(model: ParetoNBD, n: int, t: float) -> float:
     alive = nbd * (alpha / (alpha + t)) ** r * (t / (alpha + t)) ** n * (beta / (beta + t)) ** s
 
     def dies_at(tau: float) -> float:
-        return (
+        return float(
             s
             * beta**s
             * (beta + tau) ** (-s - 1)
@@ -238,7 +239,7 @@ def _pareto_pmf_by_quadrature(model: ParetoNBD, n: int, t: float) -> float:
             * (alpha + tau) ** (-r - n)
         )
 
-    return alive + integrate.quad(dies_at, 0, t, epsabs=1e-16, epsrel=1e-13, limit=200)[0]
+    return float(alive + integrate.quad(dies_at, 0, t, epsabs=1e-16, epsrel=1e-13, limit=200)[0])
 
 
 @pytest.mark.parametrize(
@@ -355,7 +356,7 @@ def test_vectorised_predictions_equal_the_scalar_ones(
 ) -> None:
     x, t_x, T = (np.array(column, dtype=float) for column in zip(*rows, strict=True))
     alive = model.probability_alive(x, t_x, T)
-    expected = model.expected_purchases(t, x, t_x, T)
+    expected = np.asarray(model.expected_purchases(t, x, t_x, T))
     for k, row in enumerate(rows):
         assert math.isclose(alive[k], model.probability_alive(*row), rel_tol=1e-12, abs_tol=1e-300)
         assert math.isclose(
@@ -373,7 +374,7 @@ def test_bg_bb_vectorised_equals_scalar(
 ) -> None:
     x, t_x, n = (np.array(column) for column in zip(*rows, strict=True))
     alive = model.probability_alive(x, t_x, n)
-    expected = model.expected_purchases(t, x, t_x, n)
+    expected = np.asarray(model.expected_purchases(t, x, t_x, n))
     for k, row in enumerate(rows):
         assert math.isclose(alive[k], model.probability_alive(*row), rel_tol=1e-12)
         assert math.isclose(
@@ -476,7 +477,7 @@ def test_the_bg_bb_gradient_is_the_finite_difference(
 ) -> None:
     columns = [np.array(column, dtype=float) for column in zip(*rows, strict=True)]
     objective = _bgbb._bgbb_objective(
-        np, special, *columns, np.array(weights[: len(rows)], dtype=float)
+        np, special, columns[0], columns[1], columns[2], np.array(weights[: len(rows)], dtype=float)
     )
     at = np.array(log_params)
     value, gradient = objective(at)
@@ -554,10 +555,10 @@ def test_summary_inputs_are_checked(summary: RfmSummaries) -> None:
     days = rfm_summary(
         [Transaction("z", D(1997, 1, 2), Money.of("1", "USD"))], observation_end=END, unit="day"
     )
-    cases = [
-        (lambda: LIFETIMES_PARETO.probability_alive(3), "t_x"),
-        (lambda: LIFETIMES_PARETO.probability_alive(3, 1.0), "T"),
-        (lambda: LIFETIMES_PARETO.probability_alive(first, None, 2.0), "t_x"),
+    cases: list[tuple[Callable[[], object], str]] = [
+        (lambda: LIFETIMES_PARETO.probability_alive(3), "t_x"),  # type: ignore[call-overload]
+        (lambda: LIFETIMES_PARETO.probability_alive(3, 1.0), "T"),  # type: ignore[call-overload]
+        (lambda: LIFETIMES_PARETO.probability_alive(first, None, 2.0), "t_x"),  # type: ignore[call-overload]
         (lambda: LIFETIMES_PARETO.probability_alive([first, first]), "x"),
         (lambda: LIFETIMES_PARETO.probability_alive([first, "x"]), "x"),  # type: ignore[list-item]
         (lambda: LIFETIMES_PARETO.probability_alive([first, days["z"]]), "x"),
@@ -573,12 +574,12 @@ def test_summary_inputs_are_checked(summary: RfmSummaries) -> None:
 def test_bg_bb_expectation_far_ahead_uses_log_gammas(monkeypatch: pytest.MonkeyPatch) -> None:
     model = BetaGeoBetaBinom(1.2, 0.75, 0.66, 2.8)
     products = [model.expected_purchases(t, 3, 5, 6) for t in (1, 10, 500)]
-    arrays = model.expected_purchases(np.array([1, 10, 500]), 3, 5, 6)
+    arrays = np.asarray(model.expected_purchases(np.array([1, 10, 500]), 3, 5, 6))
     monkeypatch.setattr(_bgbb, "PRODUCT_TERMS", 0)
     for t, product, array in zip((1, 10, 500), products, arrays, strict=True):
         assert math.isclose(model.expected_purchases(t, 3, 5, 6), product, rel_tol=1e-12)
         assert math.isclose(array, product, rel_tol=1e-12)
-    assert model.expected_purchases(np.array([], dtype=int), 3, 5, 6).shape == (0,)
+    assert np.asarray(model.expected_purchases(np.array([], dtype=int), 3, 5, 6)).shape == (0,)
 
 
 def test_bg_bb_patterns_are_checked() -> None:
@@ -623,13 +624,14 @@ def test_bg_bb_patterns_are_checked() -> None:
 
 
 def test_parameters_are_checked_and_named() -> None:
-    for build, field in [
+    builds: list[tuple[Callable[[], object], str]] = [
         (lambda: ParetoNBD(1, 1, 0, 1), "s"),
         (lambda: ParetoNBD(1, 1, 1, -1), "beta"),
         (lambda: BetaGeoBetaBinom(1, 1, math.nan, 1), "gamma"),
-        (lambda: BetaGeoBetaBinom(1, 1, 1, "2"), "delta"),
+        (lambda: BetaGeoBetaBinom(1, 1, 1, "2"), "delta"),  # type: ignore[arg-type]
         (lambda: ModifiedBetaGeo(1, 1, 1, 0), "b"),
-    ]:
+    ]
+    for build, field in builds:
         with pytest.raises(ValidationError) as caught:
             build()
         assert caught.value.field == field
@@ -749,7 +751,7 @@ def test_the_scalar_evaluator_follows_numpys_conventions(a: float, b: float) -> 
 
 def test_arrays_of_shapes_that_do_not_broadcast_are_refused() -> None:
     two, three = np.ones(2), np.ones(3)
-    cases = [
+    cases: list[tuple[Callable[[], object], str]] = [
         (lambda: LIFETIMES_PARETO.expected_purchases(three, two, two, two * 2), "t"),
         (lambda: BetaGeo(1, 1, 2, 1).expected_purchases(three, two, two, two * 2), "t"),
         (lambda: LIFETIMES_MBG.probability_of_purchases(two, three), "n"),
