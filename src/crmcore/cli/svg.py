@@ -117,12 +117,11 @@ def holdout_svg(bins: Sequence[tuple[str, float, float]], *, title: str) -> str:
             x = _LEFT + (position + 0.5) * step
             y = _TOP + plot_h * (1 - value / top)
             points.append((x, y, row[0], value))
-        if points:
-            joined = " ".join(f"{x:.2f},{y:.2f}" for x, y, _, _ in points)
-            parts.append(
-                f'<polyline class="{series}" points="{joined}" fill="none" stroke="{colour}" '
-                f'stroke-width="2"{dash}/>'
-            )
+        joined = " ".join(f"{x:.2f},{y:.2f}" for x, y, _, _ in points)
+        parts.append(
+            f'<polyline class="{series}" points="{joined}" fill="none" stroke="{colour}" '
+            f'stroke-width="2"{dash}/>'
+        )
         parts += [
             f'<circle class="{series}-point" cx="{x:.2f}" cy="{y:.2f}" r="3" fill="{colour}">'
             f"<title>{escape(label)}: {series} {value:.3f}</title></circle>"
