@@ -141,7 +141,7 @@ def _hyp2f1(a: float, b: float, c: float, z: float, *, less_one: bool = False) -
         term *= (a + k) * (b + k) / (k + 1) / (c + k) * z  # the array path's order
         total += term
         k += 1
-        if abs(term) <= 1e-17 * abs(total) or term == 0.0:
+        if not abs(term) > 1e-17 * abs(total):  # negligible, or a NaN: nothing to add
             return total
         if k >= MAX_SERIES_TERMS:
             raise ModelError(f"the hypergeometric series did not converge; {_TOO_LONG}")
@@ -271,27 +271,42 @@ def _hyp2f1_array(np: Any, a: Any, b: Any, c: Any, z: Any, *, less_one: bool = F
     where = np.arange(z.size)
     total, term = result.copy(), np.ones(z.size)
     finished = np.zeros(z.size, dtype=bool)
+    step, size, done, newly = (np.empty(z.size), np.empty(z.size), np.empty(z.size, bool),
+                               np.empty(z.size, bool))  # fmt: skip
     k = 0
     while where.size:
         if k >= MAX_SERIES_TERMS:
             raise ModelError(f"the hypergeometric series did not converge; {_TOO_LONG}")
+        # term *= (a + k) * (b + k) / (k + 1) / (c + k) * z, in place
         if scalar:
-            term *= (float(a[0]) + k) * (float(b[0]) + k) / (k + 1) / (c + k) * z
+            np.add(c, k, out=step)
+            np.divide((float(a[0]) + k) * (float(b[0]) + k) / (k + 1), step, out=step)
         else:
-            term *= (a + k) * (b + k) / (k + 1) / (c + k) * z
+            np.add(c, k, out=size)
+            np.multiply(a + k, b + k, out=step)
+            step /= k + 1
+            step /= size
+        step *= z
+        term *= step
         total += term
         k += 1
-        done = (np.abs(term) <= 1e-17 * np.abs(total)) | (term == 0.0)
-        newly = done & ~finished
+        # done where |term| <= 1e-17·|total| (or the sum is NaN: nothing more to add)
+        np.abs(total, out=size)
+        size *= 1e-17
+        np.abs(term, out=step)
+        np.greater(step, size, out=done)
+        np.logical_not(done, out=done)
+        np.greater(done, finished, out=newly)  # done now, and not before
         if newly.any():
             # an element's sum is taken when its own series ends; until the
             # next repacking it goes on being computed, and ignored
             result[where[newly]] = total[newly]
             finished |= newly
-            if finished.sum() * 4 >= where.size:
+            if np.count_nonzero(finished) * 4 >= where.size:
                 keep = ~finished
                 where, total, term, finished = where[keep], total[keep], term[keep], finished[keep]
                 a, b, c, z = a[keep], b[keep], c[keep], z[keep]
+                step, size, done, newly = step[keep], size[keep], done[keep], newly[keep]
     return result.reshape(shape)
 
 
