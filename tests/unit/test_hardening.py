@@ -139,6 +139,9 @@ def test_money_constructors() -> None:
     assert field_of(lambda: Money.from_minor_units(1.5, "EUR")) == "units"
     assert field_of(lambda: Money.from_minor_units(True, "EUR")) == "units"
     assert Money.from_minor_units(-5, "JPY") == Money.of("-5", "JPY")
+    # too many units is the caller's units, not an "amount" they never passed (fuzz)
+    assert field_of(lambda: Money.from_minor_units(10**20, "EUR")) == "units"
+    assert Money.from_minor_units(10**20 - 1, "EUR").amount == Decimal("999999999999999999.99")
     assert Money.from_minor_units(12345, "BHD") == Money.of("12.345", "BHD")
 
 

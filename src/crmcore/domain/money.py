@@ -375,6 +375,12 @@ class Money:
             raise ValidationError(
                 "units", f"must be an int, not {type(units).__name__}", allowed="an int"
             )
+        if abs(units) >= 10 ** (MAX_INTEGER_DIGITS + minor):
+            raise ValidationError(
+                "units",
+                f"makes more than {MAX_INTEGER_DIGITS} digits before the decimal point",
+                allowed=f"fewer than 10**{MAX_INTEGER_DIGITS + minor} minor units of {currency}",
+            )
         sign, digits, exponent = Decimal(units).as_tuple()
         assert isinstance(exponent, int)  # an int's exponent is 0
         return cls._make(Decimal((sign, digits, exponent - minor)), currency)

@@ -13,11 +13,11 @@ Python for scalars, numpy for arrays).
 
 import math
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Self, overload
+from typing import TYPE_CHECKING, Any, ClassVar, Self, overload
 
 import attrs
 
-from crmcore.analytics.btyd._fitting import FitInfo, _fit, _intervals, _scipy
+from crmcore.analytics.btyd._fitting import FitInfo, _fit, _Fitted, _scipy
 from crmcore.analytics.btyd._numbers import (
     SCALAR,
     Count,
@@ -113,7 +113,7 @@ def _top(n: Any, t_x: Any) -> int:
 
 
 @attrs.frozen
-class BetaGeoBetaBinom:
+class BetaGeoBetaBinom(_Fitted):
     """The BG/BB model (Fader, Hardie & Shang 2010) with parameters α, β, γ, δ.
 
     Its data are per customer ``x`` transactions in ``n`` discrete
@@ -122,6 +122,8 @@ class BetaGeoBetaBinom:
     here are counts of opportunities. The same conventions, fit summary,
     standard errors and confidence intervals as `BetaGeo`.
     """
+
+    _parameters: ClassVar[tuple[str, ...]] = ("alpha", "beta", "gamma", "delta")
 
     alpha: float = attrs.field(converter=_alpha)
     beta: float = attrs.field(converter=_beta)
@@ -132,16 +134,6 @@ class BetaGeoBetaBinom:
     converged: bool | None = attrs.field(default=None, kw_only=True)
     fit_info: FitInfo | None = attrs.field(default=None, kw_only=True)
     standard_errors: Mapping[str, float] | None = attrs.field(default=None, kw_only=True, eq=False)
-
-    def confidence_intervals(self, level: float = 0.95) -> dict[str, tuple[float, float]]:
-        """Parameter → (low, high) at ``level``, on the log scale (see
-        `BetaGeo.confidence_intervals`).
-
-        Raises:
-            ValidationError: a level outside (0, 1).
-            ModelError: the model has no standard errors (not fitted).
-        """
-        return _intervals(self, ("alpha", "beta", "gamma", "delta"), level)
 
     @property
     def _params(self) -> tuple[float, float, float, float]:

@@ -9,12 +9,13 @@ zero, right after the first purchase. In every formula that is BG/NBD with
 
 import math
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Self, overload
 
 import attrs
 
-from crmcore.analytics.btyd._fitting import FitInfo, _fit, _intervals, _scipy
+from crmcore.analytics.btyd._continuous import _ContinuousModel
+from crmcore.analytics.btyd._fitting import FitInfo, _fit, _scipy
 from crmcore.analytics.btyd._numbers import (
     _TOO_LONG,
     SCALAR,
@@ -40,7 +41,7 @@ from crmcore.analytics.btyd._numbers import (
     _time,
     _time_array,
 )
-from crmcore.analytics.btyd._summary import RfmSummary, Summaries, _rows, _unpack
+from crmcore.analytics.btyd._summary import Summaries, _rows
 from crmcore.errors import ModelError, ValidationError
 
 if TYPE_CHECKING:  # numpy is an optional dependency (the models extra)
@@ -50,28 +51,23 @@ if TYPE_CHECKING:  # numpy is an optional dependency (the models extra)
     Array = npt.NDArray[Any]
 
 
-class _BetaGeoFamily:
+@attrs.frozen
+class _BetaGeoFamily(_ContinuousModel):
     """The formulas of BG/NBD and MBG/NBD, over the parameters r, α, a, b."""
 
     _shift: ClassVar[int]
     _name: ClassVar[str]
-    r: float
-    alpha: float
-    a: float
-    b: float
-    standard_errors: Mapping[str, float] | None
+    _parameters: ClassVar[tuple[str, ...]] = ("r", "alpha", "a", "b")
 
-    def confidence_intervals(self, level: float = 0.95) -> dict[str, tuple[float, float]]:
-        """Parameter → (low, high) at ``level``, from the standard errors.
-
-        Computed on the log scale (log θ ± z·se(log θ), se(log θ) = se(θ)/θ),
-        so the intervals stay positive, as the parameters must.
-
-        Raises:
-            ValidationError: a level outside (0, 1).
-            ModelError: the model has no standard errors (not fitted).
-        """
-        return _intervals(self, ("r", "alpha", "a", "b"), level)
+    r: float = attrs.field(converter=_r)
+    alpha: float = attrs.field(converter=_alpha)
+    a: float = attrs.field(converter=_a)
+    b: float = attrs.field(converter=_b)
+    log_likelihood: float | None = attrs.field(default=None, kw_only=True)
+    customers: int | None = attrs.field(default=None, kw_only=True)
+    converged: bool | None = attrs.field(default=None, kw_only=True)
+    fit_info: FitInfo | None = attrs.field(default=None, kw_only=True)
+    standard_errors: Mapping[str, float] | None = attrs.field(default=None, kw_only=True, eq=False)
 
     def _log_odds_dead(self, x: int, t_x: float, T: float) -> float:
         """log of (a/(b'+x−1))·((α+T)/(α+t_x))^(r+x), b' = b + shift: P(alive) = 1/(1+exp(this))."""
@@ -117,28 +113,7 @@ class _BetaGeoFamily:
             growth = np.where(pole, -shrink * limit / (self.a - 1), growth)
         return np.where(t == 0, 0.0, growth)
 
-    @overload
-    def probability_alive(self, x: RfmSummary) -> float: ...
-
-    @overload
-    def probability_alive(self, x: Sequence[RfmSummary] | Mapping[str, RfmSummary]) -> "Array": ...
-
-    @overload
-    def probability_alive(  # type: ignore[overload-overlap]  # an array is SupportsFloat too
-        self, x: "ArrayLike", t_x: "ArrayLike", T: "ArrayLike"
-    ) -> "Array": ...
-
-    @overload
-    def probability_alive(self, x: Count, t_x: Time, T: Time) -> float: ...
-
-    def probability_alive(self, x: Any, t_x: Any = None, T: Any = None) -> Any:
-        """P(the customer is still active | x repeat purchases, the last at t_x, observed for T).
-
-        Scalars (or one `RfmSummary` in place of x, t_x and T) give a float;
-        numpy arrays (broadcast together), or a sequence or mapping of
-        summaries, an array in their order.
-        """
-        x, t_x, T = _unpack(x, t_x, T)
+    def _probability_alive(self, x: Any, t_x: Any, T: Any) -> Any:
         if _is_array(x) or _is_array(t_x) or _is_array(T):
             np, count, recency, age = _check_customers(x, t_x, T)
             return self._alive_array(np, count, recency, age)
@@ -182,29 +157,7 @@ class _BetaGeoFamily:
         series = _hyp2f1(upper, lower, c, z, less_one=True)
         return c / (self.a - 1) * (-math.expm1(log_shrink) - shrink * series)
 
-    @overload
-    def expected_purchases(self, t: Time, x: RfmSummary) -> float: ...
-
-    @overload
-    def expected_purchases(
-        self, t: Time, x: Sequence[RfmSummary] | Mapping[str, RfmSummary]
-    ) -> "Array": ...
-
-    @overload
-    def expected_purchases(  # type: ignore[overload-overlap]  # an array is SupportsFloat too
-        self, t: "ArrayLike", x: "ArrayLike", t_x: "ArrayLike", T: "ArrayLike"
-    ) -> "Array": ...
-
-    @overload
-    def expected_purchases(self, t: Time, x: Count, t_x: Time, T: Time) -> float: ...
-
-    def expected_purchases(self, t: Any, x: Any, t_x: Any = None, T: Any = None) -> Any:
-        """E[purchases in the next t units | x, t_x, T] (the conditional expectation).
-
-        Scalars (or one `RfmSummary` in place of x, t_x and T) give a float;
-        numpy arrays (broadcast together), or summaries, an array.
-        """
-        x, t_x, T = _unpack(x, t_x, T)
+    def _expected_purchases(self, t: Any, x: Any, t_x: Any, T: Any) -> Any:
         if any(_is_array(v) for v in (t, x, t_x, T)):
             np, count, recency, age = _check_customers(x, t_x, T)
             span, count, recency, age = _broadcast(
@@ -320,9 +273,9 @@ class _BetaGeoFamily:
         age = np.array([k[2] for k in keys], dtype=float)
         weights = np.array([counts[k] for k in keys], dtype=float)
         objective = _bgnbd_objective(np, special, x, t_x, age, weights, cls._shift)
-        params, info, errors = _fit(np, optimize, objective, ("r", "alpha", "a", "b"), cls._name)
+        params, info, errors = _fit(np, optimize, objective, cls._parameters, cls._name)
         r, alpha, a, b = params
-        return cls(  # type: ignore[call-arg]  # the attrs subclasses take these
+        return cls(
             r,
             alpha,
             a,
@@ -350,16 +303,6 @@ class BetaGeo(_BetaGeoFamily):
     _shift: ClassVar[int] = 0
     _name: ClassVar[str] = "BG/NBD"
 
-    r: float = attrs.field(converter=_r)
-    alpha: float = attrs.field(converter=_alpha)
-    a: float = attrs.field(converter=_a)
-    b: float = attrs.field(converter=_b)
-    log_likelihood: float | None = attrs.field(default=None, kw_only=True)
-    customers: int | None = attrs.field(default=None, kw_only=True)
-    converged: bool | None = attrs.field(default=None, kw_only=True)
-    fit_info: FitInfo | None = attrs.field(default=None, kw_only=True)
-    standard_errors: Mapping[str, float] | None = attrs.field(default=None, kw_only=True, eq=False)
-
 
 @attrs.frozen
 class ModifiedBetaGeo(_BetaGeoFamily):
@@ -373,16 +316,6 @@ class ModifiedBetaGeo(_BetaGeoFamily):
 
     _shift: ClassVar[int] = 1
     _name: ClassVar[str] = "MBG/NBD"
-
-    r: float = attrs.field(converter=_r)
-    alpha: float = attrs.field(converter=_alpha)
-    a: float = attrs.field(converter=_a)
-    b: float = attrs.field(converter=_b)
-    log_likelihood: float | None = attrs.field(default=None, kw_only=True)
-    customers: int | None = attrs.field(default=None, kw_only=True)
-    converged: bool | None = attrs.field(default=None, kw_only=True)
-    fit_info: FitInfo | None = attrs.field(default=None, kw_only=True)
-    standard_errors: Mapping[str, float] | None = attrs.field(default=None, kw_only=True, eq=False)
 
 
 def _bgnbd_objective(

@@ -3,10 +3,10 @@
 import math
 import statistics
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
 
@@ -36,6 +36,26 @@ class FitInfo:
     evaluations: int
     converged: bool
     method: str
+
+
+class _Fitted:
+    """What every model has beside its parameters: the confidence intervals
+    of a fitted one (the attrs classes hold the fields)."""
+
+    _parameters: ClassVar[tuple[str, ...]]
+    standard_errors: Mapping[str, float] | None
+
+    def confidence_intervals(self, level: float = 0.95) -> dict[str, tuple[float, float]]:
+        """Parameter → (low, high) at ``level``, from the standard errors.
+
+        Computed on the log scale (log θ ± z·se(log θ), se(log θ) = se(θ)/θ),
+        so the intervals stay positive, as the parameters must.
+
+        Raises:
+            ValidationError: a level outside (0, 1).
+            ModelError: the model has no standard errors (not fitted).
+        """
+        return _intervals(self, self._parameters, level)
 
 
 def _intervals(model: Any, names: tuple[str, ...], level: object) -> dict[str, tuple[float, float]]:

@@ -12,12 +12,13 @@ at least as fast as zᵏ, however many purchases the customer made.
 
 import math
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Self, overload
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Self, overload
 
 import attrs
 
-from crmcore.analytics.btyd._fitting import FitInfo, _fit, _intervals, _scipy
+from crmcore.analytics.btyd._continuous import _ContinuousModel
+from crmcore.analytics.btyd._fitting import FitInfo, _fit, _scipy
 from crmcore.analytics.btyd._numbers import (
     _TOO_LONG,
     SCALAR,
@@ -41,7 +42,6 @@ from crmcore.analytics.btyd._numbers import (
     _time_array,
 )
 from crmcore.analytics.btyd._summary import (
-    RfmSummary,
     Summaries,
     _answer,
     _customers,
@@ -114,7 +114,7 @@ def _pareto_ll(
 
 
 @attrs.frozen
-class ParetoNBD:
+class ParetoNBD(_ContinuousModel):
     """The Pareto/NBD model with parameters r, α, s, β.
 
     While alive, a customer buys in a Poisson process with a gamma(r, α)
@@ -127,6 +127,8 @@ class ParetoNBD:
     the parameters), documented in docs/clv.md.
     """
 
+    _parameters: ClassVar[tuple[str, ...]] = ("r", "alpha", "s", "beta")
+
     r: float = attrs.field(converter=_r)
     alpha: float = attrs.field(converter=_alpha)
     s: float = attrs.field(converter=_s)
@@ -137,16 +139,6 @@ class ParetoNBD:
     fit_info: FitInfo | None = attrs.field(default=None, kw_only=True)
     standard_errors: Mapping[str, float] | None = attrs.field(default=None, kw_only=True, eq=False)
 
-    def confidence_intervals(self, level: float = 0.95) -> dict[str, tuple[float, float]]:
-        """Parameter → (low, high) at ``level``, on the log scale (see
-        `BetaGeo.confidence_intervals`).
-
-        Raises:
-            ValidationError: a level outside (0, 1).
-            ModelError: the model has no standard errors (not fitted).
-        """
-        return _intervals(self, ("r", "alpha", "s", "beta"), level)
-
     @property
     def _params(self) -> tuple[float, float, float, float]:
         return self.r, self.alpha, self.s, self.beta
@@ -155,25 +147,7 @@ class ParetoNBD:
         odds = _log_odds_dead(xp, *self._params, x, t_x, T)
         return xp.exp(-xp.logaddexp(0.0, odds))  # 1 / (1 + e^odds), without overflow
 
-    @overload
-    def probability_alive(self, x: RfmSummary) -> float: ...
-
-    @overload
-    def probability_alive(self, x: Sequence[RfmSummary] | Mapping[str, RfmSummary]) -> "Array": ...
-
-    @overload
-    def probability_alive(  # type: ignore[overload-overlap]  # an array is SupportsFloat too
-        self, x: "ArrayLike", t_x: "ArrayLike", T: "ArrayLike"
-    ) -> "Array": ...
-
-    @overload
-    def probability_alive(self, x: Count, t_x: Time, T: Time) -> float: ...
-
-    def probability_alive(self, x: Any, t_x: Any = None, T: Any = None) -> Any:
-        """P(the customer is still alive | x repeat purchases, the last at t_x, observed for T).
-
-        Scalars (or one `RfmSummary`) give a float; arrays (or summaries) an array.
-        """
+    def _probability_alive(self, x: Any, t_x: Any, T: Any) -> Any:
         xp, count, recency, age, many = _customers(x, t_x, T)
         with _quiet(many):
             return _answer(self._alive(xp, count, recency, age), many)
@@ -185,27 +159,8 @@ class ParetoNBD:
         part = -shrink if self.s == 1.0 else -xp.expm1((self.s - 1) * shrink) / (self.s - 1)
         return (self.r + x) * (self.beta + T) / (self.alpha + T) * part
 
-    @overload
-    def expected_purchases(self, t: Time, x: RfmSummary) -> float: ...
-
-    @overload
-    def expected_purchases(
-        self, t: Time, x: Sequence[RfmSummary] | Mapping[str, RfmSummary]
-    ) -> "Array": ...
-
-    @overload
-    def expected_purchases(  # type: ignore[overload-overlap]  # an array is SupportsFloat too
-        self, t: "ArrayLike", x: "ArrayLike", t_x: "ArrayLike", T: "ArrayLike"
-    ) -> "Array": ...
-
-    @overload
-    def expected_purchases(self, t: Time, x: Count, t_x: Time, T: Time) -> float: ...
-
-    def expected_purchases(self, t: Any, x: Any, t_x: Any = None, T: Any = None) -> Any:
-        """E[purchases in the next t units | x, t_x, T] (eq. 41 of Fader & Hardie 2005).
-
-        Scalars (or one `RfmSummary`) give a float; arrays (or summaries) an array.
-        """
+    def _expected_purchases(self, t: Any, x: Any, t_x: Any, T: Any) -> Any:
+        """E[purchases in the next t units | x, t_x, T] (eq. 41 of Fader & Hardie 2005)."""
         xp, count, recency, age, many = _customers(x, t_x, T)
         if many or _is_array(t):
             np = _numpy()

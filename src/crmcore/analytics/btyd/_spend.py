@@ -5,11 +5,11 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any, Self, overload
+from typing import TYPE_CHECKING, Any, ClassVar, Self, overload
 
 import attrs
 
-from crmcore.analytics.btyd._fitting import FitInfo, _fit, _intervals, _scipy
+from crmcore.analytics.btyd._fitting import FitInfo, _fit, _Fitted, _scipy
 from crmcore.analytics.btyd._numbers import (
     Count,
     _count,
@@ -41,13 +41,15 @@ if TYPE_CHECKING:  # numpy is an optional dependency (the models extra)
 
 
 @attrs.frozen
-class GammaGamma:
+class GammaGamma(_Fitted):
     """The Gamma-Gamma spend model (Fader, Hardie & Lee 2005, "RFM and CLV") with p, q, v.
 
     A customer's transaction values are gamma(p, ν) around their own mean,
     with ν gamma(q, v) across customers. The population mean spend is
     p·v/(q−1), finite only for q > 1.
     """
+
+    _parameters: ClassVar[tuple[str, ...]] = ("p", "q", "v")
 
     p: float = attrs.field(converter=_p)
     q: float = attrs.field(converter=_q)
@@ -57,16 +59,6 @@ class GammaGamma:
     converged: bool | None = attrs.field(default=None, kw_only=True)
     fit_info: FitInfo | None = attrs.field(default=None, kw_only=True)
     standard_errors: Mapping[str, float] | None = attrs.field(default=None, kw_only=True, eq=False)
-
-    def confidence_intervals(self, level: float = 0.95) -> dict[str, tuple[float, float]]:
-        """Parameter → (low, high) at ``level``, on the log scale (see
-        `BetaGeo.confidence_intervals`).
-
-        Raises:
-            ValidationError: a level outside (0, 1).
-            ModelError: the model has no standard errors (not fitted).
-        """
-        return _intervals(self, ("p", "q", "v"), level)
 
     def _expected(self, x: int, mean: float) -> float:
         if self.q <= 1:
