@@ -824,3 +824,40 @@ def test_array_predictions_need_scipy(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(builtins, "__import__", no_scipy)
     with pytest.raises(MissingExtraError):
         LIFETIMES_PARETO.probability_alive(np.array([1]), np.array([1.0]), np.array([2.0]))
+
+
+def test_fit_counts_is_the_fit_on_the_summary_it_counts(
+    summary: RfmSummaries, pareto: ParetoNBD, modified: ModifiedBetaGeo
+) -> None:
+    counts = Counter(_rows(summary))
+    rows = [(x, t_x, T, n) for (x, t_x, T), n in counts.items()]
+    assert len(rows) < len(summary)  # distinct triples, as a warehouse groups them
+    for model, cls in ((pareto, ParetoNBD), (modified, ModifiedBetaGeo)):
+        again = cls.fit_counts(rows)
+        assert again.customers == 2357
+        for name in model._parameters:
+            assert math.isclose(getattr(again, name), getattr(model, name), rel_tol=1e-9)
+        assert math.isclose(again.log_likelihood or 0, model.log_likelihood or 1, rel_tol=1e-12)
+    beta_geo = BetaGeo.fit_counts([(np.int64(x), t_x, T, float(n)) for x, t_x, T, n in rows])
+    assert math.isclose(beta_geo.r, 0.24259452, rel_tol=1e-6)
+    # a triple given twice counts twice
+    split = BetaGeo.fit_counts([*((x, t_x, T, 1) for x, t_x, T, _ in rows), *rows])
+    doubled = BetaGeo.fit_counts([(x, t_x, T, n + 1) for x, t_x, T, n in rows])
+    assert split.customers == doubled.customers
+    assert math.isclose(split.r, doubled.r, rel_tol=1e-12)
+
+
+def test_fit_counts_rows_are_checked() -> None:
+    for rows, field in [
+        ([], "rows"),
+        ([(1, 2.0, 3.0)], "rows"),
+        (["abcd"], "rows"),
+        ([(1, 4.0, 3.0, 5)], "t_x"),
+        ([(1.5, 2.0, 3.0, 5)], "x"),
+        ([(1, 2.0, 3.0, 0)], "count"),
+        ([(0, 0.0, 3.0, 5)], "rows"),
+        (7, "rows"),
+    ]:
+        with pytest.raises(ValidationError) as caught:
+            ParetoNBD.fit_counts(rows)  # type: ignore[arg-type]
+        assert caught.value.field == field

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self, overload
 import attrs
 
 from crmcore.analytics.btyd._continuous import _ContinuousModel
-from crmcore.analytics.btyd._fitting import FitInfo, _fit, _scipy
+from crmcore.analytics.btyd._fitting import FitInfo, _fit
 from crmcore.analytics.btyd._numbers import (
     _TOO_LONG,
     SCALAR,
@@ -252,26 +252,8 @@ class _BetaGeoFamily(_ContinuousModel):
         )
 
     @classmethod
-    def fit(cls, summary: Summaries) -> Self:
-        """Maximum-likelihood parameters for ``summary`` (needs scipy: the ``models`` extra).
-
-        Raises:
-            MissingExtraError: scipy is not installed.
-            ValidationError: an empty summary, or one without repeat purchases.
-            ConvergenceError: the optimiser did not converge.
-        """
-        rows = _rows(summary)
-        if not any(x > 0 for x, _, _ in rows):
-            raise ValidationError(
-                "summary", "has no repeat purchases", allowed="customers with repeat purchases"
-            )
-        np, optimize, special = _scipy()
-        counts = Counter(rows)
-        keys = list(counts)
-        x = np.array([k[0] for k in keys], dtype=float)
-        t_x = np.array([k[1] for k in keys], dtype=float)
-        age = np.array([k[2] for k in keys], dtype=float)
-        weights = np.array([counts[k] for k in keys], dtype=float)
+    def _fit_counts(cls, counts: Counter[tuple[int, float, float]], field: str) -> Self:
+        np, optimize, special, x, t_x, age, weights = cls._columns(counts, field)
         objective = _bgnbd_objective(np, special, x, t_x, age, weights, cls._shift)
         params, info, errors = _fit(np, optimize, objective, cls._parameters, cls._name)
         r, alpha, a, b = params
@@ -280,8 +262,10 @@ class _BetaGeoFamily(_ContinuousModel):
             alpha,
             a,
             b,
-            log_likelihood=math.fsum(_bgnbd_ll(r, alpha, a, b, *row, cls._shift) for row in rows),
-            customers=len(rows),
+            log_likelihood=math.fsum(
+                n * _bgnbd_ll(r, alpha, a, b, *row, cls._shift) for row, n in counts.items()
+            ),
+            customers=sum(counts.values()),
             converged=True,
             fit_info=info,
             standard_errors=errors,

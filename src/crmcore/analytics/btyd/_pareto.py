@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self, overload
 import attrs
 
 from crmcore.analytics.btyd._continuous import _ContinuousModel
-from crmcore.analytics.btyd._fitting import FitInfo, _fit, _scipy
+from crmcore.analytics.btyd._fitting import FitInfo, _fit
 from crmcore.analytics.btyd._numbers import (
     _TOO_LONG,
     SCALAR,
@@ -48,7 +48,7 @@ from crmcore.analytics.btyd._summary import (
     _quiet,
     _rows,
 )
-from crmcore.errors import ModelError, ValidationError
+from crmcore.errors import ModelError
 
 if TYPE_CHECKING:  # numpy is an optional dependency (the models extra)
     import numpy.typing as npt
@@ -277,36 +277,16 @@ class ParetoNBD(_ContinuousModel):
         )
 
     @classmethod
-    def fit(cls, summary: Summaries) -> Self:
-        """Maximum-likelihood parameters for ``summary`` (needs scipy: the ``models`` extra).
-
-        BFGS on log-parameters over the distinct rows, with the gradient by
-        central differences (scipy's ``hyp2f1`` in the likelihood).
-
-        Raises:
-            MissingExtraError: scipy is not installed.
-            ValidationError: an empty summary, or one without repeat purchases.
-            ConvergenceError: the optimiser did not converge.
-        """
-        rows = _rows(summary)
-        if not any(x > 0 for x, _, _ in rows):
-            raise ValidationError(
-                "summary", "has no repeat purchases", allowed="customers with repeat purchases"
-            )
-        np, optimize, special = _scipy()
-        counts = Counter(rows)
-        keys = list(counts)
-        x = np.array([k[0] for k in keys], dtype=float)
-        t_x = np.array([k[1] for k in keys], dtype=float)
-        age = np.array([k[2] for k in keys], dtype=float)
-        weights = np.array([counts[k] for k in keys], dtype=float)
+    def _fit_counts(cls, counts: Counter[tuple[int, float, float]], field: str) -> Self:
+        np, optimize, special, x, t_x, age, weights = cls._columns(counts, field)
         objective = _pareto_objective(np, special, x, t_x, age, weights)
-        names = ("r", "alpha", "s", "beta")
-        params, info, errors = _fit(np, optimize, objective, names, "Pareto/NBD", hessian_step=1e-4)
+        params, info, errors = _fit(
+            np, optimize, objective, cls._parameters, "Pareto/NBD", hessian_step=1e-4
+        )
         return cls(
             *params,
             log_likelihood=-objective(np.log(np.array(params)))[0],
-            customers=len(rows),
+            customers=sum(counts.values()),
             converged=True,
             fit_info=info,
             standard_errors=errors,
