@@ -96,14 +96,16 @@ def _columns(np: Any, summaries: Iterable[RfmSummary]) -> tuple[Any, Any, Any]:
 def _purchases_and_alive(
     model: PurchaseModel, summaries: list[RfmSummary], times: list[float]
 ) -> tuple[list[list[float]], list[float]]:
-    """Per customer, E[purchases by each of ``times``] and P(alive): in numpy
-    over all customers where it is installed, else one at a time."""
+    """Per customer, E[purchases by each of ``times``] and P(alive): in numpy,
+    every customer at every time in one evaluation (a times × customers
+    grid), where it is installed; else one at a time."""
     np = _optional_numpy()
     if np is not None and summaries:
         x, t_x, T = _columns(np, summaries)
-        by_time = [np.asarray(model.expected_purchases(t, x, t_x, T)).tolist() for t in times]
+        grid = np.asarray(times, dtype=float)[:, None]
+        expected = np.asarray(model.expected_purchases(grid, x, t_x, T))
         alive = np.asarray(model.probability_alive(x, t_x, T)).tolist()
-        return [list(row) for row in zip(*by_time, strict=True)], alive
+        return expected.T.tolist(), alive
     expected, alive = [], []
     for s in summaries:
         x, t_x, T = s.frequency, float(s.recency), float(s.T)
