@@ -861,3 +861,16 @@ def test_fit_counts_rows_are_checked() -> None:
         with pytest.raises(ValidationError) as caught:
             ParetoNBD.fit_counts(rows)  # type: ignore[arg-type]
         assert caught.value.field == field
+
+
+def test_clv_evaluates_long_horizons_in_blocks(
+    summary: RfmSummaries, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from crmcore.analytics.btyd import _value
+
+    model, spend = LIFETIMES_MBG, GammaGamma(6.25, 3.74, 15.44)
+    some = list(summary.values())[:30]
+    whole = clv(model, spend, some, months=24, monthly_discount_rate=0.01)
+    monkeypatch.setattr(_value, "GRID_ELEMENTS", 100)  # 3 months per evaluation, 9 blocks
+    blocks = clv(model, spend, some, months=24, monthly_discount_rate=0.01)
+    assert [p.value for p in blocks.values()] == [p.value for p in whole.values()]

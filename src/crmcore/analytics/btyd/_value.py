@@ -93,6 +93,12 @@ def _columns(np: Any, summaries: Iterable[RfmSummary]) -> tuple[Any, Any, Any]:
     )
 
 
+GRID_ELEMENTS = 1 << 20
+"""At most this many (time, customer) pairs per array evaluation (the series
+keeps a few arrays of that size alive): a long horizon for many customers is
+evaluated in blocks of times."""
+
+
 def _purchases_and_alive(
     model: PurchaseModel, summaries: list[RfmSummary], times: list[float]
 ) -> tuple[list[list[float]], list[float]]:
@@ -102,8 +108,14 @@ def _purchases_and_alive(
     np = _optional_numpy()
     if np is not None and summaries:
         x, t_x, T = _columns(np, summaries)
+        rows = max(1, GRID_ELEMENTS // len(summaries))  # times per evaluation, memory bounded
         grid = np.asarray(times, dtype=float)[:, None]
-        expected = np.asarray(model.expected_purchases(grid, x, t_x, T))
+        expected = np.concatenate(
+            [
+                np.asarray(model.expected_purchases(grid[i : i + rows], x, t_x, T))
+                for i in range(0, len(times), rows)
+            ]
+        )
         alive = np.asarray(model.probability_alive(x, t_x, T)).tolist()
         return expected.T.tolist(), alive
     expected, alive = [], []
