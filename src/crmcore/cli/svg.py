@@ -12,6 +12,17 @@ _W, _H = 800, 420
 _LEFT, _RIGHT, _TOP, _BOTTOM = 60, 60, 40, 50
 
 
+def _opening(title: str) -> list[str]:
+    """A chart's first elements: the SVG element, its title, a white page, the heading."""
+    return [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{_W}" height="{_H}" '
+        f'viewBox="0 0 {_W} {_H}" font-family="sans-serif" font-size="12">',
+        f"<title>{escape(title)}</title>",
+        f'<rect x="0" y="0" width="{_W}" height="{_H}" fill="white"/>',
+        f'<text x="{_W / 2:.1f}" y="24" text-anchor="middle" font-size="15">{escape(title)}</text>',
+    ]
+
+
 def pareto_svg(values: Sequence[tuple[str, Decimal]], *, share: Fraction, title: str) -> str:
     """Bars of customer value in descending order, the cumulative share line,
     and the threshold marked; ``values`` must be sorted by value, descending."""
@@ -21,13 +32,7 @@ def pareto_svg(values: Sequence[tuple[str, Decimal]], *, share: Fraction, title:
     top = max((v for _, v in shown), default=Decimal(0)) or Decimal(1)
     count = max(len(shown), 1)
     step = plot_w / count
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{_W}" height="{_H}" '
-        f'viewBox="0 0 {_W} {_H}" font-family="sans-serif" font-size="12">',
-        f"<title>{escape(title)}</title>",
-        f'<rect x="0" y="0" width="{_W}" height="{_H}" fill="white"/>',
-        f'<text x="{_W / 2:.1f}" y="24" text-anchor="middle" font-size="15">{escape(title)}</text>',
-    ]
+    parts = _opening(title)
     for index, (name, value) in enumerate(shown):
         height = float(value / top) * plot_h
         x = _LEFT + index * step
@@ -101,13 +106,7 @@ def holdout_svg(bins: Sequence[tuple[str, float, float]], *, title: str) -> str:
     plot_w, plot_h = _W - _LEFT - _RIGHT, _H - _TOP - _BOTTOM
     top = max((max(actual, predicted) for _, actual, predicted in bins), default=0.0) or 1.0
     step = plot_w / max(len(bins), 1)
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{_W}" height="{_H}" '
-        f'viewBox="0 0 {_W} {_H}" font-family="sans-serif" font-size="12">',
-        f"<title>{escape(title)}</title>",
-        f'<rect x="0" y="0" width="{_W}" height="{_H}" fill="white"/>',
-        f'<text x="{_W / 2:.1f}" y="24" text-anchor="middle" font-size="15">{escape(title)}</text>',
-    ]
+    parts = _opening(title)
     for series, values, colour, dash in (
         ("actual", [row[1] for row in bins], "#4e79a7", ""),
         ("predicted", [row[2] for row in bins], "#e15759", ' stroke-dasharray="6 4"'),
