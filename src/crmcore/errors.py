@@ -236,6 +236,41 @@ class SchemaError(StorageError):
         self.reason = problem
 
 
+class EngineError(CrmError):
+    """An analytics engine (DuckDB, PostgreSQL, Spark) failed a plan's statement.
+
+    The message names the engine, the plan, the statement and the engine's
+    error class, never a value (rows may hold personal data).
+
+    Attributes:
+        engine: ``"duckdb"``, ``"postgresql"`` or ``"spark"``.
+        plan: the plan's class name.
+        statement: which of the plan's statements failed (``"probe"``, ``"checks"`` ...).
+        reason: the engine's error class.
+        overflow: the engine said an exact number overflowed (DuckDB and
+            Spark hold 38 DECIMAL digits; PostgreSQL's NUMERIC does not overflow).
+    """
+
+    def __init__(
+        self, *, engine: str, plan: str, statement: str, reason: str, overflow: bool
+    ) -> None:
+        self.engine = engine
+        self.plan = plan
+        self.statement = statement
+        self.reason = reason
+        self.overflow = overflow
+        hint = (
+            ": an exact DECIMAL result needs more than the engine's 38 digits "
+            "(scale the amounts down, or run on PostgreSQL)"
+            if overflow
+            else ""
+        )
+        super().__init__(
+            f"{_shown(engine, text=True)} failed the {_shown(statement, text=True)} statement "
+            f"of {_shown(plan, text=True)} ({_shown(reason, text=True)}){hint}"
+        )
+
+
 class PermissionDeniedError(CrmError):
     """The access policy does not let this actor do this to this record; nothing changed.
 
