@@ -85,7 +85,7 @@ class _ContinuousModel(_Fitted):
                 field, "has no repeat purchases", allowed="customers with repeat purchases"
             )
         np, optimize, special = _scipy()
-        keys = list(counts)
+        keys = sorted(counts)  # one order, whatever order the customers came in
         columns = [np.array([k[i] for k in keys], dtype=float) for i in range(3)]
         weights = np.array([counts[k] for k in keys], dtype=float)
         return np, optimize, special, *columns, weights
