@@ -107,8 +107,10 @@ def _literal(engine: str, kind: str, value: object) -> str:
         return f"TIMESTAMP '{text}'" if engine == "spark" else f"TIMESTAMPTZ '{text}'"
     if kind == "timestamp":
         assert isinstance(value, dt.datetime)
-        return f"TIMESTAMP_NTZ '{value.isoformat(sep=' ')}'" if engine == "spark" else (
-            f"TIMESTAMP '{value.isoformat(sep=' ')}'"
+        return (
+            f"TIMESTAMP_NTZ '{value.isoformat(sep=' ')}'"
+            if engine == "spark"
+            else (f"TIMESTAMP '{value.isoformat(sep=' ')}'")
         )
     if kind == "date":
         return f"DATE '{value}'"
@@ -136,7 +138,9 @@ def load(
     name = table or _name()
     spec = ", ".join(f"{_quoted(engine, c)} {TYPES[engine][k]}" for c, k in columns)
     values = [
-        "(" + ", ".join(_literal(engine, k, v) for (_, k), v in zip(columns, row, strict=True)) + ")"
+        "("
+        + ", ".join(_literal(engine, k, v) for (_, k), v in zip(columns, row, strict=True))
+        + ")"
         for row in rows
     ]
     if engine == "duckdb":
@@ -154,9 +158,9 @@ def load(
             setup.exec_driver_sql(f"CREATE TABLE {target} ({spec})")
             if values:
                 setup.exec_driver_sql(f"INSERT INTO {target} VALUES {', '.join(values)}")
-        connection = pg.connect()
-        connection.exec_driver_sql(f"SET TIME ZONE '{zone}'")
-        return Loaded(engine, connection, (schema, name))
+        session = pg.connect()
+        session.exec_driver_sql(f"SET TIME ZONE '{zone}'")
+        return Loaded(engine, session, (schema, name))
     session = spark_session()
     session.conf.set("spark.sql.session.timeZone", zone)
     names = ", ".join(_quoted(engine, c) for c, _ in columns)
@@ -167,7 +171,8 @@ def load(
     source = (
         f"VALUES {', '.join(values)} AS v({names})"
         if values
-        else "(SELECT " + ", ".join(f"NULL AS {_quoted(engine, c)}" for c, _ in columns)
+        else "(SELECT "
+        + ", ".join(f"NULL AS {_quoted(engine, c)}" for c, _ in columns)
         + ") WHERE FALSE"
     )
     session.sql(

@@ -2,9 +2,10 @@
 
 import datetime as dt
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pendulum
 import pytest
@@ -22,6 +23,7 @@ from crmcore.analytics.plans import (
     rfm_summary_plan,
     weighted_pipeline_plan,
 )
+from crmcore.analytics.rfm import DEFAULT_SEGMENT_MAP
 from crmcore.analytics.transactions import Transaction
 from crmcore.domain.money import Money
 from crmcore.errors import EngineError, MissingExtraError, ValidationError
@@ -40,11 +42,11 @@ def loaded(request: pytest.FixtureRequest) -> Iterator[Loaded]:
     close(table)
 
 
-def _values(engine: str, kind: str, rows: list[tuple[object, object]]) -> tuple[object, ...]:
+def _values(engine: str, kind: str, rows: Sequence[tuple[object, object]]) -> tuple[object, ...]:
     return (engine, [("key", "text"), ("value", kind)], rows)
 
 
-def _cases(kind: str, rows: list[tuple[object, object]]) -> list[tuple[object, ...]]:
+def _cases(kind: str, rows: Sequence[tuple[object, object]]) -> list[tuple[object, ...]]:
     return [_values(engine, kind, rows) for engine in ENGINES]
 
 
@@ -60,17 +62,20 @@ def test_text_values_are_refused_naming_their_type(loaded: Loaded) -> None:
         run(gini_plan(loaded.table, key="key", value="value"), loaded.connection)
 
 
+_BROKEN: list[tuple[list[tuple[object, object]], str]] = [
+    ([("a", 1), (None, 2)], r"column 'key': is NULL in 1 row\(s\)"),
+    ([("a", 1), ("a", 2), ("b", 3)], r"column 'key': repeats a key in 1 row\(s\)"),
+    ([("a", None), ("b", None)], r"column 'value': is NULL in 2 row\(s\)"),
+    ([("a", -1), ("b", 2)], r"column 'value': is negative in 1 row\(s\)"),
+]
+
+
 @pytest.mark.parametrize(
     ("loaded", "problem"),
     [
         (_values(engine, "decimal", rows), problem)
         for engine in ENGINES
-        for rows, problem in [
-            ([("a", 1), (None, 2)], r"column 'key': is NULL in 1 row\(s\)"),
-            ([("a", 1), ("a", 2), ("b", 3)], r"column 'key': repeats a key in 1 row\(s\)"),
-            ([("a", None), ("b", None)], r"column 'value': is NULL in 2 row\(s\)"),
-            ([("a", -1), ("b", 2)], r"column 'value': is negative in 1 row\(s\)"),
-        ]
+        for rows, problem in _BROKEN
     ],
     indirect=["loaded"],
 )
@@ -90,8 +95,10 @@ def test_duckdb_decimal_overflow_is_an_engine_error_not_a_wrong_answer() -> None
     finally:
         close(table)
     error = raised.value
-    assert error.engine == "duckdb" and error.overflow
-    assert "38 digits" in str(error) and str(big) not in str(error)
+    assert error.engine == "duckdb"
+    assert error.overflow
+    assert "38 digits" in str(error)
+    assert str(big) not in str(error)
 
 
 def test_postgresql_numeric_does_not_overflow_where_duckdb_does() -> None:
@@ -156,7 +163,9 @@ def test_transactions_with_null_times_are_refused(engine: str) -> None:
 def test_probabilities_outside_zero_to_one_are_refused(engine: str) -> None:
     columns = [("amount", "money"), ("currency", "text"), ("p", "decimal")]
     table = load(engine, columns, [(Decimal(1), "EUR", Decimal("1.5"))])
-    plan = weighted_pipeline_plan(table.table, amount="amount", currency="currency", probability="p")
+    plan = weighted_pipeline_plan(
+        table.table, amount="amount", currency="currency", probability="p"
+    )
     try:
         with pytest.raises(ValidationError, match=r"column 'p': is outside \[0, 1\]"):
             run(plan, table.connection)
@@ -168,7 +177,9 @@ def test_every_row_is_open_without_an_open_column() -> None:
     columns = [("amount", "money"), ("currency", "text"), ("p", "probability")]
     rows = [(Decimal(10), "EUR", Decimal("0.5")), (Decimal(4), "USD", Decimal(1))]
     table = load("duckdb", columns, rows)
-    plan = weighted_pipeline_plan(table.table, amount="amount", currency="currency", probability="p")
+    plan = weighted_pipeline_plan(
+        table.table, amount="amount", currency="currency", probability="p"
+    )
     try:
         got = run(plan, table.connection)
     finally:
@@ -230,6 +241,8 @@ def test_unsupported_connections_and_plans_are_refused() -> None:
     sqlite = sa.create_engine("sqlite://")
     with pytest.raises(ValidationError, match="connection: is a SQLAlchemy connection to sqlite"):
         run(plan, sqlite)
+    with pytest.raises(ValidationError, match="connection: is a MetaData"):
+        run(plan, sa.MetaData())
     with pytest.raises(ValidationError, match="plan: is a str"):
         run("SELECT 1", sqlite)  # type: ignore[arg-type]
 
@@ -249,9 +262,9 @@ def test_plans_refuse_bad_arguments() -> None:
         pareto_plan("t", key="k", value="v", share=0)
     with pytest.raises(ValidationError, match="currency"):
         gini_plan("t", key="k", value="v", currency="XXQ")
-    transactions = {"customer": "c", "at": "at", "amount": "a", "currency": "EUR"}
+    transactions: dict[str, Any] = {"customer": "c", "at": "at", "amount": "a", "currency": "EUR"}
     with pytest.raises(ValidationError, match="unit"):
-        rfm_summary_plan("t", **transactions, observation_end=END, unit="year")  # type: ignore[arg-type]
+        rfm_summary_plan("t", **transactions, observation_end=END, unit="year")
     with pytest.raises(ValidationError, match="at_type"):
         rfm_summary_plan("t", **transactions, observation_end=END, at_type="time")  # type: ignore[arg-type]
     with pytest.raises(ValidationError, match="observation_end"):
@@ -259,8 +272,6 @@ def test_plans_refuse_bad_arguments() -> None:
     with pytest.raises(ValidationError, match="bins"):
         rfm_plan("t", **transactions, as_of=END, bins=0)
     with pytest.raises(ValidationError, match="segments"):
-        from crmcore.analytics.rfm import DEFAULT_SEGMENT_MAP
-
         rfm_plan("t", **transactions, as_of=END, bins=4, segments=DEFAULT_SEGMENT_MAP)
     with pytest.raises(ValidationError, match="customers"):
         rfm_plan("t", **transactions, as_of=END, customers="c1")
@@ -271,12 +282,32 @@ def test_plans_refuse_bad_arguments() -> None:
 
 
 def test_every_plan_writes_every_dialect_with_quoted_names() -> None:
-    plan = abc_plan(("sales", "order"), key="select", value="at")
-    for dialect in DIALECTS:
-        text = plan.sql(dialect)
-        quote = "`" if dialect == "spark" else '"'
-        assert f"{quote}sales{quote}.{quote}order{quote}" in text
-        assert f"{quote}select{quote}" in text
+    table = ("sales", "order")
+    transactions: dict[str, Any] = {"customer": "select", "at": "at", "amount": "a"}
+    plans = [
+        abc_plan(table, key="select", value="at"),
+        pareto_plan(table, key="select", value="at"),
+        gini_plan(table, key="select", value="at"),
+        rfm_plan(table, **transactions, currency="EUR", as_of=END),
+        rfm_summary_plan(table, **transactions, currency="EUR", observation_end=END),
+        btyd_triples_plan(table, **transactions, currency="EUR", observation_end=END),
+        weighted_pipeline_plan(table, amount="at", currency="select", probability="p"),
+    ]
+    for plan in plans:
+        for dialect in DIALECTS:
+            quote = "`" if dialect == "spark" else '"'
+            for text in (plan.sql(dialect), plan.probe(dialect), plan.checks(dialect)):
+                assert f"{quote}sales{quote}.{quote}order{quote}" in text
+                assert f"{quote}at{quote}" in text
+
+
+def test_aware_times_are_counted_on_their_utc_day_in_every_dialect() -> None:
+    plan = rfm_summary_plan(
+        "t", customer="c", at="at", amount="a", currency="EUR", observation_end=END
+    )
+    assert "TIMEZONE('UTC', \"at\")" in plan.sql("duckdb")
+    assert "TIMEZONE('UTC', \"at\")" in plan.sql("postgres")
+    assert "UNIX_SECONDS(`at`)" in plan.sql("spark")
 
 
 def test_without_sqlglot_plans_say_which_extra_to_install(monkeypatch: pytest.MonkeyPatch) -> None:

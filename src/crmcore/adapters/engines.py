@@ -23,7 +23,9 @@ from crmcore.errors import EngineError, ValidationError
 
 __all__ = ["run"]
 
-_CONNECTIONS = "a DuckDB connection, a SQLAlchemy engine or connection (PostgreSQL) or a SparkSession"
+_CONNECTIONS = (
+    "a DuckDB connection, a SQLAlchemy engine or connection (PostgreSQL) or a SparkSession"
+)
 
 # PostgreSQL's type OIDs, as psycopg reports them.
 _POSTGRES_TYPES = {
@@ -138,7 +140,9 @@ class _Postgres(_Engine):
         return self._execute(sql, lambda result: result.all())  # type: ignore[no-any-return]
 
 
-class _Spark(_Engine):
+# Spark runs in `make test-engines` (it needs Java and the `spark` extra), not
+# under `make test`'s coverage.
+class _Spark(_Engine):  # pragma: no cover
     name = dialect = "spark"
 
     def __init__(self, session: Any, errors: tuple[type[BaseException], ...]) -> None:
@@ -171,13 +175,11 @@ def _engine(connection: object) -> _Engine:
                     allowed="PostgreSQL through SQLAlchemy (use DuckDB for local files)",
                 )
             return _Postgres(connection, sqlalchemy)
-    if module == "pyspark" and type(connection).__name__ == "SparkSession":
+    if module == "pyspark" and type(connection).__name__ == "SparkSession":  # pragma: no cover
         from pyspark.errors import PySparkException
 
         return _Spark(connection, (PySparkException,))
-    raise ValidationError(
-        "connection", f"is a {type(connection).__name__}", allowed=_CONNECTIONS
-    )
+    raise ValidationError("connection", f"is a {type(connection).__name__}", allowed=_CONNECTIONS)
 
 
 def _guarded(engine: _Engine, plan: Plan, statement: str, call: Callable[[], Any]) -> Any:

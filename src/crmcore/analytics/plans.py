@@ -83,6 +83,7 @@ DIALECTS: tuple[str, ...] = ("duckdb", "postgres", "spark")
 
 AtType = Literal["timestamptz", "date"]
 Rows = Sequence[Sequence[Any]]
+Triple = tuple[int, Fraction, Fraction, int]
 
 # What a column must hold, by role; the runner reports each column's type as
 # one of: integer, decimal, float, text, boolean, date, timestamptz, timestamp, other.
@@ -114,6 +115,18 @@ def _name(value: object, field: str) -> str:
             field, "is not a name", allowed="a table or column name: 1 to 128 characters"
         )
     return value
+
+
+def _column_name(_: object, attribute: "attrs.Attribute[str]", value: object) -> None:
+    _name(value, attribute.name)
+
+
+def _end(value: object) -> pendulum.Date:
+    return to_date(value, "observation_end")
+
+
+def _open_column(value: object) -> str | None:
+    return None if value is None else _name(value, "is_open")
 
 
 def _table(value: object) -> tuple[str, ...]:
@@ -324,8 +337,9 @@ def _groups(plan: "_ValuePlan", cuts: tuple[Fraction, ...], boundary: str) -> st
         f"FROM {plan._from}), "
         "grouped AS (SELECT v, COUNT(*) AS n, v * COUNT(*) AS s FROM base GROUP BY v), "
         "running AS (SELECT v, n, s, "
-        "COALESCE(SUM(s) OVER (ORDER BY v DESC ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)"
-        " AS before, SUM(s) OVER () AS total, ROW_NUMBER() OVER (ORDER BY v DESC) AS g "
+        "COALESCE(SUM(s) OVER (ORDER BY v DESC "
+        "ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS before, "
+        "SUM(s) OVER () AS total, ROW_NUMBER() OVER (ORDER BY v DESC) AS g "
         "FROM grouped), "
         f"classed AS (SELECT v, n, s, before, total, g, CASE WHEN total = 0 THEN {last} "
         f"{cases} ELSE {last} END AS class FROM running) "
@@ -337,8 +351,8 @@ class _ValuePlan(Plan):
     """A plan over one value per key."""
 
     table: tuple[str, ...] = attrs.field(converter=_table)
-    key: str = attrs.field(converter=lambda v: _name(v, "key"))
-    value: str = attrs.field(converter=lambda v: _name(v, "value"))
+    key: str = attrs.field(validator=_column_name)
+    value: str = attrs.field(validator=_column_name)
     currency: str | None = attrs.field(default=None, converter=_currency, kw_only=True)
 
     def _columns(self) -> Mapping[str, str]:
@@ -419,18 +433,19 @@ def _ordered(rows: Rows) -> list[tuple[Any, int]]:
     return [(key, int(index)) for _, key, index in ordered]
 
 
+def _share(value: object) -> Fraction:
+    allowed = "a number in (0, 1], e.g. Decimal('0.8')"
+    cut = to_fraction(value, "share", allowed=allowed)
+    if not 0 < cut <= 1:
+        raise ValidationError("share", "is not in (0, 1]", allowed=allowed)
+    return cut
+
+
 @attrs.frozen
 class ParetoPlan(_ValuePlan):
     """`pareto` as SQL (class A of the covering rule); build with `pareto_plan`."""
 
-    share: Fraction = attrs.field(default=Fraction(4, 5), kw_only=True)
-
-    @share.validator
-    def _check_share(self, _: object, value: object) -> None:
-        if not isinstance(value, Fraction) or not 0 < value <= 1:
-            raise ValidationError(
-                "share", "is not in (0, 1]", allowed="a number in (0, 1], e.g. Decimal('0.8')"
-            )
+    share: Fraction = attrs.field(default=Fraction(4, 5), converter=_share, kw_only=True)
 
     def _statements(self) -> dict[str, str]:
         groups = _groups(self, (self.share,), "covering")
@@ -490,18 +505,11 @@ class LorenzPlan(_ValuePlan):
         if n == 0:
             return ((Fraction(0), Fraction(0)), (Fraction(1), Fraction(1)))
         total = running[-1]
-        return ((Fraction(0), Fraction(0)),) + tuple(
-            (Fraction(i, n), value / total if total else Fraction(i, n))
-            for i, value in enumerate(running, start=1)
-        )
-
-
-def _share(value: object) -> Fraction:
-    allowed = "a number in (0, 1], e.g. Decimal('0.8')"
-    cut = to_fraction(value, "share", allowed=allowed)
-    if not 0 < cut <= 1:
-        raise ValidationError("share", "is not in (0, 1]", allowed=allowed)
-    return cut
+        points = [
+            (Fraction(i, n), v / total if total else Fraction(i, n))
+            for i, v in enumerate(running, start=1)
+        ]
+        return ((Fraction(0), Fraction(0)), *points)
 
 
 def abc_plan(
@@ -521,9 +529,7 @@ def abc_plan(
     Raises:
         ValidationError: a bad name, thresholds, boundary or currency.
     """
-    return AbcPlan(
-        table, key, value, currency=currency, thresholds=thresholds, boundary=boundary
-    )
+    return AbcPlan(table, key, value, currency=currency, thresholds=thresholds, boundary=boundary)
 
 
 def pareto_plan(
@@ -539,7 +545,7 @@ def pareto_plan(
     Raises:
         ValidationError: a bad name, share or currency.
     """
-    return ParetoPlan(table, key, value, currency=currency, share=_share(share))
+    return ParetoPlan(table, key, value, currency=currency, share=share)
 
 
 def gini_plan(
@@ -569,9 +575,7 @@ def lorenz_plan(
 
 def _at_type(value: object) -> str:
     if value not in ("timestamptz", "date"):
-        raise ValidationError(
-            "at_type", "is not a column type", allowed="'timestamptz' or 'date'"
-        )
+        raise ValidationError("at_type", "is not a column type", allowed="'timestamptz' or 'date'")
     return str(value)
 
 
@@ -591,11 +595,11 @@ class _TransactionPlan(Plan):
     """A plan over transactions: who, when, how much."""
 
     table: tuple[str, ...] = attrs.field(converter=_table)
-    customer: str = attrs.field(converter=lambda v: _name(v, "customer"))
-    at: str = attrs.field(converter=lambda v: _name(v, "at"))
-    amount: str = attrs.field(converter=lambda v: _name(v, "amount"))
+    customer: str = attrs.field(validator=_column_name)
+    at: str = attrs.field(validator=_column_name)
+    amount: str = attrs.field(validator=_column_name)
     currency: str = attrs.field(converter=check_currency)
-    end: pendulum.Date = attrs.field(converter=lambda v: to_date(v, "observation_end"))
+    end: pendulum.Date = attrs.field(converter=_end)
     at_type: str = attrs.field(default="timestamptz", converter=_at_type, kw_only=True)
 
     def _columns(self) -> Mapping[str, str]:
@@ -676,7 +680,9 @@ class BtydTriplesPlan(_TransactionPlan):
             + "SELECT x, t_x, age, COUNT(*) FROM per GROUP BY x, t_x, age ORDER BY x, t_x, age"
         }
 
-    def _build(self, answers: Mapping[str, Rows]) -> tuple[tuple[int, Fraction, Fraction, int], ...]:
+    def _build(
+        self, answers: Mapping[str, Rows]
+    ) -> tuple[tuple[int, Fraction, Fraction, int], ...]:
         per_unit = UNITS[self.unit]
         return tuple(
             sorted(
@@ -830,8 +836,10 @@ def rfm_plan(
     Raises:
         ValidationError: a bad name, currency, date, bins, customers or segments.
     """
-    wanted = frozenset() if customers is None else frozenset(
-        check_id(c, "customers") for c in _iterable(customers, "customers")
+    wanted = (
+        frozenset()
+        if customers is None
+        else frozenset(check_id(c, "customers") for c in _iterable(customers, "customers"))
     )
     return RfmPlan(
         table,
@@ -861,12 +869,10 @@ class WeightedPipelinePlan(Plan):
     """`weighted_pipeline` as SQL; build with `weighted_pipeline_plan`."""
 
     table: tuple[str, ...] = attrs.field(converter=_table)
-    amount: str = attrs.field(converter=lambda v: _name(v, "amount"))
-    currency: str = attrs.field(converter=lambda v: _name(v, "currency"))
-    probability: str = attrs.field(converter=lambda v: _name(v, "probability"))
-    is_open: str | None = attrs.field(
-        default=None, converter=lambda v: None if v is None else _name(v, "is_open")
-    )
+    amount: str = attrs.field(validator=_column_name)
+    currency: str = attrs.field(validator=_column_name)
+    probability: str = attrs.field(validator=_column_name)
+    is_open: str | None = attrs.field(default=None, converter=_open_column)
 
     def _columns(self) -> Mapping[str, str]:
         columns = {self.amount: "exact", self.currency: "text", self.probability: "exact"}
@@ -879,9 +885,7 @@ class WeightedPipelinePlan(Plan):
             *_number_checks(self.amount),
             _Check(self.currency, "{column} IS NULL", "is NULL", "a currency code in every row"),
             _Check(self.probability, "{column} IS NULL", "is NULL", "a probability in every row"),
-            _Check(
-                self.probability, "{column} < 0 OR {column} > 1", "is outside [0, 1]", "0 to 1"
-            ),
+            _Check(self.probability, "{column} < 0 OR {column} > 1", "is outside [0, 1]", "0 to 1"),
         ]
         if self.is_open is not None:
             checks.append(_Check(self.is_open, "{column} IS NULL", "is NULL", "TRUE or FALSE"))
@@ -927,4 +931,3 @@ def weighted_pipeline_plan(
         ValidationError: a bad name.
     """
     return WeightedPipelinePlan(table, amount, currency, probability, is_open)
-
