@@ -11,9 +11,11 @@ from collections.abc import Sequence
 from decimal import Decimal
 from fractions import Fraction
 from importlib.metadata import version
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from crmcore.analytics import Transaction, abc_classes, lifetime_value, pareto, rfm
+from crmcore.adapters import engines
+from crmcore.analytics import Transaction, abc_classes, lifetime_value, pareto, plans, rfm
+from crmcore.analytics.btyd import RfmSummaries, rfm_summary
 from crmcore.analytics.vendors import Ability, Priority, Requirement, score_vendors
 from crmcore.cli import inputs
 from crmcore.cli.output import CliError, Report, Table, ratio, write, write_file
@@ -25,6 +27,9 @@ from crmcore.domain.numbers import percent
 from crmcore.domain.pipeline import DEFAULT_PIPELINE
 from crmcore.errors import CrmError, ValidationError
 from crmcore.rendering import lifecycle_mermaid, pipeline_mermaid, vendor_table
+
+if TYPE_CHECKING:
+    from crmcore.cli.engine import CsvTable
 
 __all__ = ["main"]
 
@@ -52,6 +57,16 @@ def _formats(parser: argparse.ArgumentParser, *, table: bool) -> None:
     )
 
 
+def _engine_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--engine",
+        choices=["python", "duckdb"],
+        default="python",
+        help="where to read and analyse the file: in Python (default), or inside DuckDB "
+        "(the engines extra), for files of millions of rows",
+    )
+
+
 def _parser() -> _Parser:
     parser = _Parser(prog="crmcore", description="crmcore: CRM analytics and the tour.")
     parser.add_argument("--version", action="version", version=f"crmcore {version('crmcore')}")
@@ -74,6 +89,7 @@ def _parser() -> _Parser:
         command.add_argument("--id", required=True, metavar="COLUMN", help="the customer id column")
         command.add_argument("--value", required=True, metavar="COLUMN", help="the value column")
         command.add_argument("--currency", metavar="CODE", help="values are money in CODE")
+        _engine_option(command)
         if name == "abc":
             command.add_argument(
                 "--thresholds",
@@ -129,7 +145,21 @@ def _parser() -> _Parser:
     rfm_command.add_argument(
         "--as-of", required=True, metavar="DATE", help="the day of the analysis (YYYY-MM-DD)"
     )
+    _engine_option(rfm_command)
     _formats(rfm_command, table=True)
+
+    summary = commands.add_parser(
+        "rfm-summary", help="the BTYD models' per-customer inputs from a CSV of transactions"
+    )
+    _transaction_columns(summary)
+    summary.add_argument(
+        "--end", required=True, metavar="DATE", help="the observation end (YYYY-MM-DD)"
+    )
+    summary.add_argument(
+        "--unit", choices=["day", "week", "month"], default="week", help="the unit of time"
+    )
+    _engine_option(summary)
+    _formats(summary, table=True)
 
     holdout = commands.add_parser(
         "holdout", help="a purchase model's predicted against actual holdout purchases"
@@ -277,6 +307,8 @@ def _run(arguments: argparse.Namespace) -> tuple[Report, list[str]]:
         return _vendors(arguments.file), [arguments.file]
     if command == "rfm":
         return _rfm(arguments), [arguments.file]
+    if command == "rfm-summary":
+        return _rfm_summary(arguments), [arguments.file]
     if command == "campaign":
         from crmcore.cli import campaigns
 
@@ -322,11 +354,44 @@ def _values(arguments: argparse.Namespace) -> tuple[dict[str, Any], list[tuple[s
             raise rows.fail(line, arguments.value, str(error)) from None
     if not values:
         raise CliError(f"{arguments.file}: no data rows after the header")
-    ordered = sorted(
+    return values, _ordered(values)
+
+
+def _ordered(values: dict[str, Any]) -> list[tuple[str, Decimal]]:
+    return sorted(
         ((k, v.amount if isinstance(v, Money) else v) for k, v in values.items()),
         key=lambda kv: (-kv[1], kv[0]),
     )
-    return values, ordered
+
+
+def _engine_values(arguments: argparse.Namespace) -> tuple["CsvTable", dict[str, Any]]:
+    """The --id and --value columns read by DuckDB, as table ``data(k, v)`` and
+    as the Python reader gives them (for the report)."""
+    from crmcore.cli.engine import CsvTable
+
+    code = inputs.currency(arguments.currency)
+    table = CsvTable(arguments.file, {"--id": arguments.id, "--value": arguments.value})
+    try:
+        table.ids(arguments.id, unique=True)
+        table.create(
+            "data",
+            {
+                "k": f'"{arguments.id.replace(chr(34), chr(34) * 2)}"',
+                "v": table.numbers(arguments.value),
+            },
+        )
+        values: dict[str, Any] = {}
+        for line, key, text in table.cells(arguments.id, arguments.value):
+            try:
+                values[key] = Decimal(text) if code is None else Money.of(Decimal(text), code)
+            except CrmError as error:
+                raise CliError(
+                    f"{inputs._where(arguments.file, int(line), arguments.value)}: {error}"
+                ) from None
+    except BaseException:
+        table.close()
+        raise
+    return table, values
 
 
 def _amount(value: Money | Decimal) -> Decimal:
@@ -339,7 +404,22 @@ def _option_error(option: str, error: ValidationError, allowed: str) -> CliError
 
 
 def _segments(arguments: argparse.Namespace) -> Report:
-    values, ordered = _values(arguments)
+    if arguments.engine == "python":
+        return _segment(arguments, *_values(arguments), None)
+    table, values = _engine_values(arguments)
+    try:
+        return _segment(arguments, values, _ordered(values), table.connection)
+    finally:
+        table.close()
+
+
+def _segment(
+    arguments: argparse.Namespace,
+    values: dict[str, Any],
+    ordered: list[tuple[str, Decimal]],
+    connection: object,
+) -> Report:
+    """The abc or pareto report; with a DuckDB ``connection``, computed there."""
     code = inputs.currency(arguments.currency)
 
     def cells(key: str) -> tuple[str, ...]:
@@ -354,7 +434,18 @@ def _segments(arguments: argparse.Namespace) -> Report:
             _fraction(t.strip(), "--thresholds") for t in arguments.thresholds.split(",")
         )
         try:
-            result = abc_classes(values, thresholds=thresholds, boundary=arguments.boundary)
+            if connection is None:
+                result = abc_classes(values, thresholds=thresholds, boundary=arguments.boundary)
+            else:
+                plan = plans.abc_plan(
+                    "data",
+                    key="k",
+                    value="v",
+                    thresholds=thresholds,
+                    boundary=arguments.boundary,
+                    currency=code,
+                )
+                result = engines.run(plan, connection)
         except ValidationError as error:
             if error.field != "thresholds":
                 raise
@@ -403,7 +494,11 @@ def _segments(arguments: argparse.Namespace) -> Report:
         return Report((classes, customers), data, main=customers)
     share = _fraction(arguments.share, "--share")
     try:
-        result_p = pareto(values, share=share)
+        if connection is None:
+            result_p = pareto(values, share=share)
+        else:
+            plan_p = plans.pareto_plan("data", key="k", value="v", share=share, currency=code)
+            result_p = engines.run(plan_p, connection)
     except ValidationError as error:
         if error.field not in ("share", "thresholds"):
             raise
@@ -432,6 +527,60 @@ def _segments(arguments: argparse.Namespace) -> Report:
         "trivial_many": sorted(str(k) for k in result_p.trivial_many),
     }
     return Report((f"20/80: {result_p.summary}.", table), data, main=table)
+
+
+def _rfm_summary(arguments: argparse.Namespace) -> Report:
+    end = _day_option(arguments.end, "--end")
+    result: RfmSummaries
+    if arguments.engine == "python":
+        result = rfm_summary(_transactions(arguments), observation_end=end, unit=arguments.unit)
+    else:
+        table = _engine_transactions(arguments)
+        try:
+            plan = plans.rfm_summary_plan(
+                "tx",
+                customer="c",
+                at="d",
+                amount="a",
+                currency=arguments.currency,
+                observation_end=end,
+                unit=arguments.unit,
+                at_type="date",
+            )
+            result = engines.run(plan, table.connection)
+        finally:
+            table.close()
+    table_out = Table(
+        f"BTYD inputs at {end.isoformat()} (in {arguments.unit}s)",
+        ("customer", "frequency", "recency", "T", "monetary", "currency", "first", "last"),
+        tuple(
+            (
+                s.customer_id,
+                str(s.frequency),
+                str(s.recency),
+                str(s.T),
+                str(s.monetary_value.amount),
+                s.monetary_value.currency,
+                s.first_purchase.isoformat(),
+                s.last_purchase.isoformat(),
+            )
+            for s in result.values()
+        ),
+        frozenset({1, 2, 3, 4}),
+    )
+    data = {
+        s.customer_id: {
+            "frequency": s.frequency,
+            "recency": ratio(s.recency),
+            "T": ratio(s.T),
+            "monetary_value": s.monetary_value.amount,
+            "currency": s.monetary_value.currency,
+            "first_purchase": s.first_purchase.isoformat(),
+            "last_purchase": s.last_purchase.isoformat(),
+        }
+        for s in result.values()
+    }
+    return Report((table_out,), data, main=table_out)
 
 
 _CLV_OPTIONS = {
@@ -629,12 +778,61 @@ def _vendors(path: str) -> Report:
     return Report((vendor_table(ranking).rstrip(),), data, main=table)
 
 
+def _day_option(text: str, option: str) -> Any:
+    day = inputs.iso_date(text)
+    if day is None:
+        raise CliError(f"{option}: expected a date like 2030-01-31")
+    return day
+
+
+def _engine_transactions(arguments: argparse.Namespace) -> "CsvTable":
+    """The transactions' columns read by DuckDB, as table ``tx(c, d, a)``."""
+    from crmcore.cli.engine import CsvTable
+
+    inputs.currency(arguments.currency)
+    columns = {
+        "--customer": arguments.customer,
+        "--date": arguments.date,
+        "--amount": arguments.amount,
+    }
+    table = CsvTable(arguments.file, columns)
+    try:
+        table.ids(arguments.customer, unique=False)
+        day = table.dates(arguments.date)
+        amount = table.numbers(arguments.amount)
+        table.create(
+            "tx",
+            {
+                "c": f'trim("{arguments.customer.replace(chr(34), chr(34) * 2)}")',
+                "d": day,
+                "a": amount,
+            },
+        )
+    except BaseException:
+        table.close()
+        raise
+    return table
+
+
 def _rfm(arguments: argparse.Namespace) -> Report:
-    as_of = inputs.iso_date(arguments.as_of)
-    if as_of is None:
-        raise CliError("--as-of: expected a date like 2030-01-31")
-    transactions = _transactions(arguments)
-    result = rfm(transactions, as_of=as_of)
+    as_of = _day_option(arguments.as_of, "--as-of")
+    if arguments.engine == "python":
+        result = rfm(_transactions(arguments), as_of=as_of)
+    else:
+        source = _engine_transactions(arguments)
+        try:
+            plan = plans.rfm_plan(
+                "tx",
+                customer="c",
+                at="d",
+                amount="a",
+                currency=arguments.currency,
+                as_of=as_of,
+                at_type="date",
+            )
+            result = engines.run(plan, source.connection)
+        finally:
+            source.close()
     if not result:
         # Exit 0: an empty result is an answer, not an error; the note says why.
         print(
