@@ -1015,6 +1015,8 @@ def test_every_option_error_names_the_option(
         "pareto": ["pareto", values, "--id", "customer", "--value", "spend"],
         "rfm": ["rfm", sales, "--customer", "who", "--date", "when", "--amount", "paid",
                 "--currency", "EUR", "--as-of", "2030-03-01"],
+        "rfm-summary": ["rfm-summary", sales, "--customer", "who", "--date", "when", "--amount",
+                        "paid", "--currency", "EUR", "--end", "2030-03-01"],
         "clv": ["clv", "--margin", "170", "--currency", "USD", "--retention", "0.75",
                 "--discount", "0.1"],
         "vendors": ["vendors", vendors],

@@ -11,7 +11,7 @@ the pure function's: the report is the same as with ``--engine python``.
 from collections.abc import Mapping
 from typing import Any
 
-from crmcore.cli.inputs import MAX_NUMBER_LENGTH, _where
+from crmcore.cli.inputs import MAX_NUMBER_LENGTH, _where, missing_column
 from crmcore.cli.output import CliError
 from crmcore.errors import MissingExtraError
 
@@ -54,9 +54,7 @@ class CsvTable:
             found = [row[0] for row in self.connection.execute("DESCRIBE raw").fetchall()][:-1]
             for option, column in columns.items():
                 if column not in found:
-                    raise CliError(
-                        f"{option}: no column {column!r} in {path} (columns: {', '.join(found)})"
-                    )
+                    raise missing_column(path, found, option, column)
             if not self._one("SELECT COUNT(*) FROM raw"):
                 raise CliError(f"{path}: no data rows after the header")
         except duckdb.Error as error:

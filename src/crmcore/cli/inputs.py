@@ -69,6 +69,23 @@ def read_text(path: str) -> str:
         raise CliError(f"{path}, line {line}: is not UTF-8 text") from None
 
 
+def missing_column(path: str, header: list[str], option: str, column: str) -> CliError:
+    """The error for a column the header lacks, against the option that named it."""
+    other = next((d for d in (";", "\t", "|") if any(d in h for h in header)), None)
+    hint = (
+        f"; the file looks separated by {other!r}: crmcore reads comma-separated files"
+        if other
+        else ""
+    )
+    shown = ", ".join(_name(h) for h in header[:MAX_SHOWN_COLUMNS])
+    more = ", ..." if len(header) > MAX_SHOWN_COLUMNS else ""
+    origin = f" (given by {option})" if option.startswith("--") else ""
+    return CliError(
+        f"{_where(path, 1)}: missing column {_name(column)}{origin}; "
+        f"the header has {shown}{more}{hint}"
+    )
+
+
 class Rows:
     """The rows of a CSV file with a header, as (line number, column → text)."""
 
@@ -87,19 +104,7 @@ class Rows:
         header = [h.strip() for h in self._next(1)]
         for option, column in columns.items():
             if column not in header:
-                other = next((d for d in (";", "\t", "|") if any(d in h for h in header)), None)
-                hint = (
-                    f"; the file looks separated by {other!r}: crmcore reads comma-separated files"
-                    if other
-                    else ""
-                )
-                shown = ", ".join(_name(h) for h in header[:MAX_SHOWN_COLUMNS])
-                more = ", ..." if len(header) > MAX_SHOWN_COLUMNS else ""
-                origin = f" (given by {option})" if option.startswith("--") else ""
-                raise CliError(
-                    f"{_where(path, 1)}: missing column {_name(column)}{origin}; "
-                    f"the header has {shown}{more}{hint}"
-                )
+                raise missing_column(path, header, option, column)
         self.header = header
         self._positions = {c: header.index(c) for c in columns.values()}
 
