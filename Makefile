@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 export HYPOTHESIS_PROFILE ?= ci
 
-.PHONY: tour test checks bench fuzz stress mutation lint typecheck imports unit docs wheel-check clean help postgres-binaries
+.PHONY: tour test checks bench fuzz stress mutation lint typecheck imports unit docs wheel-check clean help postgres-binaries test-engines java
 
 help:
 	@echo "make tour   - the deterministic walkthrough of crmcore (start here)"
@@ -16,6 +16,7 @@ help:
 	@echo "make bench  - benchmarks: crmcore against pandas and plain Python, as ratios"
 	@echo "make fuzz   - the fuzz suite with many examples (Hypothesis profile deep)"
 	@echo "make stress - the large concurrency runs: threads on memory, processes on SQLite and PostgreSQL"
+	@echo "make test-engines - the analytics plans on DuckDB, PostgreSQL and Spark (needs Java), with 10^6-row runs"
 	@echo "make mutation - mutation testing of domain and analytics with mutmut (long)"
 
 $(STAMP): pyproject.toml
@@ -46,6 +47,29 @@ MUTATION_STAMP := $(VENV)/.installed-mutation
 $(MUTATION_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev,mutation]"
 	touch $(MUTATION_STAMP)
+
+ENGINES_STAMP := $(VENV)/.installed-engines
+
+$(ENGINES_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev,spark]"
+	touch $(ENGINES_STAMP)
+
+# Spark runs on the JVM: install a Java runtime when there is none (Debian's
+# default-jre-headless), or stop here saying so; Spark's tests are never skipped.
+java:
+	@if ! command -v java >/dev/null; then \
+		echo "installing a Java runtime (Spark runs on the JVM)"; \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			default-jre-headless >/dev/null; } || \
+		{ echo "make test-engines: Java is missing and could not be installed; Spark needs Java 17 or later"; exit 1; }; \
+	fi
+
+# The analytics plans on every engine, Spark (local mode) included, and the seeded
+# 10^6-row differential runs (tests/scale). py4j, Spark's bridge, leaves its
+# sockets to the garbage collector: their ResourceWarnings are not errors here.
+test-engines: $(ENGINES_STAMP) postgres-binaries java
+	CRMCORE_SPARK=1 $(BIN)/python -m pytest -q -p no:randomly tests/engines tests/scale \
+		-W "ignore::ResourceWarning" -W "ignore::pytest.PytestUnraisableExceptionWarning"
 
 fuzz: $(STAMP)
 	HYPOTHESIS_PROFILE=deep $(BIN)/python -m pytest tests/fuzz -p no:randomly -q \
@@ -81,7 +105,7 @@ imports: $(STAMP)
 unit: $(STAMP) postgres-binaries
 	$(BIN)/coverage erase
 	$(BIN)/python -m pytest -n auto --dist loadfile --cov --cov-report=term-missing:skip-covered \
-		--cov-fail-under=100 tests README.md docs --ignore=tests/fuzz
+		--cov-fail-under=100 tests README.md docs --ignore=tests/fuzz --ignore=tests/scale
 	$(BIN)/python -m pytest -n auto tests/fuzz
 
 # The SQL store's tests start a real PostgreSQL server themselves

@@ -98,7 +98,14 @@ def _amounts(values: object) -> _Amounts:
             )
         if number < 0:
             raise ValidationError(f"values[{_shown(key)}]", "is negative", allowed="zero or more")
-        if number >= _TOO_LARGE:
+        # adjusted() is the exponent of the leading digit: comparing a Decimal with
+        # the 1001-digit int instead would convert that int for every value.
+        too_large = (
+            number.adjusted() >= MAX_MAGNITUDE
+            if isinstance(number, Decimal)
+            else number >= _TOO_LARGE
+        )
+        if too_large:
             raise ValidationError(
                 f"values[{_shown(key)}]",
                 f"is out of range: 10**{MAX_MAGNITUDE} or more",
