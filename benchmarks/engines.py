@@ -55,12 +55,19 @@ def _values_table(con: Any, n: int) -> None:
 
 
 def _transactions_table(con: Any, n: int) -> None:
+    """n purchases of about n/10 customers, skewed as a customer base is: a
+    customer's share falls with its number (many buy once, a few often), and
+    each buys between a first day and a last day of its own (dropout)."""
+    customers = max(n // 10, 1)
     con.execute("SELECT setseed(0.42)")
     con.execute(
-        f"CREATE OR REPLACE TABLE tx AS SELECT 'c' || CAST(floor(random() * {max(n // 10, 1)}) "
-        "AS BIGINT) AS customer, TIMESTAMPTZ '2020-01-01 00:00:00+00' + "
-        "to_seconds(CAST(floor(random() * 63072000) AS BIGINT)) AS at, "
-        f"CAST(floor(random() * 50000) / 100 AS DECIMAL(18, 2)) AS amount FROM range({n}) t(i)"
+        "CREATE OR REPLACE TABLE tx AS SELECT 'c' || c AS customer, "
+        "TIMESTAMPTZ '2020-01-01 00:00:00+00' + to_seconds(CAST(floor("
+        "(birth + random() * life) * 86400) AS BIGINT)) AS at, "
+        "CAST(floor(random() * 50000) / 100 AS DECIMAL(18, 2)) AS amount FROM ("
+        f"SELECT c, hash(c) % 730 AS birth, hash(c * 7 + 1) % (730 - hash(c) % 730) + 1 AS life "
+        f"FROM (SELECT CAST(floor({customers} * pow(random(), 3)) AS BIGINT) AS c "
+        f"FROM range({n}) t(i)))"
     )
 
 

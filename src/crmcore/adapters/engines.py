@@ -137,7 +137,7 @@ class _Postgres(_Engine):
         return {d.name: _POSTGRES_TYPES.get(d.type_code, "other") for d in description}
 
     def rows(self, sql: str) -> Sequence[Sequence[Any]]:
-        return self._execute(sql, lambda result: result.all())  # type: ignore[no-any-return]
+        return self._execute(sql, lambda result: [tuple(row) for row in result])  # type: ignore[no-any-return]
 
 
 # Spark runs in `make test-engines` (it needs Java and the `spark` extra), not

@@ -389,8 +389,10 @@ class AbcPlan(_ValuePlan):
             for i, (n, d) in enumerate(map(_fractions, self.thresholds))
         )
         return {
-            "classes": groups + "SELECT class, SUM(n), SUM(s) FROM classed GROUP BY class",
-            "crossings": groups + f"SELECT i, v, n, class FROM ({crossings}) AS c ORDER BY i",
+            # kind 0: a class (its count and sum); kind 1: the group crossing threshold i
+            "summary": groups + "SELECT 0 AS kind, class AS i, SUM(n) AS n, SUM(s) AS v, class "
+            f"FROM classed GROUP BY class UNION ALL SELECT 1, i, n, v, class FROM ({crossings}) "
+            "AS c ORDER BY kind, i",
             "labels": groups + "SELECT c.g, b.k, c.class FROM base AS b JOIN classed AS c "
             "ON b.v = c.v ORDER BY c.g, b.k",
         }
@@ -398,9 +400,10 @@ class AbcPlan(_ValuePlan):
     def _build(self, answers: Mapping[str, Rows]) -> AbcResult:
         cuts = self.thresholds
         names = ascii_uppercase[: len(cuts) + 1]
-        labels = _ordered(answers["labels"])
-        sizes = {int(c): (int(n), s) for c, n, s in answers["classes"]}
-        total = sum((s for _, s in sizes.values()), 0)
+        labels = _labels(answers["labels"], names)
+        summary = answers["summary"]
+        sizes = {int(i): (int(n), v) for kind, i, n, v, _ in summary if kind == 0}
+        total = sum((v for _, v in sizes.values()), 0)
         count = len(labels)
         classes = {}
         for i, name in enumerate(names):
@@ -420,17 +423,17 @@ class AbcPlan(_ValuePlan):
                 customers=int(size),
                 label=names[int(index)],
             )
-            for i, value, size, index in answers["crossings"]
+            for kind, i, size, value, index in summary
+            if kind == 1
         )
-        labelled = {key: names[index] for key, index in labels}
-        return AbcResult(labelled, classes, cuts, self.boundary, crossings, self._back(total))
+        return AbcResult(labels, classes, cuts, self.boundary, crossings, self._back(total))
 
 
-def _ordered(rows: Rows) -> list[tuple[Any, int]]:
-    """(key, class) from (group, key, class) rows, in group then Python key order."""
-    ordered = [tuple(row) for row in rows]
-    ordered.sort()
-    return [(key, int(index)) for _, key, index in ordered]
+def _labels(rows: Rows, names: str) -> dict[Any, str]:
+    """Key → class label from (group, key, class index) rows, in group then
+    Python key order (the engine's collation may differ)."""
+    ordered = sorted(rows)  # one pass over rows the engine already ordered
+    return {row[1]: names[row[2]] for row in ordered}
 
 
 def _share(value: object) -> Fraction:
@@ -456,13 +459,13 @@ class ParetoPlan(_ValuePlan):
         }
 
     def _build(self, answers: Mapping[str, Rows]) -> ParetoResult:
-        labels = _ordered(answers["labels"])
+        labels = _labels(answers["labels"], "AB")
         sums = {int(c): s for c, _, s in answers["classes"]}
         total = Fraction(sum(sums.values(), 0))
-        vital = [key for key, index in labels if index == 0]
+        vital = [key for key, label in labels.items() if label == "A"]
         return ParetoResult(
             vital_few=frozenset(vital),
-            trivial_many=frozenset(key for key, index in labels if index != 0),
+            trivial_many=frozenset(key for key, label in labels.items() if label == "B"),
             customer_share=Fraction(len(vital), len(labels)) if labels else None,
             value_share=Fraction(sums.get(0, 0)) / total if total else None,
             share=self.share,
