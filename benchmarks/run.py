@@ -61,6 +61,8 @@ from crmcore.testing import FixedClock, SequentialIds
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from customer_base import side_by_side  # beside this script
 
+from engines import side_by_side as engines_side_by_side
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 T0 = pendulum.datetime(2030, 1, 1, tz="UTC")
@@ -669,6 +671,30 @@ def run(quick: bool) -> list[Record]:
 
     # the customer-base models side by side with lifetimes (distinct customers)
     side_by_side(add, alternate, transactions, quick)
+
+    # analytics at scale: crmcore on DuckDB against pure crmcore and pandas
+    previous: dict[str, float] = {}
+
+    def add_engine(case: str, n: int, **times: float | None) -> None:
+        pure, sql, ours, pandas = times["pure"], times["sql"], times["ours"], times["pandas"]
+        assert pure is not None
+        assert ours is not None
+        growth = None if case not in previous else ours / previous[case]
+        previous[case] = ours
+        if case == "BG/NBD fit from triples":
+            add("BG/NBD fit from triples on DuckDB vs building the pure summary", n, ours, pure,
+                ours / pure, "<= 0.1x at 10^7", growth)  # fmt: skip
+            return
+        add(f"{case} on DuckDB, end to end, vs pure crmcore", n, ours, pure, ours / pure,
+            "<= 0.2x at 10^7", growth)  # fmt: skip
+        assert sql is not None
+        add(f"{case} on DuckDB, the SQL alone, vs pure crmcore", n, sql, pure, sql / pure,
+            "<= 0.05x at 10^7")  # fmt: skip
+        if pandas is not None:
+            add(f"{case} on DuckDB, end to end, vs pandas", n, ours, pandas, ours / pandas,
+                "<= 1.0x at 10^7")  # fmt: skip
+
+    engines_side_by_side(add_engine, quick)
 
     # services
     lives_small = 10**3 // scale

@@ -52,21 +52,21 @@ def _cases(kind: str, rows: Sequence[tuple[object, object]]) -> list[tuple[objec
 
 @pytest.mark.parametrize("loaded", _cases("double", [("a", 1.5)]), indirect=True)
 def test_floating_point_values_are_refused_naming_the_column(loaded: Loaded) -> None:
-    with pytest.raises(ValidationError, match=r"column 'value': is floating-point.*DECIMAL"):
+    with pytest.raises(ValidationError, match=r"column 'value' is floating-point.*DECIMAL"):
         run(abc_plan(loaded.table, key="key", value="value"), loaded.connection)
 
 
 @pytest.mark.parametrize("loaded", _cases("text", [("a", "1")]), indirect=True)
 def test_text_values_are_refused_naming_their_type(loaded: Loaded) -> None:
-    with pytest.raises(ValidationError, match=r"column 'value': is of type text"):
+    with pytest.raises(ValidationError, match=r"column 'value' is of type text"):
         run(gini_plan(loaded.table, key="key", value="value"), loaded.connection)
 
 
 _BROKEN: list[tuple[list[tuple[object, object]], str]] = [
-    ([("a", 1), (None, 2)], r"column 'key': is NULL in 1 row\(s\)"),
-    ([("a", 1), ("a", 2), ("b", 3)], r"column 'key': repeats a key in 1 row\(s\)"),
-    ([("a", None), ("b", None)], r"column 'value': is NULL in 2 row\(s\)"),
-    ([("a", -1), ("b", 2)], r"column 'value': is negative in 1 row\(s\)"),
+    ([("a", 1), (None, 2)], r"column 'key' is NULL in 1 row\(s\)"),
+    ([("a", 1), ("a", 2), ("b", 3)], r"column 'key' repeats a key in 1 row\(s\)"),
+    ([("a", None), ("b", None)], r"column 'value' is NULL in 2 row\(s\)"),
+    ([("a", -1), ("b", 2)], r"column 'value' is negative in 1 row\(s\)"),
 ]
 
 
@@ -130,7 +130,7 @@ def test_naive_timestamps_are_refused(engine: str) -> None:
         table.table, customer="c", at="at", amount="a", currency="EUR", observation_end=END
     )
     try:
-        with pytest.raises(ValidationError, match="column 'at': is a timestamp without a time"):
+        with pytest.raises(ValidationError, match="column 'at' is a timestamp without a time"):
             run(plan, table.connection)
         dated = rfm_summary_plan(
             table.table,
@@ -141,7 +141,7 @@ def test_naive_timestamps_are_refused(engine: str) -> None:
             observation_end=END,
             at_type="date",
         )
-        with pytest.raises(ValidationError, match=r"column 'at'.*\(accepted: DATE\)"):
+        with pytest.raises(ValidationError, match=r"at: column 'at'.*\(accepted: DATE\)"):
             run(dated, table.connection)
     finally:
         close(table)
@@ -153,7 +153,7 @@ def test_transactions_with_null_times_are_refused(engine: str) -> None:
     table = load(engine, columns, [("x", None, Decimal(1))])
     plan = rfm_plan(table.table, customer="c", at="at", amount="a", currency="EUR", as_of=END)
     try:
-        with pytest.raises(ValidationError, match=r"column 'at': is NULL in 1 row"):
+        with pytest.raises(ValidationError, match=r"column 'at' is NULL in 1 row"):
             run(plan, table.connection)
     finally:
         close(table)
@@ -167,7 +167,7 @@ def test_probabilities_outside_zero_to_one_are_refused(engine: str) -> None:
         table.table, amount="amount", currency="currency", probability="p"
     )
     try:
-        with pytest.raises(ValidationError, match=r"column 'p': is outside \[0, 1\]"):
+        with pytest.raises(ValidationError, match=r"column 'p' is outside \[0, 1\]"):
             run(plan, table.connection)
     finally:
         close(table)
@@ -318,3 +318,24 @@ def test_without_sqlglot_plans_say_which_extra_to_install(monkeypatch: pytest.Mo
     with pytest.raises(MissingExtraError, match=r"crmcore\[engines\]") as raised:
         gini_plan("t", key="k", value="v").sql("duckdb")
     assert raised.value.extra == "engines"
+
+
+def test_rows_from_elsewhere_that_are_not_the_plans_are_refused() -> None:
+    plan = abc_plan("t", key="k", value="v")
+    with pytest.raises(ValidationError, match="types: must map column names"):
+        plan.check_types(["k", "v"])  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="column 'k'"):
+        plan.check_types({"k": ["text"], "v": "decimal"})  # type: ignore[dict-item]
+    with pytest.raises(ValidationError, match="row: is not the checks statement's answer"):
+        plan.check((0, 0))
+    with pytest.raises(ValidationError, match="row: is not the checks statement's answer"):
+        plan.check("0000")
+    with pytest.raises(ValidationError, match="row: is not the checks statement's answer"):
+        plan.check((0, 0, "x", 0))
+    plan.check((0, None, 0, Decimal(0)))  # counts as engines return them: no problem
+    with pytest.raises(ValidationError, match="answers: must be a mapping"):
+        plan.result([("summary", [])])  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="answers: are not the rows"):
+        plan.result({"summary": [("x",)], "labels": []})
+    with pytest.raises(ValidationError, match="answers: are not the rows"):
+        plan.result({"summary": [], "labels": [(1, "a", 0), (None, "b", 1)]})

@@ -13,8 +13,10 @@ from collections.abc import Callable
 from typing import Any
 
 import attrs
+import pendulum
 from hypothesis import strategies as st
 
+from crmcore.analytics import plans
 from crmcore.analytics.btyd import (
     BetaGeo,
     BetaGeoBetaBinom,
@@ -30,6 +32,7 @@ MODULES = (
     "crmcore.analytics",
     "crmcore.analytics.vendors",
     "crmcore.analytics.btyd",
+    "crmcore.analytics.plans",
     "crmcore.policy",
     "crmcore.rendering",
     "crmcore.commands",
@@ -38,6 +41,7 @@ MODULES = (
     "crmcore.adapters.clock",
     "crmcore.adapters.ids",
     "crmcore.adapters.converters",
+    "crmcore.adapters.engines",
 )
 
 
@@ -102,6 +106,30 @@ def _instances() -> dict[type, st.SearchStrategy[Any]]:
         ParetoNBD: st.just(ParetoNBD(r=0.553, alpha=10.58, s=0.606, beta=11.67)),
         BetaGeoBetaBinom: st.just(
             BetaGeoBetaBinom(alpha=1.204, beta=0.75, gamma=0.657, delta=2.783)
+        ),
+        **_plans(),
+    }
+
+
+def _plans() -> dict[type, st.SearchStrategy[Any]]:
+    """One plan of each kind (their methods only write SQL and read rows)."""
+    values: dict[str, Any] = {"key": "k", "value": "v"}
+    transactions: dict[str, Any] = {
+        "customer": "c", "at": "at", "amount": "a", "currency": "EUR",
+    }  # fmt: skip
+    end: dict[str, Any] = {"observation_end": pendulum.date(2030, 1, 31)}
+    return {
+        plans.AbcPlan: st.just(plans.abc_plan("t", **values)),
+        plans.ParetoPlan: st.just(plans.pareto_plan("t", **values)),
+        plans.GiniPlan: st.just(plans.gini_plan("t", **values)),
+        plans.LorenzPlan: st.just(plans.lorenz_plan("t", **values)),
+        plans.RfmPlan: st.just(
+            plans.rfm_plan("t", **transactions, as_of=pendulum.date(2030, 1, 31))
+        ),
+        plans.RfmSummaryPlan: st.just(plans.rfm_summary_plan("t", **transactions, **end)),
+        plans.BtydTriplesPlan: st.just(plans.btyd_triples_plan("t", **transactions, **end)),
+        plans.WeightedPipelinePlan: st.just(
+            plans.weighted_pipeline_plan("t", amount="a", currency="c", probability="p")
         ),
     }
 

@@ -27,6 +27,7 @@ order (a sort that costs one pass over rows already in order), so results
 iterate as the pure function's do on input given in key order.
 """
 
+import abc
 import datetime as _dt
 import functools
 from collections.abc import Iterable, Mapping, Sequence
@@ -54,7 +55,7 @@ from crmcore.domain.ids import check_id
 from crmcore.domain.money import Money, check_currency
 from crmcore.domain.numbers import to_fraction
 from crmcore.domain.times import to_date
-from crmcore.errors import MissingExtraError, ValidationError
+from crmcore.errors import CrmError, MissingExtraError, ValidationError
 
 __all__ = [
     "DIALECTS",
@@ -63,7 +64,6 @@ __all__ = [
     "GiniPlan",
     "LorenzPlan",
     "ParetoPlan",
-    "Plan",
     "RfmPlan",
     "RfmSummaryPlan",
     "WeightedPipelinePlan",
@@ -201,25 +201,37 @@ class _Check:
     allowed: str
 
 
-class Plan:
-    """The shared steps of every plan (see the module documentation)."""
+class Plan(abc.ABC):
+    """The shared steps of every plan (see the module documentation); built by
+    the ``*_plan`` functions, never directly."""
 
     table: tuple[str, ...]
+
+    def _naming(self, column: str) -> str:
+        """The argument that named ``column`` (``value`` for ``value="total"``)."""
+        fields: tuple[Any, ...] = attrs.fields(type(self))  # type: ignore[arg-type]
+        return str(
+            next(f.name for f in fields if f.name != "table" and getattr(self, f.name) == column)
+        )
 
     @property
     def _from(self) -> str:
         return ".".join(_quoted(part) for part in self.table)
 
+    @abc.abstractmethod
     def _columns(self) -> Mapping[str, str]:
         """Column → role (a key of ``_ROLES``)."""
         raise NotImplementedError  # pragma: no cover - every plan has its own
 
+    @abc.abstractmethod
     def _checks(self) -> tuple[_Check, ...]:
         raise NotImplementedError  # pragma: no cover - every plan has its own
 
+    @abc.abstractmethod
     def _statements(self) -> dict[str, str]:
         raise NotImplementedError  # pragma: no cover - every plan has its own
 
+    @abc.abstractmethod
     def _build(self, answers: Mapping[str, Rows]) -> Any:
         raise NotImplementedError  # pragma: no cover - every plan has its own
 
@@ -240,9 +252,14 @@ class Plan:
             ValidationError: a column of the wrong type (floats and
                 timestamps without a time zone say why).
         """
+        if not isinstance(types, Mapping):
+            raise ValidationError(
+                "types", "must map column names to types", allowed="a dict such as {'v': 'decimal'}"
+            )
         for column, role in self._columns().items():
             accepted, allowed = _ROLES[role]
             found = types.get(column, "other")
+            found = found if isinstance(found, str) else "other"
             if found in accepted:
                 continue
             why = {
@@ -251,7 +268,7 @@ class Plan:
                 "timestamp": "is a timestamp without a time zone, whose day depends on a zone "
                 "nobody stated: use TIMESTAMP WITH TIME ZONE, or a DATE with at_type='date'",
             }.get(found, f"is of type {found}")
-            raise ValidationError(f"column {column!r}", why, allowed=allowed)
+            raise ValidationError(self._naming(column), f"column {column!r} {why}", allowed=allowed)
 
     def checks(self, dialect: str) -> str:
         """One row: how many rows break each rule the pure function enforces."""
@@ -272,11 +289,20 @@ class Plan:
             ValidationError: naming the column, how many rows break the rule
                 and what is accepted.
         """
-        for check, count in zip(self._checks(), row, strict=True):
+        checks = self._checks()
+        allowed = f"the checks statement's one row: {len(checks)} counts (integers or NULL)"
+        if (
+            not isinstance(row, Sequence)
+            or isinstance(row, str | bytes)
+            or len(row) != len(checks)
+            or not all(c is None or isinstance(c, int | Decimal) for c in row)
+        ):
+            raise ValidationError("row", "is not the checks statement's answer", allowed=allowed)
+        for check, count in zip(checks, row, strict=True):
             if _none_zero(count):
                 raise ValidationError(
-                    f"column {check.column!r}",
-                    f"{check.problem} in {_none_zero(count)} row(s)",
+                    self._naming(check.column),
+                    f"column {check.column!r} {check.problem} in {_none_zero(count)} row(s)",
                     allowed=check.allowed,
                 )
 
@@ -295,12 +321,21 @@ class Plan:
         Raises:
             ValidationError: ``answers`` lacks a statement.
         """
+        allowed = "statement name → the rows it returned, for every statement"
+        if not isinstance(answers, Mapping):
+            raise ValidationError("answers", "must be a mapping", allowed=allowed)
         missing = sorted(set(self._statements()) - set(answers))
         if missing:
+            raise ValidationError("answers", f"lacks {', '.join(missing)}", allowed=allowed)
+        try:
+            return self._build(answers)
+        except CrmError:
+            raise
+        except (TypeError, ValueError, LookupError, ArithmeticError, AttributeError):
+            # rows from elsewhere (a warehouse console) that are not this plan's
             raise ValidationError(
-                "answers", f"lacks {', '.join(missing)}", allowed="the rows of every statement"
-            )
-        return self._build(answers)
+                "answers", "are not the rows this plan's statements return", allowed=allowed
+            ) from None
 
 
 def _number_checks(column: str) -> tuple[_Check, ...]:
@@ -432,7 +467,7 @@ class AbcPlan(_ValuePlan):
 def _labels(rows: Rows, names: str) -> dict[Any, str]:
     """Key → class label from (group, key, class index) rows, in group then
     Python key order (the engine's collation may differ)."""
-    ordered = sorted(rows)  # one pass over rows the engine already ordered
+    ordered: list[Any] = sorted(rows)  # one pass: the engine gave them in order
     return {row[1]: names[row[2]] for row in ordered}
 
 
@@ -593,6 +628,19 @@ def _date(value: _dt.date) -> pendulum.Date:
     return pendulum.Date(value.year, value.month, value.day)
 
 
+def _ids(value: object) -> frozenset[str]:
+    """The ids given in ``customers`` (None: none)."""
+    if value is None:
+        return frozenset()
+    return frozenset(check_id(c, "customers") for c in _iterable(value, "customers"))
+
+
+def _iterable(value: object, field: str) -> Iterable[Any]:
+    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
+        raise ValidationError(field, "must be an iterable of ids", allowed="a list of ids")
+    return value
+
+
 @attrs.frozen
 class _TransactionPlan(Plan):
     """A plan over transactions: who, when, how much."""
@@ -702,7 +750,7 @@ class RfmPlan(_TransactionPlan):
 
     bins: int = attrs.field(default=5, kw_only=True)
     segments: SegmentMap | None = attrs.field(default=None, kw_only=True)
-    customers: frozenset[str] = attrs.field(default=frozenset(), kw_only=True)
+    customers: frozenset[str] = attrs.field(default=frozenset(), converter=_ids, kw_only=True)
 
     def __attrs_post_init__(self) -> None:
         if type(self.bins) is not int or not 1 <= self.bins <= 100:
@@ -839,11 +887,6 @@ def rfm_plan(
     Raises:
         ValidationError: a bad name, currency, date, bins, customers or segments.
     """
-    wanted = (
-        frozenset()
-        if customers is None
-        else frozenset(check_id(c, "customers") for c in _iterable(customers, "customers"))
-    )
     return RfmPlan(
         table,
         customer,
@@ -854,14 +897,8 @@ def rfm_plan(
         at_type=at_type,
         bins=bins,
         segments=segments,
-        customers=wanted,
+        customers=customers,
     )
-
-
-def _iterable(value: object, field: str) -> Iterable[Any]:
-    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
-        raise ValidationError(field, "must be an iterable of ids", allowed="a list of ids")
-    return value
 
 
 # The weighted pipeline ---------------------------------------------------------------
