@@ -22,9 +22,10 @@ driven the same way):
    `ValidationError` naming the column.
 3. ``statements(dialect)``: name → SQL; `Plan.result` takes name → rows.
 
-Ties are ordered by key in the engine's collation and then put in Python's
-order (a sort that costs one pass over rows already in order), so results
-iterate as the pure function's do on input given in key order.
+The engine orders groups of equal values (ABC) or customers (in its own
+collation); crmcore puts the keys in Python's order (a sort that costs
+little on rows that come in runs), so results iterate as the pure
+function's do on input given in key order.
 """
 
 import abc
@@ -172,7 +173,7 @@ def _utc_day(dialect: str, column: Any) -> Any:
 
 @functools.lru_cache(maxsize=256)
 def _transpile(text: str, dialect: str) -> str:
-    """DuckDB-dialect text in ``dialect``; ``UTC_DAY(x)`` becomes the dialect's
+    """DuckDB-dialect text in ``dialect``; ``CRMCORE_UTC_DAY(x)`` becomes the dialect's
     UTC day of x."""
     sqlglot = _sqlglot()
     tree = sqlglot.parse_one(text, read="duckdb")
@@ -429,7 +430,7 @@ class AbcPlan(_ValuePlan):
             f"FROM classed GROUP BY class UNION ALL SELECT 1, i, n, v, class FROM ({crossings}) "
             "AS c ORDER BY kind, i",
             "labels": groups + "SELECT c.g, b.k, c.class FROM base AS b JOIN classed AS c "
-            "ON b.v = c.v ORDER BY c.g, b.k",
+            "ON b.v = c.v ORDER BY c.g",
         }
 
     def _build(self, answers: Mapping[str, Rows]) -> AbcResult:
@@ -466,8 +467,9 @@ class AbcPlan(_ValuePlan):
 
 def _labels(rows: Rows, names: str) -> dict[Any, str]:
     """Key → class label from (group, key, class index) rows, in group then
-    Python key order (the engine's collation may differ)."""
-    ordered: list[Any] = sorted(rows)  # one pass: the engine gave them in order
+    Python key order (the engine ordered the groups only: sorting keys inside
+    each group there costs more than here)."""
+    ordered: list[Any] = sorted(rows)
     return {row[1]: names[row[2]] for row in ordered}
 
 
@@ -490,7 +492,7 @@ class ParetoPlan(_ValuePlan):
         return {
             "classes": groups + "SELECT class, SUM(n), SUM(s) FROM classed GROUP BY class",
             "labels": groups + "SELECT c.g, b.k, c.class FROM base AS b JOIN classed AS c "
-            "ON b.v = c.v ORDER BY c.g, b.k",
+            "ON b.v = c.v ORDER BY c.g",
         }
 
     def _build(self, answers: Mapping[str, Rows]) -> ParetoResult:
