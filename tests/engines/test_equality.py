@@ -1,12 +1,11 @@
-"""Every plan, run on every engine, equals the pure function on the same data.
+"""The value plans (ABC, Pareto, Gini, Lorenz), run on every engine, equal the
+pure functions on the same data.
 
 Inputs are built to hit ties (values from small pools, zeros, all-zero
-totals, one customer, none), thresholds in both boundary modes up to 1,
-purchases on one day, after the observation end and near midnight in
-session time zones other than UTC, values scaled by 10**k. Tables are
-loaded in random order (a table has none); the pure function is given its
-input in key order, the order the results iterate in.
-"""
+totals, one customer, none), thresholds in both boundary modes up to 1, and
+values scaled by 10**k. Tables are loaded in random order (a table has
+none); the pure function is given its input in key order, the order the
+results iterate in."""
 
 from decimal import Decimal
 from fractions import Fraction

@@ -1,12 +1,6 @@
-"""The weighted pipeline plan, run on every engine, equals the pure function.
-
-Inputs are built to hit ties (values from small pools, zeros, all-zero
-totals, one customer, none), thresholds in both boundary modes up to 1,
-purchases on one day, after the observation end and near midnight in
-session time zones other than UTC, values scaled by 10**k. Tables are
-loaded in random order (a table has none); the pure function is given its
-input in key order, the order the results iterate in.
-"""
+"""The weighted pipeline plan, run on every engine, equals `weighted_pipeline`
+on opportunity books from crmcore's own strategies (open and closed, several
+currencies, overridden probabilities), tables loaded in random order."""
 
 import pytest
 from hypothesis import assume, given, settings
@@ -14,9 +8,7 @@ from hypothesis import strategies as st
 
 from crmcore.adapters.engines import run
 from crmcore.analytics import weighted_pipeline
-from crmcore.analytics.plans import (
-    weighted_pipeline_plan,
-)
+from crmcore.analytics.plans import weighted_pipeline_plan
 from crmcore.domain.opportunities import Opportunity
 from crmcore.testing.strategies import opportunities
 from tests.engines.tables import ENGINES, close, load

@@ -1,12 +1,8 @@
-"""The transaction plans, run on every engine, equal the pure functions.
-
-Inputs are built to hit ties (values from small pools, zeros, all-zero
-totals, one customer, none), thresholds in both boundary modes up to 1,
-purchases on one day, after the observation end and near midnight in
-session time zones other than UTC, values scaled by 10**k. Tables are
-loaded in random order (a table has none); the pure function is given its
-input in key order, the order the results iterate in.
-"""
+"""The transaction plans (RFM, the BTYD summary and its triples), run on every
+engine, equal the pure functions: few customers and days, purchases on one
+day, after the observation end and near midnight, given in several UTC
+offsets, read in sessions whose time zone is not UTC, tables loaded in
+random order."""
 
 import datetime as dt
 from collections import Counter

@@ -7,7 +7,7 @@ line and column, never a traceback), 1 only for a bug.
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from fractions import Fraction
 from importlib.metadata import version
@@ -535,21 +535,12 @@ def _rfm_summary(arguments: argparse.Namespace) -> Report:
     if arguments.engine == "python":
         result = rfm_summary(_transactions(arguments), observation_end=end, unit=arguments.unit)
     else:
-        table = _engine_transactions(arguments)
-        try:
-            plan = plans.rfm_summary_plan(
-                "tx",
-                customer="c",
-                at="d",
-                amount="a",
-                currency=arguments.currency,
-                observation_end=end,
-                unit=arguments.unit,
-                at_type="date",
-            )
-            result = engines.run(plan, table.connection)
-        finally:
-            table.close()
+        result = _on_duckdb(
+            arguments,
+            lambda columns: plans.rfm_summary_plan(
+                "tx", **columns, observation_end=end, unit=arguments.unit
+            ),
+        )
     table_out = Table(
         f"BTYD inputs at {end.isoformat()} (in {arguments.unit}s)",
         ("customer", "frequency", "recency", "T", "monetary", "currency", "first", "last"),
@@ -814,25 +805,23 @@ def _engine_transactions(arguments: argparse.Namespace) -> "CsvTable":
     return table
 
 
+def _on_duckdb(arguments: argparse.Namespace, plan_of: Callable[[dict[str, Any]], Any]) -> Any:
+    """The result of the plan ``plan_of(columns)`` builds over the file's
+    transactions, read into DuckDB as table ``tx``."""
+    table = _engine_transactions(arguments)
+    try:
+        columns = {"customer": "c", "at": "d", "amount": "a", "currency": arguments.currency}
+        return engines.run(plan_of({**columns, "at_type": "date"}), table.connection)
+    finally:
+        table.close()
+
+
 def _rfm(arguments: argparse.Namespace) -> Report:
     as_of = _day_option(arguments.as_of, "--as-of")
     if arguments.engine == "python":
         result = rfm(_transactions(arguments), as_of=as_of)
     else:
-        source = _engine_transactions(arguments)
-        try:
-            plan = plans.rfm_plan(
-                "tx",
-                customer="c",
-                at="d",
-                amount="a",
-                currency=arguments.currency,
-                as_of=as_of,
-                at_type="date",
-            )
-            result = engines.run(plan, source.connection)
-        finally:
-            source.close()
+        result = _on_duckdb(arguments, lambda columns: plans.rfm_plan("tx", **columns, as_of=as_of))
     if not result:
         # Exit 0: an empty result is an answer, not an error; the note says why.
         print(
