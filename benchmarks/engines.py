@@ -2,8 +2,8 @@
 
 For ABC classes (customer values) and ``rfm_summary`` (transactions: one
 customer per ten rows, aware timestamps, DECIMAL amounts) at 10^5, 10^6 and
-10^7 rows (``--quick``: 10^5 and 10^6), each timed once after a warm-up at
-the smallest size:
+10^7 rows (``--quick``: 10^5 and 10^6), each timed once (``--case abc`` or
+``--case transactions`` runs one half):
 
 - pure crmcore: the function on Python inputs already built (building them
   is reported on its own line: it is part of what DuckDB saves);
@@ -98,61 +98,70 @@ def _pandas_summary(frame: pd.DataFrame) -> pd.DataFrame:
     return per
 
 
-def side_by_side(add: Add, quick: bool) -> None:
+def side_by_side(add: Add, quick: bool, cases: tuple[str, ...] = ("abc", "transactions")) -> None:
     sizes = (10**5, 10**6) if quick else (10**5, 10**6, 10**7)
     con = duckdb.connect()
     for n in sizes:
-        # ABC over n customer values
-        _values_table(con, n)
-        plan = abc_plan("v", key="key", value="value")
-        built, values = _timed(lambda: dict(con.execute("SELECT key, value FROM v").fetchall()))
-        pure, expected = _timed(lambda values=values: abc_classes(values))
-        sql, _ = _timed(
-            lambda plan=plan: con.execute(f"CREATE OR REPLACE TABLE out AS {plan.sql('duckdb')}")
-        )
-        ours, got = _timed(lambda plan=plan: run(plan, con))
-        assert got.classes == expected.classes
-        frame = pd.DataFrame({"value": np.array([float(v) for v in values.values()])})
-        panda, _ = _timed(lambda frame=frame: _pandas_abc(frame))
-        del values, expected, got, frame
-        add("ABC", n, pure=pure, built=built, sql=sql, ours=ours, pandas=panda)
-
-        # rfm_summary over n transactions
-        _transactions_table(con, n)
-        plan_s = rfm_summary_plan(
-            "tx", customer="customer", at="at", amount="amount", currency="EUR",
-            observation_end=END,
-        )  # fmt: skip
-        rows = con.execute('SELECT customer, "at", amount FROM tx').fetchall()
-        built, transactions = _timed(
-            lambda rows=rows: [Transaction(c, a, Money(m, "EUR")) for c, a, m in rows]
-        )
-        del rows
-        pure, expected = _timed(lambda t=transactions: rfm_summary(t, observation_end=END))
-        sql, _ = _timed(
-            lambda p=plan_s: con.execute(f"CREATE OR REPLACE TABLE out AS {p.sql('duckdb')}")
-        )
-        ours, got = _timed(lambda p=plan_s: run(p, con))
-        assert len(got) == len(expected)
-        frame = con.execute(
-            "SELECT customer, CAST(timezone('UTC', \"at\") AS DATE) AS day, "
-            "CAST(amount AS DOUBLE) AS amount FROM tx"
-        ).df()
-        frame["day"] = pd.to_datetime(frame["day"])
-        panda, _ = _timed(lambda frame=frame: _pandas_summary(frame))
-        add("rfm_summary", n, pure=pure, built=built, sql=sql, ours=ours, pandas=panda)
-
-        # BG/NBD at scale: the fit from pushed-down triples vs building the summary
-        triples_plan = btyd_triples_plan(
-            "tx", customer="customer", at="at", amount="amount", currency="EUR",
-            observation_end=END,
-        )  # fmt: skip
-        fit, model = _timed(lambda p=triples_plan: BetaGeo.fit_counts(run(p, con)))
-        assert model == BetaGeo.fit(expected)
-        add("BG/NBD fit from triples", n, pure=pure + built, built=None, sql=None, ours=fit,
-            pandas=None)  # fmt: skip
-        del transactions, expected, got, frame
+        if "abc" in cases:
+            _abc(add, con, n)
+        if "transactions" in cases:
+            _transactions(add, con, n)
     con.close()
+
+
+def _abc(add: Add, con: Any, n: int) -> None:
+    """ABC over n customer values."""
+    _values_table(con, n)
+    plan = abc_plan("v", key="key", value="value")
+    built, values = _timed(lambda: dict(con.execute("SELECT key, value FROM v").fetchall()))
+    pure, expected = _timed(lambda values=values: abc_classes(values))
+    sql, _ = _timed(
+        lambda plan=plan: con.execute(f"CREATE OR REPLACE TABLE out AS {plan.sql('duckdb')}")
+    )
+    ours, got = _timed(lambda plan=plan: run(plan, con))
+    assert got.classes == expected.classes
+    frame = pd.DataFrame({"value": np.array([float(v) for v in values.values()])})
+    panda, _ = _timed(lambda frame=frame: _pandas_abc(frame))
+    del values, expected, got, frame
+    add("ABC", n, pure=pure, built=built, sql=sql, ours=ours, pandas=panda)
+
+
+def _transactions(add: Add, con: Any, n: int) -> None:
+    """rfm_summary over n transactions, and the BG/NBD fit from their triples."""
+    _transactions_table(con, n)
+    plan_s = rfm_summary_plan(
+        "tx", customer="customer", at="at", amount="amount", currency="EUR",
+        observation_end=END,
+    )  # fmt: skip
+    rows = con.execute('SELECT customer, "at", amount FROM tx').fetchall()
+    built, transactions = _timed(
+        lambda rows=rows: [Transaction(c, a, Money(m, "EUR")) for c, a, m in rows]
+    )
+    del rows
+    pure, expected = _timed(lambda t=transactions: rfm_summary(t, observation_end=END))
+    sql, _ = _timed(
+        lambda p=plan_s: con.execute(f"CREATE OR REPLACE TABLE out AS {p.sql('duckdb')}")
+    )
+    ours, got = _timed(lambda p=plan_s: run(p, con))
+    assert len(got) == len(expected)
+    frame = con.execute(
+        "SELECT customer, CAST(timezone('UTC', \"at\") AS DATE) AS day, "
+        "CAST(amount AS DOUBLE) AS amount FROM tx"
+    ).df()
+    frame["day"] = pd.to_datetime(frame["day"])
+    panda, _ = _timed(lambda frame=frame: _pandas_summary(frame))
+    add("rfm_summary", n, pure=pure, built=built, sql=sql, ours=ours, pandas=panda)
+
+    # BG/NBD at scale: the fit from pushed-down triples vs building the summary
+    triples_plan = btyd_triples_plan(
+        "tx", customer="customer", at="at", amount="amount", currency="EUR",
+        observation_end=END,
+    )  # fmt: skip
+    fit, model = _timed(lambda p=triples_plan: BetaGeo.fit_counts(run(p, con)))
+    assert model == BetaGeo.fit(expected)
+    add("BG/NBD fit from triples", n, pure=pure + built, built=None, sql=None, ours=fit,
+        pandas=None)  # fmt: skip
+    del transactions, expected, got, frame
 
 
 def main() -> None:
@@ -160,7 +169,9 @@ def main() -> None:
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
-    quick = parser.parse_args().quick
+    parser.add_argument("--case", choices=["abc", "transactions"], action="append")
+    arguments = parser.parse_args()
+    quick = arguments.quick
     print(
         "| case | rows | pure crmcore (inputs built) | DuckDB SQL | DuckDB end to end | pandas "
         "| SQL speed-up | end-to-end speed-up |"
@@ -183,7 +194,7 @@ def main() -> None:
             flush=True,
         )
 
-    side_by_side(add, quick)
+    side_by_side(add, quick, tuple(arguments.case or ("abc", "transactions")))
 
 
 if __name__ == "__main__":
