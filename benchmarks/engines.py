@@ -6,7 +6,7 @@ customer per ten rows, aware timestamps, DECIMAL amounts) at 10^5, 10^6 and
 ``--case transactions`` runs one half):
 
 - pure crmcore: the function on Python inputs already built (building them
-  is reported on its own line: it is part of what DuckDB saves);
+  is shown in parentheses: it is part of what DuckDB saves);
 - DuckDB SQL: the plan's main statement executed into a table inside the
   engine (``CREATE TABLE ... AS``), nothing fetched;
 - DuckDB end to end: ``run(plan, connection)``, checks, fetching and

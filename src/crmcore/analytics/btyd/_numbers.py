@@ -1,6 +1,7 @@
 """Numbers of the model layer: checked counts, times and parameters, and
 the series both the scalar and the numpy paths sum."""
 
+import contextlib
 import math
 import numbers
 import sys
@@ -63,6 +64,12 @@ def _parameter(value: object, field: str) -> float:
 
 
 def _time(value: object, field: str) -> float:
+    # the common cases first, kept fast: summaries give Fractions, arrays floats
+    if isinstance(value, float) and math.isfinite(value) and value >= 0:
+        return float(value)
+    if isinstance(value, Fraction) and value >= 0:
+        with contextlib.suppress(OverflowError):  # too large: refused below
+            return value.numerator / value.denominator  # what float() rounds it to
     if not _number(value):
         raise ValidationError(
             field, f"must be a number, not {type(value).__name__}", allowed="a time of 0 or more"
@@ -82,6 +89,8 @@ _COUNT_RULE = (
 def _count(value: object, field: str) -> int:
     """A purchase count: ints and numpy integers, and integral floats (``2.0``),
     as pandas columns hold them; ``2.5`` and bools are refused."""
+    if type(value) is int and 0 <= value <= MAX_COUNT:  # the common case, kept fast
+        return int(value)
     if type(value) is bool:
         raise ValidationError(field, "must be a count, not a bool", allowed=_COUNT_RULE)
     if isinstance(value, numbers.Integral):
