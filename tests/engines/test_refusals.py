@@ -339,3 +339,34 @@ def test_rows_from_elsewhere_that_are_not_the_plans_are_refused() -> None:
         plan.result({"summary": [("x",)], "labels": []})
     with pytest.raises(ValidationError, match="answers: are not the rows"):
         plan.result({"summary": [], "labels": [(1, "a", 0), (None, "b", 1)]})
+    pipeline = weighted_pipeline_plan("t", amount="a", currency="c", probability="p")
+    with pytest.raises(ValidationError, match="currency"):  # crmcore's own refusal, as it is
+        pipeline.result({"pipeline": [("XXQ", Decimal(1), Decimal(1), 1)]})
+
+
+def test_without_numpy_duckdb_rows_are_fetched_as_tuples(monkeypatch: pytest.MonkeyPatch) -> None:
+    table = load(
+        "duckdb", [("key", "text"), ("value", "decimal")], [("a", Decimal(9)), ("b", Decimal(1))]
+    )
+    try:
+        with_numpy = run(abc_plan(table.table, key="key", value="value"), table.connection)
+        monkeypatch.setitem(sys.modules, "numpy", None)
+        without = run(abc_plan(table.table, key="key", value="value"), table.connection)
+    finally:
+        close(table)
+    assert list(without.items()) == list(with_numpy.items()) == [("a", "A"), ("b", "B")]
+
+
+def test_column_backed_results_are_mappings() -> None:
+    from crmcore.analytics._results import Columns
+
+    columns = Columns(["b", "a"], [1, 2])
+    assert list(columns) == ["b", "a"]
+    assert list(columns.items()) == [("b", 1), ("a", 2)]
+    assert list(columns.values()) == [1, 2]
+    assert len(columns) == 2
+    assert columns["a"] == 2
+    assert "a" in columns
+    assert "c" not in columns
+    assert columns == {"a": 2, "b": 1}
+    assert ("a", 2) in columns.items()

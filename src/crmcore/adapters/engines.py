@@ -89,6 +89,17 @@ def _duckdb_type(name: str) -> str:
     return simple.get(name, "other")
 
 
+_COLUMNAR = frozenset({"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "VARCHAR"})
+
+
+def _has_numpy() -> bool:
+    try:
+        import numpy  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 class _Engine:
     """What a runner needs from a connection: its dialect, column types and rows."""
 
@@ -115,7 +126,15 @@ class _DuckDb(_Engine):
         return {d[0]: _duckdb_type(str(d[1])) for d in found}
 
     def rows(self, sql: str) -> Sequence[Sequence[Any]]:
-        return self.connection.execute(sql).fetchall()  # type: ignore[no-any-return]
+        result = self.connection.execute(sql)
+        names = [d[0] for d in result.description]
+        columnar = all(str(d[1]) in _COLUMNAR for d in result.description)
+        if columnar and len(set(names)) == len(names) and _has_numpy():
+            # integers and text only: fetched as columns (twice as fast for
+            # millions of rows); DECIMAL and DATE go through fetchall, exactly
+            columns = result.fetchnumpy()
+            return list(zip(*(columns[name].tolist() for name in names), strict=True))
+        return result.fetchall()  # type: ignore[no-any-return]
 
 
 class _Postgres(_Engine):

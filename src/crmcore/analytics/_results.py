@@ -1,8 +1,8 @@
 """The shared base of analytics results that read as mappings."""
 
 import abc
-from collections.abc import ItemsView, Iterator, KeysView, Mapping, ValuesView
-from typing import TypeVar
+from collections.abc import ItemsView, Iterator, KeysView, Mapping, Sequence, ValuesView
+from typing import Any, TypeVar
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -41,6 +41,60 @@ class MappingResult(Mapping[K, V]):
 
     def __contains__(self, key: object) -> bool:
         return key in self._mapped()
+
+
+class Columns(Mapping[K, V]):
+    """A read-only mapping held as two columns, keys and values, in order.
+
+    Iterating, counting and ``items()`` read the columns; the hash index that
+    ``m[key]`` and ``key in m`` need is built on the first lookup. For results
+    of millions of entries that are mostly iterated or written out (what an
+    engine returns), this saves building a dict that nobody reads.
+    """
+
+    __slots__ = ("_index", "_keys", "_values")
+
+    def __init__(self, keys: Sequence[K], values: Sequence[V]) -> None:
+        self._keys = keys
+        self._values = values
+        self._index: dict[K, V] | None = None
+
+    def _lookup(self) -> dict[K, V]:
+        if self._index is None:
+            self._index = dict(zip(self._keys, self._values, strict=True))
+        return self._index
+
+    def __getitem__(self, key: K) -> V:
+        return self._lookup()[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._lookup()
+
+    def __iter__(self) -> Iterator[K]:
+        return iter(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def items(self) -> ItemsView[K, V]:
+        return _ColumnItems(self)
+
+    def values(self) -> ValuesView[V]:
+        return _ColumnValues(self)
+
+
+class _ColumnItems(ItemsView[K, V]):
+    _mapping: Columns[K, V]
+
+    def __iter__(self) -> Iterator[tuple[K, V]]:
+        return zip(self._mapping._keys, self._mapping._values, strict=True)
+
+
+class _ColumnValues(ValuesView[V]):
+    _mapping: Columns[Any, V]
+
+    def __iter__(self) -> Iterator[V]:
+        return iter(self._mapping._values)
 
 
 def text_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:

@@ -198,7 +198,7 @@ class AbcResult(MappingResult[Hashable, str]):
 
     def __init__(
         self,
-        labels: dict[Hashable, str],
+        labels: Mapping[Hashable, str],
         classes: dict[str, AbcClass],
         thresholds: tuple[Fraction, ...],
         boundary: str,

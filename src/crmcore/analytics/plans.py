@@ -41,6 +41,7 @@ from typing import Any, Literal
 import attrs
 import pendulum
 
+from crmcore.analytics._results import Columns
 from crmcore.analytics.btyd import UNITS, RfmSummaries, RfmSummary
 from crmcore.analytics.concentration import (
     AbcClass,
@@ -465,12 +466,12 @@ class AbcPlan(_ValuePlan):
         return AbcResult(labels, classes, cuts, self.boundary, crossings, self._back(total))
 
 
-def _labels(rows: Rows, names: str) -> dict[Any, str]:
+def _labels(rows: Rows, names: str) -> Columns[Any, str]:
     """Key → class label from (group, key, class index) rows, in group then
     Python key order (the engine ordered the groups only: sorting keys inside
-    each group there costs more than here)."""
+    each group there costs more than here), held as columns."""
     ordered: list[Any] = sorted(rows)
-    return {row[1]: names[row[2]] for row in ordered}
+    return Columns([row[1] for row in ordered], [names[row[2]] for row in ordered])
 
 
 def _share(value: object) -> Fraction:
