@@ -12,7 +12,7 @@ from fractions import Fraction
 from typing import Literal
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crmcore.adapters.engines import run
@@ -55,6 +55,9 @@ def _values(
 
 
 @pytest.mark.parametrize("engine", ENGINES)
+@settings(
+    max_examples=30
+)  # a table per example on each engine; make fuzz-style depth is not needed
 @given(
     values=VALUES,
     k=st.integers(0, 6),
@@ -100,6 +103,9 @@ def test_abc_plan_equals_abc_classes(
 
 
 @pytest.mark.parametrize("engine", ENGINES)
+@settings(
+    max_examples=30
+)  # a table per example on each engine; make fuzz-style depth is not needed
 @given(values=VALUES, k=st.integers(0, 6), share=st.sampled_from(CUTS), rnd=st.data())
 def test_pareto_gini_and_lorenz_plans_equal_the_pure_functions(
     engine: str, values: dict[str, Decimal], k: int, share: Fraction, rnd: st.DataObject

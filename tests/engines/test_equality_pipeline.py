@@ -15,7 +15,7 @@ from tests.engines.tables import ENGINES, close, load
 
 
 @pytest.mark.parametrize("engine", ENGINES)
-@settings(max_examples=30)
+@settings(max_examples=15)  # each example creates a table on a real engine
 @given(book=st.lists(opportunities(), max_size=5), rnd=st.data())
 def test_weighted_pipeline_plan_equals_weighted_pipeline(
     engine: str, book: list[Opportunity], rnd: st.DataObject

@@ -11,7 +11,7 @@ from typing import Any
 
 import pendulum
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crmcore.adapters.engines import run
@@ -67,6 +67,9 @@ def _transactions(rows: list[tuple[str, dt.datetime, Decimal]]) -> list[Transact
 
 
 @pytest.mark.parametrize("engine", ENGINES)
+@settings(
+    max_examples=30
+)  # a table per example on each engine; make fuzz-style depth is not needed
 @given(
     rows=purchases(),
     end=st.integers(-1, 8),
@@ -105,6 +108,9 @@ def test_rfm_summary_plan_and_triples_equal_the_summary(
 
 
 @pytest.mark.parametrize("engine", ENGINES)
+@settings(
+    max_examples=30
+)  # a table per example on each engine; make fuzz-style depth is not needed
 @given(
     rows=purchases(),
     end=st.integers(-1, 8),
@@ -145,6 +151,9 @@ def test_rfm_plan_equals_rfm(
 
 
 @pytest.mark.parametrize("engine", ENGINES)
+@settings(
+    max_examples=30
+)  # a table per example on each engine; make fuzz-style depth is not needed
 @given(
     days=st.lists(
         st.tuples(st.sampled_from(["a", "b"]), st.integers(0, 5), st.sampled_from(POOL)),
