@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 export HYPOTHESIS_PROFILE ?= ci
 
-.PHONY: tour test checks bench fuzz stress mutation lint typecheck imports unit docs wheel-check clean help postgres-binaries test-engines java
+.PHONY: tour test checks bench fuzz fuzz-ci stress mutation lint typecheck imports unit docs wheel-check clean help postgres-binaries test-engines java
 
 help:
 	@echo "make tour   - the deterministic walkthrough of crmcore (start here)"
@@ -68,7 +68,8 @@ java:
 # 10^6-row differential runs (tests/scale). py4j, Spark's bridge, leaves its
 # sockets to the garbage collector: their ResourceWarnings are not errors here.
 test-engines: $(ENGINES_STAMP) postgres-binaries java
-	CRMCORE_SPARK=1 $(BIN)/python -m pytest -q -p no:randomly tests/engines tests/scale \
+	CRMCORE_SPARK=1 CRMCORE_ENGINE_EXAMPLES=60 $(BIN)/python -m pytest -q -p no:randomly \
+		tests/engines tests/scale \
 		-W "ignore::ResourceWarning" -W "ignore::pytest.PytestUnraisableExceptionWarning"
 
 fuzz: $(STAMP)
@@ -106,6 +107,10 @@ unit: $(STAMP) postgres-binaries
 	$(BIN)/coverage erase
 	$(BIN)/python -m pytest -n auto --dist loadfile --cov --cov-report=term-missing:skip-covered \
 		--cov-fail-under=100 tests README.md docs --ignore=tests/fuzz --ignore=tests/scale
+
+# The fuzz suite at the ci profile's depth, a job of its own so that `make test`
+# runs it beside the main suite (`make fuzz` is the deep run).
+fuzz-ci: $(STAMP)
 	$(BIN)/python -m pytest -n auto tests/fuzz
 
 # The SQL store's tests start a real PostgreSQL server themselves
@@ -134,14 +139,14 @@ wheel-check: $(STAMP)
 
 # The strict documentation build is part of `unit` (tests/tooling/test_docs.py
 # builds the site with --strict), so `test` does not build it a second time.
-# The checks run two at a time: lint, types, import contracts and the wheel use
-# one core each, so they fill the core the test suite leaves idle (while it
-# collects, starts its workers and combines coverage). Each check's output is
+# The checks run two at a time, the main suite first (it is the longest): lint,
+# types, import contracts, the wheel and then the fuzz suite fill the core it
+# leaves idle (while it collects, starts its workers and combines coverage). Each check's output is
 # printed whole when it ends (-Otarget); the first failure fails `make test`.
 test: $(STAMP)
 	$(MAKE) --no-print-directory -j2 -Otarget checks
 
-checks: lint typecheck imports unit wheel-check
+checks: unit lint typecheck imports wheel-check fuzz-ci
 
 clean:
 	rm -rf $(VENV) build dist mutants .coverage .hypothesis .mypy_cache .ruff_cache .pytest_cache

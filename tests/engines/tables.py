@@ -23,6 +23,11 @@ ENGINES: tuple[str, ...] = ("duckdb", "postgresql") + (
     ("spark",) if os.environ.get("CRMCORE_SPARK") == "1" else ()
 )
 
+EXAMPLES = int(os.environ.get("CRMCORE_ENGINE_EXAMPLES", "15"))
+"""Hypothesis examples per engine property: each creates a table on a real
+engine. ``make test`` keeps 15 (it must stay under 10 minutes on 2 cores);
+``make test-engines`` sets 60."""
+
 # Logical column type → each engine's SQL type.
 TYPES = {
     "duckdb": {

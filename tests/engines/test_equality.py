@@ -24,7 +24,7 @@ from crmcore.analytics.plans import (
     pareto_plan,
 )
 from crmcore.domain.money import Money
-from tests.engines.tables import ENGINES, Loaded, close, load
+from tests.engines.tables import ENGINES, EXAMPLES, Loaded, close, load
 
 KEYS = st.text(alphabet="abZé1", min_size=1, max_size=3)
 POOL = [Decimal(0), Decimal(1), Decimal("2.5"), Decimal(3), Decimal("10.25"), Decimal(40)]
@@ -55,9 +55,7 @@ def _values(
 
 
 @pytest.mark.parametrize("engine", ENGINES)
-@settings(
-    max_examples=30
-)  # a table per example on each engine; make fuzz-style depth is not needed
+@settings(max_examples=EXAMPLES)
 @given(
     values=VALUES,
     k=st.integers(0, 6),
@@ -103,9 +101,7 @@ def test_abc_plan_equals_abc_classes(
 
 
 @pytest.mark.parametrize("engine", ENGINES)
-@settings(
-    max_examples=30
-)  # a table per example on each engine; make fuzz-style depth is not needed
+@settings(max_examples=EXAMPLES)
 @given(values=VALUES, k=st.integers(0, 6), share=st.sampled_from(CUTS), rnd=st.data())
 def test_pareto_gini_and_lorenz_plans_equal_the_pure_functions(
     engine: str, values: dict[str, Decimal], k: int, share: Fraction, rnd: st.DataObject

@@ -11,11 +11,11 @@ from crmcore.analytics import weighted_pipeline
 from crmcore.analytics.plans import weighted_pipeline_plan
 from crmcore.domain.opportunities import Opportunity
 from crmcore.testing.strategies import opportunities
-from tests.engines.tables import ENGINES, close, load
+from tests.engines.tables import ENGINES, EXAMPLES, close, load
 
 
 @pytest.mark.parametrize("engine", ENGINES)
-@settings(max_examples=15)  # each example creates a table on a real engine
+@settings(max_examples=max(EXAMPLES // 2, 5))
 @given(book=st.lists(opportunities(), max_size=5), rnd=st.data())
 def test_weighted_pipeline_plan_equals_weighted_pipeline(
     engine: str, book: list[Opportunity], rnd: st.DataObject

@@ -24,7 +24,7 @@ from crmcore.analytics.plans import (
 from crmcore.analytics.rfm import rfm
 from crmcore.analytics.transactions import Transaction
 from crmcore.domain.money import Money
-from tests.engines.tables import ENGINES, close, load
+from tests.engines.tables import ENGINES, EXAMPLES, close, load
 
 POOL = [Decimal(0), Decimal(1), Decimal("2.5"), Decimal(3), Decimal("10.25"), Decimal(40)]
 ZONES = st.sampled_from(
@@ -67,9 +67,7 @@ def _transactions(rows: list[tuple[str, dt.datetime, Decimal]]) -> list[Transact
 
 
 @pytest.mark.parametrize("engine", ENGINES)
-@settings(
-    max_examples=30
-)  # a table per example on each engine; make fuzz-style depth is not needed
+@settings(max_examples=EXAMPLES)
 @given(
     rows=purchases(),
     end=st.integers(-1, 8),
@@ -108,9 +106,7 @@ def test_rfm_summary_plan_and_triples_equal_the_summary(
 
 
 @pytest.mark.parametrize("engine", ENGINES)
-@settings(
-    max_examples=30
-)  # a table per example on each engine; make fuzz-style depth is not needed
+@settings(max_examples=EXAMPLES)
 @given(
     rows=purchases(),
     end=st.integers(-1, 8),
@@ -151,9 +147,7 @@ def test_rfm_plan_equals_rfm(
 
 
 @pytest.mark.parametrize("engine", ENGINES)
-@settings(
-    max_examples=30
-)  # a table per example on each engine; make fuzz-style depth is not needed
+@settings(max_examples=EXAMPLES)
 @given(
     days=st.lists(
         st.tuples(st.sampled_from(["a", "b"]), st.integers(0, 5), st.sampled_from(POOL)),
