@@ -383,6 +383,12 @@ def _groups(plan: "_ValuePlan", cuts: tuple[Fraction, ...], boundary: str) -> st
     )
 
 
+_CLASSES = "class AS i, SUM(n) AS n, SUM(s) AS v, class FROM classed GROUP BY class"
+"""Each class's number of keys and sum, from the CTEs of `_groups`."""
+_LABELS = "SELECT c.g, b.k, c.class FROM base AS b JOIN classed AS c ON b.v = c.v ORDER BY c.g"
+"""Each key's group and class, from the CTEs of `_groups` (see `_labels`)."""
+
+
 @attrs.frozen
 class _ValuePlan(Plan):
     """A plan over one value per key."""
@@ -427,11 +433,9 @@ class AbcPlan(_ValuePlan):
         )
         return {
             # kind 0: a class (its count and sum); kind 1: the group crossing threshold i
-            "summary": groups + "SELECT 0 AS kind, class AS i, SUM(n) AS n, SUM(s) AS v, class "
-            f"FROM classed GROUP BY class UNION ALL SELECT 1, i, n, v, class FROM ({crossings}) "
-            "AS c ORDER BY kind, i",
-            "labels": groups + "SELECT c.g, b.k, c.class FROM base AS b JOIN classed AS c "
-            "ON b.v = c.v ORDER BY c.g",
+            "summary": f"{groups}SELECT 0 AS kind, {_CLASSES} UNION ALL "
+            f"SELECT 1, i, n, v, class FROM ({crossings}) AS c ORDER BY kind, i",
+            "labels": groups + _LABELS,
         }
 
     def _build(self, answers: Mapping[str, Rows]) -> AbcResult:
@@ -491,14 +495,13 @@ class ParetoPlan(_ValuePlan):
     def _statements(self) -> dict[str, str]:
         groups = _groups(self, (self.share,), "covering")
         return {
-            "classes": groups + "SELECT class, SUM(n), SUM(s) FROM classed GROUP BY class",
-            "labels": groups + "SELECT c.g, b.k, c.class FROM base AS b JOIN classed AS c "
-            "ON b.v = c.v ORDER BY c.g",
+            "classes": f"{groups}SELECT {_CLASSES}",
+            "labels": groups + _LABELS,
         }
 
     def _build(self, answers: Mapping[str, Rows]) -> ParetoResult:
         labels = _labels(answers["labels"], "AB")
-        sums = {int(c): s for c, _, s in answers["classes"]}
+        sums = {int(c): s for c, _, s, _ in answers["classes"]}
         total = Fraction(sum(sums.values(), 0))
         vital = [key for key, label in labels.items() if label == "A"]
         return ParetoResult(
