@@ -316,14 +316,11 @@ class Complaint(Owned):
         wanted = member(ComplaintStep, step, "step")
         expected = self._next_step()
         if wanted is not expected or wanted is ComplaintStep.THANKED:
-            hint = (
-                "; close(satisfaction=...) thanks the customer"
-                if expected is ComplaintStep.THANKED
-                else ""
-            )
+            by = ", taken by close(satisfaction=...)" if expected is ComplaintStep.THANKED else ""
+            other = "" if wanted is expected else f", not {wanted.value!r}"
             raise InvalidTransitionError(
                 f"complaint {self.complaint_id!r} is at {self.current_step.value!r}; "
-                f"the next step is {expected.value!r}, not {wanted.value!r}{hint}",
+                f"the next step is {expected.value!r}{by}{other}",
                 current=self.current_step.value,
                 requested=wanted.value,
                 allowed=("close",) if expected is ComplaintStep.THANKED else (expected.value,),
