@@ -90,10 +90,16 @@ def _amounts(values: object) -> _Amounts:
             kind, number = "fraction", value
             denominators.add(value.denominator)
         else:
-            hint = "" if not isinstance(value, float) else " (floats are not exact: use Decimal)"
+            problem = (
+                "is a float: floats are not exact (use Decimal)"
+                if isinstance(value, float)
+                else "is a Decimal that is not finite"
+                if isinstance(value, Decimal)
+                else f"is a {type(value).__name__}, not a number"
+            )
             raise ValidationError(
                 f"values[{_shown(key)}]",
-                f"is a {type(value).__name__} that is not a finite number{hint}",
+                problem,
                 allowed="Money, a finite Decimal, an int or a Fraction, zero or more",
             )
         if number < 0:

@@ -150,7 +150,9 @@ def weighted_pipeline(opportunities: Iterable[Opportunity]) -> WeightedPipeline:
 
 def _reject(position: int, value: object) -> NoReturn:
     raise ValidationError(
-        f"opportunities[{position}]", f"is a {type(value).__name__}", allowed="an Opportunity"
+        f"opportunities[{position}]",
+        f"must be an Opportunity, not {type(value).__name__}",
+        allowed="an Opportunity",
     )
 
 
