@@ -29,6 +29,7 @@ mutmut keeps its results in ``mutants/``; a second run only re-tests what change
 import ast
 import functools
 import json
+import os
 import sys
 from collections import Counter
 from collections.abc import Mapping
@@ -254,6 +255,8 @@ def keep_fast_tests(tests_by_function: dict[str, set[str]]) -> None:
 
 
 def run(patterns: list[str]) -> None:
+    # The engine plans' tests meet DuckDB only (tests/engines/tables.py).
+    os.environ["CRMCORE_MUTATION"] = "1"
     import mutmut.__main__ as mutmut_main
     from mutmut.mutation import pragma_handling
     from mutmut.state import state

@@ -19,9 +19,14 @@ import sqlalchemy as sa
 
 from tests.sql import backends
 
-ENGINES: tuple[str, ...] = ("duckdb", "postgresql") + (
-    ("spark",) if os.environ.get("CRMCORE_SPARK") == "1" else ()
+ENGINES: tuple[str, ...] = (
+    ("duckdb",)
+    if os.environ.get("CRMCORE_MUTATION") == "1"
+    else ("duckdb", "postgresql") + (("spark",) if os.environ.get("CRMCORE_SPARK") == "1" else ())
 )
+"""The engines the properties run on. ``make mutation`` (``CRMCORE_MUTATION=1``)
+runs each mutant's tests in a process of its own, where starting PostgreSQL
+would cost more than the tests: there the plans meet DuckDB only."""
 
 EXAMPLES = int(os.environ.get("CRMCORE_ENGINE_EXAMPLES", "15"))
 """Hypothesis examples per engine property: each creates a table on a real
