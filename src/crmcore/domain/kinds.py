@@ -374,8 +374,11 @@ def kind_of(aggregate: object) -> KindSpec[Any]:
     Raises:
         ValidationError: not an aggregate crmcore stores.
     """
-    cls = aggregate if isinstance(aggregate, type) else type(aggregate)
     by_type = _by_type()
+    found = by_type.get(type(aggregate))
+    if found is not None:  # an instance of an aggregate class itself: the common case
+        return found
+    cls = aggregate if isinstance(aggregate, type) else type(aggregate)
     for klass in cls.__mro__:
         found = by_type.get(klass)
         if found is not None:
