@@ -16,11 +16,14 @@ import pytest
 
 from crmcore import (
     ApprovalRequest,
+    CurrencyMismatchError,
     InvalidTransitionError,
     Money,
     Opportunity,
     Period,
     Profile,
+    RecordKind,
+    RecordTerritoryChanged,
     Stage,
     StageVisit,
     ValidationError,
@@ -29,7 +32,8 @@ from crmcore.domain.channels import Channel
 from crmcore.domain.fields import check_text, member
 from crmcore.domain.kinds import spec_of
 from crmcore.domain.money import check_currency
-from tests.records import T0, T1, complaint, contract, customer, opportunity
+from crmcore.domain.numbers import to_fraction
+from tests.records import T0, T1, complaint, contract, customer, opportunity, quota
 from tests.unit.test_approvals import _approved, _open
 
 T2 = T0.add(hours=2)
@@ -251,3 +255,53 @@ def test_a_product_is_rounded_once_at_the_18th_place_beyond_28_digits() -> None:
     # 36 significant digits: more than a default decimal context holds
     product = Money.of("123456789012345678", "EUR") * Decimal("1.0000000000000000001")
     assert product == Money.of("123456789012345678.012345678901234568", "EUR")
+
+
+@pytest.mark.parametrize("operation", ["pay", "refund"])
+def test_a_payment_in_another_currency_names_the_operation(operation: str) -> None:
+    paid = contract().deliver(at=T0).pay(Money.of("10", "EUR"), at=T0)
+    with pytest.raises(CurrencyMismatchError) as caught:
+        getattr(paid, operation)(Money.of("1", "USD"), at=T1)
+    assert caught.value.operation == operation
+    assert str(caught.value).startswith(f"cannot {operation} EUR and USD: ")
+
+
+def test_a_refund_is_the_contracts_last_change() -> None:
+    paid = contract().deliver(at=T0).pay(Money.of("10", "EUR"), at=T0)
+    assert paid.refund(Money.of("1", "EUR"), at=T1).changed_at == T1
+
+
+def test_minor_units_take_up_to_18_integer_digits() -> None:
+    assert Money.in_minor_units(10**18 - 1, "EUR") == Money.of("999999999999999999", "EUR")
+    with pytest.raises(ValidationError) as caught:
+        Money.in_minor_units(10**18, "EUR")
+    assert str(caught.value) == (
+        "value: has more than 18 digits before the decimal point (accepted: an exact number: "
+        "a Fraction, a finite Decimal or an int)"
+    )
+
+
+def test_a_number_out_of_range_says_what_is_accepted() -> None:
+    with pytest.raises(ValidationError) as caught:
+        to_fraction(Decimal("1E+2000"), "share", allowed="a share")
+    assert str(caught.value) == (
+        "share: is out of range: beyond 10**1000 or closer to 0 than 10**-1000 (accepted: a share)"
+    )
+
+
+def test_a_quota_keeps_someone_it_is_for_through_moves_and_reassignments() -> None:
+    assert quota(owner="u1", territory="t1").move_to_territory(None, at=T1).territory is None
+    assert quota(team="north", territory="t1").move_to_territory(None, at=T1).territory is None
+    moved = quota().move_to_territory("t2", at=T1)  # a territory's quota, to another one
+    assert (moved.territory, moved.changed_at) == ("t2", T1)
+    assert moved.pending_events[-1] == RecordTerritoryChanged(
+        occurred_at=T1,
+        record_kind=RecordKind.QUOTA,
+        record_id="q1",
+        previous_territory="t9",
+        territory="t2",
+    )
+    assert quota(team="north").reassign(owner="u1", team=None, at=T1).owner == "u1"
+    assert quota(owner="u1").reassign(owner=None, team="north", at=T1).team == "north"
+    with pytest.raises(ValidationError, match="a quota needs someone it is for"):
+        quota(owner="u1").reassign(owner=None, team=None, at=T1)
