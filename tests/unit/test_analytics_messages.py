@@ -11,10 +11,11 @@ from fractions import Fraction
 import pendulum
 import pytest
 
-from crmcore import DEFAULT_PIPELINE, Money, Opportunity, ValidationError
+from crmcore import DEFAULT_PIPELINE, Customer, Money, Opportunity, Profile, ValidationError
 from crmcore import analytics as a
-from crmcore.analytics import Bands, Combined, Crossing, Transaction, segment
-from crmcore.analytics._results import text_table
+from crmcore.analytics import Bands, Categories, Combined, Crossing, Transaction, segment
+from crmcore.analytics._results import Columns, text_table
+from crmcore.analytics.vendors import Scale
 from tests.records import T0, T1
 
 THRESHOLDS = "1 to 25 strictly increasing numbers in (0, 1], e.g. (Decimal('0.8'), Decimal('0.95'))"
@@ -62,6 +63,16 @@ VALIDATION: list[tuple[str, Callable[[], object], str]] = [
     ("age bands' day", lambda: a.age_bands(as_of="x"),
      "as_of: must be a calendar date, not str (accepted: a calendar date (pendulum.Date or "
      "datetime.date; not a datetime))"),
+    ("a value outside every category", lambda: segment(
+        {"r1": {"n": 3}}, Categories(key="n", allowed=[1, 2])),
+     "records['r1']: of customer 'r1' has a value outside every category (accepted: 1, 2)"),
+    ("no value for a combined band", lambda: segment(
+        {"r9": {"x": "a"}}, Combined(parts=(Bands(key="x", edges=(3,)),))),
+     "records['r9']: of customer 'r9' has no numeric value for these bands (accepted: Money, "
+     "a Decimal or an int)"),
+    ("a scale without every priority", lambda: Scale(priorities={}, abilities={}),
+     "priorities: must give points for every Priority (accepted: a mapping from every "
+     "Priority to a non-negative int)"),
     ("cash flows as text", lambda: a.historical_value("x", as_of=pendulum.date(2030, 1, 1)),
      "cash_flows: must be an iterable of CashFlow values, not str (accepted: CashFlow values)"),
 ]  # fmt: skip
@@ -131,3 +142,30 @@ def test_a_record_without_the_attribute_is_refused_not_crashed() -> None:
 def test_a_table_drops_the_spaces_an_empty_last_cell_leaves() -> None:
     assert text_table(("a", "b"), [("x", "")]) == "a  b\n-  -\nx\n"
     assert text_table(("a",), [("long",)]) == "a\n----\nlong\n"
+
+
+def test_categories_of_plain_values_are_labelled_by_their_text() -> None:
+    records = {"r1": {"n": 1}, "r2": {"n": 2}}
+    assert dict(segment(records, Categories(key="n", allowed=[1, 2])).labels) == {
+        "r1": "1",
+        "r2": "2",
+    }
+
+
+def test_36_is_the_first_age_of_the_36_to_55_band() -> None:
+    born = Profile(birth_date=pendulum.date(1994, 1, 1))
+    c = Customer.prospect(customer_id="c1", name="A", at=T0).update_profile(born, at=T0)
+    bands = a.age_bands(as_of=pendulum.date(2030, 1, 1))
+    assert dict(segment({"c1": c}, bands).labels) == {"c1": "36-55"}
+    assert dict(segment({"c1": c}, a.age_bands(as_of=pendulum.date(2029, 12, 31))).labels) == {
+        "c1": "23-35"
+    }
+
+
+def test_columns_are_a_mapping_in_their_order() -> None:
+    columns = Columns(["b", "a", "c"], ["B", "A", "C"])
+    assert list(columns) == ["b", "a", "c"]
+    assert list(columns.values()) == ["B", "A", "C"]
+    assert list(columns.items()) == [("b", "B"), ("a", "A"), ("c", "C")]
+    assert ("a" in columns, "z" in columns) == (True, False)
+    assert (columns["c"], len(columns)) == ("C", 3)

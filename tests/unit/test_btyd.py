@@ -868,3 +868,17 @@ def test_an_overflowing_likelihood_is_infinite_and_never_a_fit() -> None:
 
     with pytest.raises(ConvergenceError):
         _fitting._fit(np, Overflowing, _quadratic, ("p", "q", "v"), "Gamma-Gamma")
+
+
+def test_gamma_gamma_fits_repeat_buyers_with_positive_spend_only() -> None:
+    day = D(1997, 3, 1)
+    extra = [
+        Transaction(customer, on, Money.of(amount, "USD"))
+        for customer, amount in (("zero", "0"), ("half", "0.5"))
+        for on in (day, day.add(days=20))
+    ]
+    fitted = GammaGamma.fit(rfm_summary([*_cdnow(), *extra], observation_end=END, unit="week"))
+    # "zero" spent nothing on its repeat purchase; "half" spent 0.5 (under 1)
+    assert fitted.customers == 946 + 1
+    assert fitted.standard_errors is not None
+    assert set(fitted.standard_errors) == {"p", "q", "v"}

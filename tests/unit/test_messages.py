@@ -94,6 +94,11 @@ VALIDATION: list[tuple[str, Callable[[], object], str]] = [
         opportunity(),
         approval=ApprovalRequest(stage_name="Proposal", requested_by="u1", requested_at=T0)),
      f"approval: is not a request this opportunity can hold (accepted: {APPROVAL})"),
+    ("approval for an unknown stage", lambda: attrs.evolve(
+        opportunity(),
+        approval=ApprovalRequest(stage_name="Nope", requested_by="u1", requested_at=T0)),
+     "approval: is not a stage of this pipeline (accepted: Research, Contact, Proposal, "
+     "Product demonstration, Negotiation, Won, Lost)"),
     ("approval decided after the last change", _decided_late,
      f"approval: is outside the current stage visit (accepted: {APPROVAL})"),
     ("approved by nobody", lambda: _pending().approve(by="", at=T2),
@@ -305,3 +310,8 @@ def test_a_quota_keeps_someone_it_is_for_through_moves_and_reassignments() -> No
     assert quota(owner="u1").reassign(owner=None, team="north", at=T1).team == "north"
     with pytest.raises(ValidationError, match="a quota needs someone it is for"):
         quota(owner="u1").reassign(owner=None, team=None, at=T1)
+
+
+def test_a_new_campaign_is_the_opportunitys_last_change() -> None:
+    changed = opportunity().set_campaign("cam1", at=T1)
+    assert (changed.campaign_id, changed.changed_at) == ("cam1", T1)
