@@ -29,11 +29,29 @@ from crmcore import (
     ValidationError,
 )
 from crmcore.domain.channels import Channel
+from crmcore.domain.commissions import CommissionPlan
 from crmcore.domain.fields import check_text, member
 from crmcore.domain.kinds import spec_of
 from crmcore.domain.money import check_currency
 from crmcore.domain.numbers import to_fraction
-from tests.records import T0, T1, complaint, contract, customer, opportunity, quota
+from crmcore.domain.territories import (
+    TerritoryMoved,
+    TerritoryRenamed,
+    TerritoryRulesChanged,
+    assign,
+    managed_territories,
+)
+from tests.records import (
+    T0,
+    T1,
+    campaign,
+    complaint,
+    contract,
+    customer,
+    opportunity,
+    quota,
+    territory,
+)
 from tests.unit.test_approvals import _approved, _open
 
 T2 = T0.add(hours=2)
@@ -315,3 +333,68 @@ def test_a_quota_keeps_someone_it_is_for_through_moves_and_reassignments() -> No
 def test_a_new_campaign_is_the_opportunitys_last_change() -> None:
     changed = opportunity().set_campaign("cam1", at=T1)
     assert (changed.campaign_id, changed.changed_at) == ("cam1", T1)
+
+
+SALES: list[tuple[str, Callable[[], object], str]] = [
+    ("a blank territory name", lambda: territory().rename(" ", at=T1),
+     "name: must be a non-blank string of at most 200 characters (accepted: a non-blank name "
+     "of at most 200 characters)"),
+    ("an empty parent id", lambda: territory().move("", at=T1),
+     "parent_id: must not be empty (accepted: a string of 1 to 128 printable characters "
+     "without whitespace)"),
+    ("field values that are no mapping", lambda: territory().matches("x"),
+     "values: must be a mapping (accepted: field name → a string or None)"),
+    ("teams as text", lambda: managed_territories("x", []),
+     "teams: must be an iterable of team ids, not str (accepted: team ids)"),
+    ("an empty team id", lambda: managed_territories([""], []),
+     "teams: must not be empty (accepted: a string of 1 to 128 printable characters without "
+     "whitespace)"),
+    ("a profile field as an attribute", lambda: assign(
+        customer(), [territory()], attributes={"industry": "x"}),
+     "attributes: has a key that is not an attribute name (accepted: identifiers other than "
+     "the profile fields region, industry, customer_type, occupation, preferred_channel, "
+     "phase)"),
+    ("a quota target as text", lambda: quota(owner="u1").replace_target("x", at=T1),
+     "target: must not be a str (accepted: Money of zero or more, or a count of deals (an int "
+     "from 0 to 1000000000))"),
+    ("a commission base as text", lambda: CommissionPlan.flat(
+        "EUR", Decimal("0.05")).exact_commission("x"),
+     "base: is not a decimal number of at most 100 significant digits (accepted: a Fraction, "
+     "Decimal or int)"),
+    ("a period shifted before the year 1", lambda: Period.year(1).shifted(-1),
+     "count: moves the period out of the years 1 to 9998 (accepted: a shift that stays within "
+     "the years 1 to 9998)"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("case", "call", "message"), SALES, ids=[c for c, _, _ in SALES])
+def test_a_sales_management_refusal_reads_as_documented(
+    case: str, call: Callable[[], object], message: str
+) -> None:
+    with pytest.raises(ValidationError) as caught:
+        call()
+    assert str(caught.value) == message
+
+
+def test_a_campaign_refusal_names_its_state_and_command() -> None:
+    with pytest.raises(InvalidTransitionError) as caught:
+        campaign().complete(at=T1)
+    assert str(caught.value) == "campaign 'p1' is planned: complete is not allowed"
+
+
+def test_territory_commands_are_its_last_change_and_say_what_changed() -> None:
+    renamed = territory().rename("South", at=T1)
+    assert (renamed.name, renamed.changed_at) == ("South", T1)
+    assert renamed.pending_events[-1] == TerritoryRenamed(occurred_at=T1, territory_id="t1")
+    moved = territory(parent_id="t0").move("t5", at=T1)
+    assert (moved.parent_id, moved.changed_at) == ("t5", T1)
+    assert moved.pending_events[-1] == TerritoryMoved(
+        occurred_at=T1, territory_id="t1", previous_parent_id="t0", parent_id="t5"
+    )
+    ruled = territory().set_rules([], at=T1)
+    assert (ruled.rules, ruled.changed_at) == ((), T1)
+    assert ruled.pending_events[-1] == TerritoryRulesChanged(occurred_at=T1, territory_id="t1")
+
+
+def test_the_year_1_is_within_reach_of_a_shift() -> None:
+    assert Period.year(2).shifted(-1) == Period.parse("0001")
