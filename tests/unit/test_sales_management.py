@@ -888,3 +888,27 @@ def test_the_territories_a_team_manages_go_down_the_whole_tree() -> None:
     assert managed_territories(["x"], tree) == {"a", "b", "c", "d"}
     assert managed_territories(["hq", "z"], tree) == {"root", "a", "b", "c", "d"}
     assert managed_territories(["y"], list(reversed(tree))) == {"b", "c"}
+
+
+def test_roll_up_and_forecast_refusals_read_as_documented() -> None:
+    part = Quota.set(quota_id="m1", target=Money.of("100", "EUR"), period=Q1, at=T0, owner="u1")
+    rolled = roll_up("r", [part], period=Q1, territory="t7")
+    assert (rolled.territory, rolled.owner, rolled.team) == ("t7", None, None)
+    with pytest.raises(ValidationError) as caught:
+        roll_up("r", [part], period="x")  # type: ignore[arg-type]
+    assert str(caught.value) == (
+        "period: must be a Period, not str (accepted: Period.month, Period.quarter, Period.year "
+        "or Period.parse('2030-Q1'))"
+    )
+    with pytest.raises(ValidationError) as caught:
+        roll_up("r", "x", period=Q1)  # type: ignore[arg-type]
+    assert str(caught.value) == (
+        "parts: must be an iterable of one or more Quota values, not str (accepted: one or more "
+        "Quota values)"
+    )
+    with pytest.raises(ValidationError) as caught:
+        commission_forecast(CommissionPlan.flat("EUR", Decimal("0.05")), "x")  # type: ignore[arg-type]
+    assert str(caught.value) == (
+        "opportunities: must be an iterable of Opportunity values, not str (accepted: "
+        "Opportunity values)"
+    )

@@ -190,3 +190,23 @@ def test_the_default_scale_is_one_to_five() -> None:
     with pytest.raises(ValidationError, match=r"^ratings: "):
         csat([6])
     assert average_rating([1, 5]) == 3
+
+
+def test_cohort_table_edges() -> None:
+    signed = customer("edge", ("sign", at(3, 15)))
+    exactly = cohort_table([signed], as_of=at(3, 15), months=0)  # signed at as_of: counted
+    assert exactly.sizes == {Period.month(2030, 3): 1}
+    assert exactly.shares[Period.month(2030, 3)] == (None,)  # its first month is not over
+    assert len(cohort_table([signed], as_of=at(3, 15)).shares[Period.month(2030, 3)]) == 13
+    assert cohort_table([signed], as_of=at(3, 15), months=1200).sizes == exactly.sizes
+    with pytest.raises(ValidationError) as caught:
+        cohort_table([signed], as_of=at(3, 15), months=1201)
+    assert str(caught.value) == "months: is out of range (accepted: an int from 0 to 1200)"
+    with pytest.raises(ValidationError, match=r"^as_of: must be a datetime, not str"):
+        cohort_table([signed], as_of="x")  # type: ignore[arg-type]
+
+
+def test_a_rating_scale_may_have_two_points() -> None:
+    assert average_rating([1, 2], scale=2) == Fraction(3, 2)
+    with pytest.raises(ValidationError, match=r"^scale: is out of range"):
+        average_rating([1], scale=1)

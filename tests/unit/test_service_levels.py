@@ -220,3 +220,23 @@ def test_an_empty_report_prints_its_header() -> None:
         "breach",
         "rate",
     ]
+
+
+def test_the_report_skips_later_complaints_wherever_they_stand_and_counts_each() -> None:
+    future = complaint("low", "letter", 3, at=berlin(2030, 5, 1, 9))
+    first = complaint(at=berlin(2030, 4, 22, 9)).advance("calmed", at=berlin(2030, 4, 22, 10))
+    second = complaint(number=4, at=berlin(2030, 4, 22, 9))
+    second = second.advance("calmed", at=berlin(2030, 4, 22, 11))
+    as_of = berlin(2030, 4, 23, 10)
+    report = sla_report([future, first, second], POLICY, as_of=as_of)
+    assert report.as_of == as_of
+    assert dict(report) == {
+        (Milestone.FIRST_RESPONSE, first.level): SlaCounts(ongoing=0, reached=2, breached=0),
+        (Milestone.RESOLUTION, first.level): SlaCounts(ongoing=2, reached=0, breached=0),
+    }
+    assert str(report).splitlines()[2:] == [
+        "first response   high        0        2         0        0.0 %",
+        "resolution       high        2        0         0            -",
+        "first response    all        0        2         0        0.0 %",
+        "resolution        all        2        0         0            -",
+    ]
