@@ -46,10 +46,10 @@ def contract(**kw: Any) -> Contract:
 
 
 def service_contract(**kw: Any) -> ServiceContract:
+    kw.setdefault("starts", pendulum.date(2030, 1, 1))
     return ServiceContract.start(
         contract_id="s1",
         customer_id="c1",
-        starts=pendulum.date(2030, 1, 1),
         term_months=12,
         auto_renew=True,
         notice_days=30,
