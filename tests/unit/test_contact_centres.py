@@ -343,3 +343,26 @@ def test_asa_is_exact_to_the_microsecond_and_one_erlang_waits() -> None:
     one = erlang_c(arrivals=10, period=HALF_HOUR, handle_time=180 * S, agents=2)
     assert one.traffic == 1
     assert one.probability_of_waiting == pytest.approx(1 / 3, abs=1e-12)
+
+
+def test_report_refusals_read_as_documented() -> None:
+    base: dict[str, object] = {"contacts": LOG, "service_level_target": 20 * S}
+    for arguments, message in (
+        ({"contacts": "x"}, "contacts: must be an iterable of ContactRecord values, not str "
+         "(accepted: ContactRecord values)"),
+        ({"agent_targets": "x"}, "agent_targets: is not a mapping from agent ids (accepted: a "
+         "mapping from str)"),
+    ):  # fmt: skip
+        with pytest.raises(ValidationError) as caught:
+            contact_centre_report(**(base | arguments))  # type: ignore[arg-type]
+        assert str(caught.value) == message
+
+
+def test_an_agent_without_a_target_is_not_measured_against_one() -> None:
+    report = contact_centre_report(
+        LOG, service_level_target=20 * S, agent_targets={"a2": 1}, available={"a3": S}
+    )
+    a1, a3 = report.agents["a1"], report.agents["a3"]
+    assert (a1.handled, a1.target, a1.against_target) == (2, None, None)
+    assert (a3.handled, a3.target, a3.against_target) == (0, None, None)
+    assert report.agents["a2"].against_target == Fraction(2)

@@ -135,6 +135,22 @@ def test_bg_bb_on_the_donations_data_gives_the_published_parameters(
     assert round(bgbb.log_likelihood, 1) == -33225.6
     assert bgbb.customers == 11104
     assert math.isclose(bgbb.total_log_likelihood(_donations()), bgbb.log_likelihood)
+    # mutmut credits a module fixture to the first test that uses it: this one
+    assert (bgbb.converged, bgbb.fit_info is not None) == (True, True)
+    assert bgbb.standard_errors is not None
+    assert set(bgbb.standard_errors) == {"alpha", "beta", "gamma", "delta"}
+    assert math.isclose(bgbb.customer_log_likelihood(3, 5, 6), -5.615767443747673, rel_tol=1e-9)
+
+
+def test_bg_bb_fits_patterns_with_one_repeat_at_most() -> None:
+    fitted = BetaGeoBetaBinom.fit([(1, 5, 6, 10), (0, 0, 6, 20), (1, 3, 6, 5)])
+    assert (fitted.customers, fitted.converged) == (35, True)
+    with pytest.raises(ValidationError) as caught:
+        BetaGeoBetaBinom.fit("x")  # type: ignore[arg-type]
+    assert str(caught.value) == (
+        "patterns: must be an iterable of (x, t_x, n, count) tuples, not str (accepted: "
+        "(x, t_x, n, count) tuples)"
+    )
 
 
 def test_every_fitted_model_has_standard_errors_and_positive_intervals(

@@ -240,3 +240,16 @@ def test_the_report_skips_later_complaints_wherever_they_stand_and_counts_each()
         "first response    all        0        2         0        0.0 %",
         "resolution        all        2        0         0            -",
     ]
+
+
+def test_report_refusals_and_a_complaint_received_at_the_instant_itself() -> None:
+    with pytest.raises(ValidationError) as caught:
+        sla_report("x", POLICY, as_of=FRIDAY_EVENING)  # type: ignore[arg-type]
+    assert str(caught.value) == (
+        "complaints: must be an iterable of Complaint values, not str (accepted: Complaint values)"
+    )
+    with pytest.raises(ValidationError, match=r"^as_of: must be a datetime, not str"):
+        sla_report([], POLICY, as_of="x")  # type: ignore[arg-type]
+    now = berlin(2030, 4, 22, 9)
+    report = sla_report([complaint(at=now)], POLICY, as_of=now)
+    assert report.totals[Milestone.FIRST_RESPONSE] == SlaCounts(ongoing=1, reached=0, breached=0)
