@@ -68,7 +68,7 @@ java:
 # 10^6-row differential runs (tests/scale). py4j, Spark's bridge, leaves its
 # sockets to the garbage collector: their ResourceWarnings are not errors here.
 test-engines: $(ENGINES_STAMP) postgres-binaries java
-	CRMCORE_SPARK=1 CRMCORE_ENGINE_EXAMPLES=60 $(BIN)/python -m pytest -q -p no:randomly \
+	CRMCORE_MUTATION= CRMCORE_SPARK=1 CRMCORE_ENGINE_EXAMPLES=60 $(BIN)/python -m pytest -q -p no:randomly \
 		tests/engines tests/scale \
 		-W "ignore::ResourceWarning" -W "ignore::pytest.PytestUnraisableExceptionWarning"
 
@@ -96,6 +96,8 @@ typecheck: $(STAMP)
 imports: $(STAMP)
 	$(BIN)/lint-imports
 
+# CRMCORE_MUTATION is emptied so that no environment can narrow the engine
+# tests to DuckDB (only `make mutation` does, tests/engines/tables.py).
 # The fuzz suite runs outside coverage: tracing would triple its time, and the
 # other suites reach every branch on their own.
 # Tests run on every core (pytest-xdist), a file's tests on one worker
@@ -105,7 +107,7 @@ imports: $(STAMP)
 # documents run in the same parallel session.
 unit: $(STAMP) postgres-binaries
 	$(BIN)/coverage erase
-	$(BIN)/python -m pytest -n auto --dist loadfile --cov --cov-report=term-missing:skip-covered \
+	CRMCORE_MUTATION= $(BIN)/python -m pytest -n auto --dist loadfile --cov --cov-report=term-missing:skip-covered \
 		--cov-fail-under=100 tests README.md docs --ignore=tests/fuzz --ignore=tests/scale
 
 # The fuzz suite at the ci profile's depth, a job of its own so that `make test`
