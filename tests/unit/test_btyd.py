@@ -135,7 +135,51 @@ def _close(value: float, expected: float) -> bool:
     return math.isclose(value, expected, rel_tol=1e-3)
 
 
+Z90 = 1.6448536269514722
+"""The standard normal quantile of 0.95: a 90 % interval is the estimate ± Z90 · se."""
+
+
+def pin_fit(
+    model: Any,
+    parameters: dict[str, float],
+    standard_errors: dict[str, float],
+    log_likelihood: float,
+    customers: int,
+) -> None:
+    """Everything a fit gives, pinned to this suite's full-precision values.
+
+    mutmut credits a module-scoped fixture (a model fitted once per test
+    module) to the first test that uses it, so a mutant of the fitting code
+    meets that test only: each fixture's first test calls this.
+    """
+    for name, value in parameters.items():
+        assert math.isclose(getattr(model, name), value, rel_tol=1e-6), name
+    assert model.log_likelihood is not None
+    assert math.isclose(model.log_likelihood, log_likelihood, rel_tol=1e-9)
+    assert (model.customers, model.converged) == (customers, True)
+    info = model.fit_info
+    assert (info.converged, info.method) == (True, "BFGS")
+    assert 0 < info.iterations <= info.evaluations < 100
+    assert model.standard_errors is not None
+    assert set(model.standard_errors) == set(parameters)
+    intervals = model.confidence_intervals(0.9)
+    for name, value in standard_errors.items():
+        assert math.isclose(model.standard_errors[name], value, rel_tol=1e-4), name
+        estimate, spread = getattr(model, name), Z90 * model.standard_errors[name]
+        low, high = intervals[name]
+        # log-scale intervals: estimate · exp(∓ z · se / estimate)
+        assert math.isclose(low, estimate * math.exp(-spread / estimate), rel_tol=1e-9), name
+        assert math.isclose(high, estimate * math.exp(spread / estimate), rel_tol=1e-9), name
+
+
 def test_bgnbd_fit_on_cdnow(beta_geo: BetaGeo) -> None:
+    pin_fit(
+        beta_geo,
+        {"r": 0.24259452, "alpha": 4.4136020, "a": 0.79292202, "b": 2.4259068},
+        {"r": 0.012557378, "alpha": 0.37822406, "a": 0.18573382, "b": 0.70541427},
+        -9582.4292066739,
+        2357,
+    )
     assert _close(beta_geo.r, 0.24259)
     assert _close(beta_geo.alpha, 4.41360)
     assert _close(beta_geo.a, 0.79292)
@@ -149,6 +193,13 @@ def test_bgnbd_fit_on_cdnow(beta_geo: BetaGeo) -> None:
 
 
 def test_gamma_gamma_fit_on_cdnow(gamma_gamma: GammaGamma) -> None:
+    pin_fit(
+        gamma_gamma,
+        {"p": 6.2495723, "q": 3.7442247, "v": 15.443521},
+        {"p": 1.1900553, "q": 0.29013307, "v": 4.1594228},
+        -4055.9176948019,
+        946,
+    )
     assert _close(gamma_gamma.p, 6.24957)
     assert _close(gamma_gamma.q, 3.74422)
     assert _close(gamma_gamma.v, 15.44352)

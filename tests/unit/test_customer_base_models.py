@@ -38,7 +38,7 @@ from crmcore.analytics.btyd import (
 from crmcore.analytics.btyd._numbers import SCALAR
 from crmcore.analytics.btyd._summary import _rows
 from crmcore.errors import MissingExtraError, ModelError
-from tests.unit.test_btyd import END, _cdnow
+from tests.unit.test_btyd import END, _cdnow, pin_fit
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 D = pendulum.date
@@ -85,6 +85,13 @@ def bgbb() -> BetaGeoBetaBinom:
 def test_pareto_nbd_on_cdnow_gives_the_published_parameters(
     pareto: ParetoNBD, summary: RfmSummaries
 ) -> None:
+    pin_fit(
+        pareto,
+        {"r": 0.55327704, "alpha": 10.577683, "s": 0.60623984, "beta": 11.668730},
+        {"r": 0.047627660, "alpha": 0.84271943, "s": 0.18728417, "beta": 6.2111817},
+        -9594.9761789395,
+        2357,
+    )
     assert _close(pareto.r, 0.55327705)
     assert _close(pareto.alpha, 10.5776835)
     assert _close(pareto.s, 0.60623997)
@@ -107,6 +114,13 @@ def test_pareto_nbd_on_cdnow_gives_the_published_parameters(
 
 
 def test_mbg_nbd_on_cdnow(modified: ModifiedBetaGeo) -> None:
+    pin_fit(
+        modified,
+        {"r": 0.52484316, "alpha": 6.1830853, "a": 0.89135939, "b": 1.6140022},
+        {"r": 0.083268207, "alpha": 0.69562064, "a": 0.15478993, "b": 0.53749480},
+        -9582.1357155538,
+        2357,
+    )
     assert _close(modified.r, 0.52484316)
     assert _close(modified.alpha, 6.1830852)
     assert _close(modified.a, 0.89135942)
