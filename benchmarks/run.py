@@ -59,7 +59,8 @@ from crmcore.analytics.vendors import Ability, Priority, Requirement, score_vend
 from crmcore.testing import FixedClock, SequentialIds
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from customer_base import side_by_side  # beside this script
+import functions_before as before  # beside this script
+from customer_base import side_by_side
 
 from engines import side_by_side as engines_side_by_side
 
@@ -402,6 +403,31 @@ def _direct_lives(n: int) -> None:
         _direct_life(uow, i)
 
 
+def _before_life(uow: InMemoryUnitOfWork, i: int) -> None:
+    """The same life as `_life`, through the use-case functions as they were
+    before commands (`functions_before`, crmcore.services at 83479b6)."""
+    at = T0.add(hours=i)
+    customer = before.register_prospect(uow, name=f"C{i}", at=at)
+    before.log_interaction(uow, customer, channel="phone", direction="out", subject="hi", at=at)
+    opp = before.open_opportunity(
+        uow, customer_id=customer, title="deal", amount=Money.of(1000 + i % 500, "USD"), at=at
+    )
+    before.move_opportunity(uow, opp, stage="Proposal", at=at.add(days=1))
+    contract = before.win_opportunity(uow, opp, at=at.add(days=2))
+    before.record_delivery(uow, contract, at=at.add(days=3))
+    before.record_payment(
+        uow, contract, amount=Money.of(1000 + i % 500, "USD"), at=at.add(days=4)
+    )
+    before.lose_customer(uow, customer, reason="moved away", at=at.add(days=5))
+    before.win_back_customer(uow, customer, at=at.add(days=6))
+
+
+def _before_lives(n: int) -> None:
+    uow = InMemoryUnitOfWork(InMemoryStore(), ids=SequentialIds(), clock=LATER)
+    for i in range(n):
+        _before_life(uow, i)
+
+
 LATER = FixedClock(pendulum.datetime(2100, 1, 1, tz="UTC"))
 """The benchmarks' use cases live in 2030: their units of work read this clock."""
 _FOLDER = tempfile.TemporaryDirectory(prefix="crmcore-bench-")
@@ -699,15 +725,26 @@ def run(quick: bool) -> list[Record]:
     # services
     lives_small = 10**3 // scale
     a, base, ratio = alternate(
-        lambda: _lives(lives_small), lambda: _direct_lives(lives_small), max(1, rounds // 2)
+        lambda: _lives(lives_small), lambda: _before_lives(lives_small), max(1, rounds // 2)
     )
     add(
-        "customer lives: handle vs direct unit-of-work code",
+        "customer lives: handle vs the use-case functions before commands",
         lives_small,
         a,
         base,
         ratio,
         "<= 1.1x",
+    )
+    direct_a, direct, direct_ratio = alternate(
+        lambda: _lives(lives_small), lambda: _direct_lives(lives_small), max(1, rounds // 2)
+    )
+    add(
+        "customer lives: handle vs bare unit-of-work code (no checks of arguments or access)",
+        lives_small,
+        direct_a,
+        direct,
+        direct_ratio,
+        "report",
     )
     b, _, _ = alternate(lambda: _lives(lives_small * 10), None, max(1, rounds // 2))
     add(

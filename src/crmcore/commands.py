@@ -40,6 +40,7 @@ from crmcore.domain.customers import (
     check_name,
 )
 from crmcore.domain.fields import (
+    bind_field_names,
     calendar_date,
     checked_field,
     choice,
@@ -143,7 +144,7 @@ def _stage(value: object, field: str) -> str:
 R = TypeVar("R", str, None)
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=bind_field_names)
 class Command(Generic[R]):
     """Base of the commands: ``at`` is when it happens (an aware datetime, kept in UTC).
 
@@ -158,7 +159,7 @@ class Command(Generic[R]):
 # Customers ------------------------------------------------------------------------
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=bind_field_names)
 class RegisterProspect(Command[str]):
     """Register a new prospect (phase ACQUISITION); `handle` returns its id.
 
@@ -172,7 +173,7 @@ class RegisterProspect(Command[str]):
     team: str | None = identifier(optional=True)
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=bind_field_names)
 class UpdateProfile(Command[None]):
     """Replace a customer's profile."""
 
@@ -180,7 +181,7 @@ class UpdateProfile(Command[None]):
     profile: Profile = of_type(Profile, repr=False)
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=bind_field_names)
 class LogInteraction(Command[None]):
     """Record a contact with the customer (may be logged after the fact)."""
 
@@ -190,7 +191,7 @@ class LogInteraction(Command[None]):
     subject: str = text(max_length=MAX_SUBJECT_LENGTH)
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=bind_field_names)
 class LoseCustomer(Command[None]):
     """Disqualify a prospect or record a churned customer (phase LOST)."""
 
@@ -198,7 +199,7 @@ class LoseCustomer(Command[None]):
     reason: str = _reason()
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=bind_field_names)
 class WinBackCustomer(Command[None]):
     """Work a lost customer again (back to ACQUISITION)."""
 
@@ -208,7 +209,7 @@ class WinBackCustomer(Command[None]):
 # Opportunities ----------------------------------------------------------------------
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=bind_field_names)
 class OpenOpportunity(Command[str]):
     """Open an opportunity for a customer that is not LOST; `handle` returns its id.
 
@@ -226,7 +227,7 @@ class OpenOpportunity(Command[str]):
     campaign_id: str | None = identifier(optional=True)
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=bind_field_names)
 class SetOpportunityCampaign(Command[None]):
     """Change the campaign that sourced an opportunity (``None``: none); the
     actor must be allowed to read the campaign."""
@@ -235,7 +236,7 @@ class SetOpportunityCampaign(Command[None]):
     campaign_id: str | None = identifier(optional=True, default=attrs.NOTHING)
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=bind_field_names)
 class MoveOpportunity(Command[None]):
     """Move an open opportunity to another open stage."""
 
@@ -243,7 +244,7 @@ class MoveOpportunity(Command[None]):
     stage: str = checked_field(_stage, False)
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=bind_field_names)
 class WinOpportunity(Command[str]):
     """Win an opportunity, sign a contract for its amount and enter it on the
     customer, in one commit; `handle` returns the contract id.
@@ -259,7 +260,7 @@ class WinOpportunity(Command[str]):
     margin: Money | None = checked_field(non_negative_money, True)
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=bind_field_names)
 class LoseOpportunity(Command[None]):
     """Record a failed sale."""
 
@@ -267,7 +268,7 @@ class LoseOpportunity(Command[None]):
     reason: str = _reason()
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=bind_field_names)
 class ReopenOpportunity(Command[None]):
     """Work a lost opportunity again (back to its last open stage); the customer
     must not be LOST."""
@@ -275,7 +276,7 @@ class ReopenOpportunity(Command[None]):
     opportunity_id: str = identifier()
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=bind_field_names)
 class RequestApproval(Command[None]):
     """Ask for approval to move an opportunity into a gated stage (action
     ``update``; needs an actor: requests are made by a person)."""
@@ -284,14 +285,14 @@ class RequestApproval(Command[None]):
     stage: str = checked_field(_stage, False)
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=bind_field_names)
 class Approve(Command[None]):
     """Approve the pending request (action ``approve``; needs an actor, never the requester)."""
 
     opportunity_id: str = identifier()
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=bind_field_names)
 class Reject(Command[None]):
     """Reject the pending request, with a reason (action ``approve``; needs an actor)."""
 
@@ -302,7 +303,7 @@ class Reject(Command[None]):
 # Contracts --------------------------------------------------------------------------
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=bind_field_names)
 class RecordDelivery(Command[None]):
     """Record a delivery; a contract it fulfils ends on the customer in the same
     commit (then the actor must be allowed to update the customer too)."""
@@ -310,7 +311,7 @@ class RecordDelivery(Command[None]):
     contract_id: str = identifier()
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=bind_field_names)
 class RecordPayment(Command[None]):
     """Record a payment; a contract it fulfils ends on the customer in the same commit."""
 
@@ -318,7 +319,7 @@ class RecordPayment(Command[None]):
     amount: Money = _money(positive=True)
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=bind_field_names)
 class RefundPayment(Command[None]):
     """Pay money back to the customer (a contract in any state; see `Contract.refund`)."""
 
@@ -326,7 +327,7 @@ class RefundPayment(Command[None]):
     amount: Money = _money(positive=True)
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=bind_field_names)
 class CancelContract(Command[None]):
     """Cancel a contract that is not fulfilled; it ends on the customer (not fulfilled)."""
 
@@ -334,7 +335,7 @@ class CancelContract(Command[None]):
     reason: str = _reason()
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=bind_field_names)
 class StartServiceContract(Command[str]):
     """Start a service contract for an existing customer; `handle` returns its id."""
 
@@ -348,7 +349,7 @@ class StartServiceContract(Command[str]):
     team: str | None = identifier(optional=True)
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=bind_field_names)
 class RenewServiceContract(Command[None]):
     """Move a service contract to its next term (the customer's phase is unchanged)."""
 
@@ -358,7 +359,7 @@ class RenewServiceContract(Command[None]):
 # Complaints ---------------------------------------------------------------------------
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=bind_field_names)
 class FileComplaint(Command[str]):
     """File a complaint for an existing customer; `handle` returns its id."""
 
@@ -372,7 +373,7 @@ class FileComplaint(Command[str]):
     team: str | None = identifier(optional=True)
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=bind_field_names)
 class AdvanceComplaint(Command[None]):
     """Move a complaint to its next handling step."""
 
@@ -381,7 +382,7 @@ class AdvanceComplaint(Command[None]):
     note: str = checked_field(_note, False, default="", repr=False)
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=bind_field_names)
 class CompensateComplaint(Command[None]):
     """Grant compensation on an open complaint."""
 
@@ -389,7 +390,7 @@ class CompensateComplaint(Command[None]):
     amount: Money = _money(positive=True)
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=bind_field_names)
 class CloseComplaint(Command[None]):
     """Thank the customer and close the complaint (satisfaction 1 to 5)."""
 
@@ -413,7 +414,7 @@ def _customer_ids(value: object, field: str) -> tuple[str, ...]:
     return found
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=bind_field_names)
 class PlanCampaign(Command[str]):
     """Plan a campaign; `handle` returns its id.
 
@@ -433,28 +434,28 @@ class PlanCampaign(Command[str]):
     team: str | None = identifier(optional=True)
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=bind_field_names)
 class ActivateCampaign(Command[None]):
     """Start running a planned campaign."""
 
     campaign_id: str = identifier()
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=bind_field_names)
 class CompleteCampaign(Command[None]):
     """Mark an active campaign as run (action ``close``)."""
 
     campaign_id: str = identifier()
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=bind_field_names)
 class AbortCampaign(Command[None]):
     """Stop a planned or active campaign (action ``close``)."""
 
     campaign_id: str = identifier()
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=bind_field_names)
 class AddCampaignMembers(Command[None]):
     """Put customers on a campaign's list; the actor must be allowed to read each."""
 
@@ -462,7 +463,7 @@ class AddCampaignMembers(Command[None]):
     customer_ids: tuple[str, ...] = checked_field(_customer_ids, False)
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=bind_field_names)
 class SetCampaignMemberStatus(Command[None]):
     """Set a member's status (an active campaign; see `Campaign.set_member_status`)."""
 
@@ -471,7 +472,7 @@ class SetCampaignMemberStatus(Command[None]):
     status: str = checked_field(_status_name, False)
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=bind_field_names)
 class RecordCampaignCost(Command[None]):
     """Book a cost on a campaign, in the budget's currency (in any status)."""
 
@@ -486,7 +487,7 @@ def _rules(value: object, field: str) -> tuple[AssignmentRule, ...]:
     return instances_of(AssignmentRule, value, field, "AssignmentRule values")
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=bind_field_names)
 class CreateTerritory(Command[str]):
     """Create a territory (under ``parent_id``, or as a root); `handle` returns its id.
 
@@ -501,7 +502,7 @@ class CreateTerritory(Command[str]):
     team: str | None = identifier(optional=True)
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=bind_field_names)
 class RenameTerritory(Command[None]):
     """Give a territory another name."""
 
@@ -509,7 +510,7 @@ class RenameTerritory(Command[None]):
     name: str = attrs.field(converter=check_name, repr=False)
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=bind_field_names)
 class MoveTerritory(Command[None]):
     """Put a territory under another parent (``None``: make it a root); a
     parent among its own descendants is refused (the tree has no cycles)."""
@@ -518,7 +519,7 @@ class MoveTerritory(Command[None]):
     parent_id: str | None = identifier(optional=True, default=attrs.NOTHING)
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=bind_field_names)
 class SetTerritoryRules(Command[None]):
     """Replace a territory's assignment rules."""
 
@@ -526,7 +527,7 @@ class SetTerritoryRules(Command[None]):
     rules: tuple[AssignmentRule, ...] = checked_field(_rules, False)
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=bind_field_names)
 class AssignTerritory(Command[None]):
     """Put a customer, and every record opened for it, in a territory
     (``None``: in none). The policy must allow ``reassign`` on each of them."""
@@ -535,7 +536,7 @@ class AssignTerritory(Command[None]):
     territory_id: str | None = identifier(optional=True, default=attrs.NOTHING)
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=bind_field_names)
 class SetQuota(Command[str]):
     """Set a quota for a user (``owner``, with their ``team``), a territory
     or a team; `handle` returns its id. A second quota for the same user,
@@ -549,7 +550,7 @@ class SetQuota(Command[str]):
     territory: str | None = identifier(optional=True)
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=bind_field_names)
 class ReplaceQuota(Command[None]):
     """Replace a quota's target (of the same kind and currency)."""
 
@@ -557,7 +558,7 @@ class ReplaceQuota(Command[None]):
     target: Money | int = checked_field(check_target, False)
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=bind_field_names)
 class DefineCommissionPlan(Command[str]):
     """Keep a commission plan, named, for a team; `handle` returns its id."""
 
@@ -570,7 +571,7 @@ class DefineCommissionPlan(Command[str]):
 # Ownership ------------------------------------------------------------------------------
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=bind_field_names)
 class Reassign(Command[None]):
     """Give a record another owner and/or team (``None`` unassigns).
 

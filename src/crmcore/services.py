@@ -65,6 +65,16 @@ DEFAULT_PAGE = 50
 """The page size of `find` when none is given."""
 
 
+_REPOSITORIES: dict[type, str] = {}
+"""Each aggregate class's repository on a unit of work, asked of the registry
+once per class (a record's `record_kind` asks it on every call)."""
+
+
+def _repository_of(record: Owned) -> str:
+    found = _REPOSITORIES[type(record)] = spec_of(record.record_kind).repository
+    return found
+
+
 class Guard:
     """A view of a unit of work that asks the policy about every record read or
     written, for one actor (none for a trusted call: no checks).
@@ -150,12 +160,14 @@ class Guard:
         """Check ``create`` on a new record and add it."""
         if self.actor is not None:
             self.check(Action.CREATE, record)
-        added: R = self.uow.repository(record.record_kind).add(record)
+        name = _REPOSITORIES.get(type(record)) or _repository_of(record)
+        added: R = getattr(self.uow, name).add(record)
         return added
 
     def save(self, record: R) -> R:
         """Save a changed record (its action was checked when it was loaded)."""
-        saved: R = self.uow.repository(record.record_kind).save(record)
+        name = _REPOSITORIES.get(type(record)) or _repository_of(record)
+        saved: R = getattr(self.uow, name).save(record)
         return saved
 
     def ownership(self, owner: str | None, team: str | None) -> dict[str, str | None]:
@@ -661,8 +673,9 @@ def _check_time(
     limit = tolerance if tolerance is FUTURE_TOLERANCE else _tolerance(tolerance)
     if limit is None:
         return
-    source = _clock(clock if clock is not None else getattr(uow, "clock", None))
-    if source is None:
+    source: Any = clock if clock is not None else getattr(uow, "clock", None)
+    if not callable(getattr(source, "now", None)):
+        _clock(source)  # refuses what is not a clock
         raise ValidationError(
             "clock",
             "is needed to check that the command is not from the future, and the unit of "
