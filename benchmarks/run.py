@@ -415,9 +415,7 @@ def _before_life(uow: InMemoryUnitOfWork, i: int) -> None:
     before.move_opportunity(uow, opp, stage="Proposal", at=at.add(days=1))
     contract = before.win_opportunity(uow, opp, at=at.add(days=2))
     before.record_delivery(uow, contract, at=at.add(days=3))
-    before.record_payment(
-        uow, contract, amount=Money.of(1000 + i % 500, "USD"), at=at.add(days=4)
-    )
+    before.record_payment(uow, contract, amount=Money.of(1000 + i % 500, "USD"), at=at.add(days=4))
     before.lose_customer(uow, customer, reason="moved away", at=at.add(days=5))
     before.win_back_customer(uow, customer, at=at.add(days=6))
 
