@@ -238,3 +238,10 @@ def test_transaction_rules() -> None:
     assert caught.value.field == "amount"
     with pytest.raises(ValidationError):
         Transaction("a b", D(2030, 1, 1), Money.of(1, "EUR"))
+
+
+def test_whole_edges_are_shown_with_every_digit() -> None:
+    # a whole edge is written out exactly, however many digits it has (a rounded
+    # one would read "1.000000000000000000000000000E+40")
+    huge = 10**40 + 1
+    assert Bands("x", (huge,)).labels == (f"below {huge}", f"{huge} and above")

@@ -933,3 +933,83 @@ def test_gamma_gamma_fits_repeat_buyers_with_positive_spend_only() -> None:
     assert fitted.customers == 946 + 1
     assert fitted.standard_errors is not None
     assert set(fitted.standard_errors) == {"p", "q", "v"}
+
+
+# Gamma-Gamma's edges, each from a surviving mutant --------------------------------------
+
+
+def test_gamma_gamma_names_each_bad_parameter() -> None:
+    for arguments, field in (((0, 1.5, 2), "p"), ((1, -1.5, 2), "q"), ((1, 1.5, math.nan), "v")):
+        with pytest.raises(ValidationError) as caught:
+            GammaGamma(*arguments)
+        assert caught.value.field == field
+
+
+def test_gamma_gamma_spend_at_and_above_q_equal_to_one() -> None:
+    import numpy as np
+
+    p, q, v = 2.0, 1.5, 10.0  # 1 < q <= 2: the mean spend is finite
+    model = GammaGamma(p, q, v)
+    expected = (p * v + p * 3 * 20.0) / (p * 3 + q - 1)
+    assert math.isclose(model.expected_spend(3, 20.0), expected, rel_tol=1e-12)
+    arrays = model.expected_spend(np.array([3, 0]), np.array([20.0, 5.0]))
+    assert np.allclose(arrays, [expected, p * v / (q - 1)], rtol=1e-12)
+    # one array and one scalar broadcast, either way round
+    assert np.allclose(model.expected_spend(np.array([3, 3]), 20.0), [expected] * 2, rtol=1e-12)
+    assert np.allclose(model.expected_spend(3, np.array([20.0])), [expected], rtol=1e-12)  # type: ignore[call-overload]  # one array is enough
+    at_one = GammaGamma(p, 1, v)  # q = 1 exactly: the mean is infinite, on both paths
+    with pytest.raises(ValidationError) as caught:
+        at_one.expected_spend(3, 20.0)
+    assert caught.value.field == "q"
+    with pytest.raises(ValidationError) as caught:
+        at_one.expected_spend(np.array([3]), np.array([20.0]))
+    assert caught.value.field == "q"
+
+
+def test_gamma_gamma_array_refusals_name_their_field_and_overflow_quietly() -> None:
+    import numpy as np
+
+    model = GammaGamma(6.25, 3.74, 15.44)
+    with pytest.raises(ValidationError) as caught:
+        model.expected_spend(np.array([1.5]), np.array([20.0]))
+    assert caught.value.field.startswith("x")
+    # an overflow inside the formula is inf, refused as such, without a numpy warning
+    with pytest.raises(ModelError, match="no finite answer"):
+        model.expected_spend(np.array([10**6]), np.array([1e307]))
+
+
+def test_a_gamma_gamma_fit_that_does_not_converge_names_the_model(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import numpy as np
+
+    monkeypatch.setattr(_spend, "_scipy", lambda: (np, _Failing, special))
+    summary = rfm_summary(
+        [
+            Transaction("a", D(2030, 1, 1), Money.of("10", "EUR")),
+            Transaction("a", D(2030, 2, 1), Money.of("20", "EUR")),
+        ],
+        observation_end=D(2030, 3, 1),
+    )
+    with pytest.raises(ConvergenceError) as caught:
+        GammaGamma.fit(summary)
+    assert caught.value.model == "Gamma-Gamma"
+
+
+def test_a_bool_is_not_a_confidence_level() -> None:
+    model = GammaGamma(1, 2, 3, standard_errors={"p": 0.1, "q": 0.1, "v": 0.1})
+    with pytest.raises(ValidationError) as caught:
+        model.confidence_intervals(True)
+    assert (caught.value.field, caught.value.problem) == ("level", "must be a number")
+
+
+def test_only_a_precision_loss_stall_counts_as_an_optimum() -> None:
+    import numpy as np
+
+    class Found:
+        def __init__(self, status: int, hess_inv: Any) -> None:
+            self.status, self.hess_inv, self.jac = status, hess_inv, np.zeros(2)
+
+    assert _fitting._stalled_at_optimum(np, Found(2, np.eye(2)))
+    assert not _fitting._stalled_at_optimum(np, Found(1, np.eye(2)))  # stopped for another reason
+    assert not _fitting._stalled_at_optimum(np, Found(2, None))

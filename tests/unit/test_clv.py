@@ -212,3 +212,20 @@ def test_results_with_huge_exact_values_have_a_short_repr() -> None:
     assert "exact=Fraction(<numerator and denominator of about 60,000 digits>)" in text
     small = lifetime_value(margin=Money.of("1", "USD"), retention="0.5", discount_rate="0.1")
     assert "exact=Fraction(5, 6)" in repr(small)
+
+
+def test_whole_years_compound_exactly_and_other_spans_to_forty_digits() -> None:
+    from crmcore.analytics import clv
+
+    # whole years: (1 + rate)^years exactly, whatever the rate's digits
+    assert clv._factor(Fraction(1, 7), 2 * 365) == Fraction(64, 49)
+    assert clv._factor(Fraction(0), 400) == 1  # no interest: 1 for any span
+    part = clv._factor(Fraction(1, 10), 365 + 73)  # 1.2 years: to 40 significant digits
+    assert abs(part**5 - Fraction(11, 10) ** 6) < Fraction(1, 10**37)  # part = 1.1^(6/5)
+
+
+def test_a_fraction_is_written_out_up_to_three_thousand_bits() -> None:
+    from crmcore.analytics import clv
+
+    assert clv._short(Fraction(2**2999, 3)) == repr(Fraction(2**2999, 3))  # 3,000 bits
+    assert clv._short(Fraction(2**3000, 3)).startswith("Fraction(<numerator and denominator")

@@ -904,3 +904,37 @@ def test_clv_evaluates_long_horizons_in_blocks(
     monkeypatch.setattr(_value, "GRID_ELEMENTS", 100)  # 3 months per evaluation, 9 blocks
     blocks = clv(model, spend, some, months=24, monthly_discount_rate=0.01)
     assert [p.value for p in blocks.values()] == [p.value for p in whole.values()]
+
+
+def _mbg_log_likelihood(model: ModifiedBetaGeo, x: int, t_x: float, T: float) -> float:
+    """lifetimes' ModifiedBetaGeoFitter likelihood of one customer (Batislam et al. 2007)."""
+    r, alpha, a, b = model.r, model.alpha, model.a, model.b
+    one = math.lgamma(r + x) - math.lgamma(r) + r * math.log(alpha)
+    two = math.lgamma(a + b) + math.lgamma(b + x + 1) - math.lgamma(b) - math.lgamma(a + b + x + 1)
+    three = -(r + x) * math.log(alpha + T)
+    four = math.log(a) - math.log(b + x) + (r + x) * (math.log(alpha + T) - math.log(alpha + t_x))
+    return one + two + three + float(np.logaddexp(four, 0))
+
+
+def test_the_mbg_nbd_likelihood_is_lifetimes_one_customer_by_customer() -> None:
+    model = ModifiedBetaGeo(0.52, 6.18, 0.89, 1.61)
+    customers = [(0, 0.0, 10.0), (0, 0.0, 38.5), (1, 2.0, 30.0), (4, 25.5, 39.0)]
+    for x, t_x, T in customers:
+        expected = _mbg_log_likelihood(model, x, t_x, T)
+        assert math.isclose(model.customer_log_likelihood(x, t_x, T), expected, rel_tol=1e-12)
+    # and BG/NBD with the same parameters is another model (no purchase at time zero)
+    assert not math.isclose(
+        BetaGeo(0.52, 6.18, 0.89, 1.61).customer_log_likelihood(0, 0.0, 10.0),
+        model.customer_log_likelihood(0, 0.0, 10.0),
+    )
+    transactions = [
+        Transaction("a", pendulum.date(2030, 1, 1), Money.of("5", "EUR")),
+        Transaction("a", pendulum.date(2030, 2, 1), Money.of("5", "EUR")),
+        Transaction("b", pendulum.date(2030, 1, 15), Money.of("5", "EUR")),
+    ]
+    summary = rfm_summary(transactions, observation_end=pendulum.date(2030, 6, 1))
+    total = math.fsum(
+        _mbg_log_likelihood(model, s.frequency, float(s.recency), float(s.T))
+        for s in summary.values()
+    )
+    assert math.isclose(model.total_log_likelihood(summary), total, rel_tol=1e-12)

@@ -392,3 +392,21 @@ def test_vendors_that_fail_a_must_have_follow_by_score_then_name() -> None:
         },
     )
     assert list(ranking) == ["d-ok", "b-high", "c-high", "a-low"]
+
+
+def test_leave_one_out_looks_past_vendors_knocked_out_by_another_must_have() -> None:
+    requirements = [
+        Requirement("R1", "high", must_have=True),
+        Requirement("R2", "high", must_have=True),
+        Requirement("R3", "low"),
+    ]
+    ratings = {
+        "B": {"R1": OOB, "R2": NA, "R3": OOB},  # 16, fails R2: not lifted by leaving R1 out
+        "A": {"R1": NA, "R2": OOB, "R3": MINOR},  # 15, fails R1 only
+        "C": {"R1": OOB, "R2": OOB, "R3": NA},  # 24, qualified
+    }
+    ranking = score_vendors(requirements, ratings)
+    assert ranking.best == ("C",)
+    without_r1 = ranking.leave_one_out()["R1"]
+    # without R1: A 12 + 3 = 15 beats C 12 + 0; B still fails R2
+    assert (without_r1.best, without_r1.winner_changed) == (("A",), True)

@@ -24,7 +24,7 @@ from crmcore.errors import ValidationError
 Key = str | Callable[[Any], Any]
 
 
-def _check_key(value: object, field: str = "key") -> Key:
+def _check_key(value: object, field: str) -> Key:
     if isinstance(value, str) or callable(value):
         return value
     raise ValidationError(
