@@ -75,6 +75,12 @@ def _repository_of(record: Owned) -> str:
     return found
 
 
+_NAMED: dict[object, str] = {}
+"""Each `RecordKind` member's value → its repository's name (filled on first
+use; keyed by the value string, whose hash is cached, not by the member,
+whose hash is computed in Python on every lookup)."""
+
+
 class Guard:
     """A view of a unit of work that asks the policy about every record read or
     written, for one actor (none for a trusted call: no checks).
@@ -149,7 +155,14 @@ class Guard:
         another team. A record the actor may read but not change gives
         `PermissionDeniedError`.
         """
-        record: Owned = self.uow.repository(kind).get(record_id)
+        name = _NAMED.get(getattr(kind, "_value_", None))
+        if name is None:  # a kind given by its value, or a first lookup
+            repository = self.uow.repository(kind)
+            if isinstance(kind, RecordKind):
+                _NAMED[kind.value] = spec_of(kind).repository
+        else:
+            repository = getattr(self.uow, name)
+        record: Owned = repository.get(record_id)
         if self.actor is None:  # a trusted call: nothing to ask
             return record
         if not self.decide(self.actor, Action.READ, record).allowed:
