@@ -12,6 +12,8 @@ Free text (names, reasons, subjects, notes, titles) is kept out of ``repr``.
 """
 
 import datetime as _dt
+import functools
+import inspect
 from fractions import Fraction
 from typing import Any, Generic, TypeVar
 
@@ -40,7 +42,6 @@ from crmcore.domain.customers import (
     check_name,
 )
 from crmcore.domain.fields import (
-    bind_field_names,
     calendar_date,
     checked_field,
     choice,
@@ -106,6 +107,7 @@ __all__ = [
     "UpdateProfile",
     "WinBackCustomer",
     "WinOpportunity",
+    "bind_field_names",
 ]
 
 
@@ -139,6 +141,21 @@ def _stage(value: object, field: str) -> str:
             field, "must be a stage name", allowed="the name of a stage of the pipeline"
         )
     return value
+
+
+def bind_field_names(_cls: type, fields: list[Any]) -> list[Any]:
+    """An attrs ``field_transformer`` for command classes: each field made by
+    a `crmcore.domain.fields` helper (not optional) gets its check with the
+    field's name bound (``functools.partial(check, field=name)``) instead of
+    a converter that looks the name up on every call: the same checks, one
+    Python call less per field each time a command is built."""
+    bound = []
+    for field in fields:
+        check = getattr(getattr(field.converter, "converter", None), "check", None)
+        if check is not None and "field" in inspect.signature(check).parameters:
+            field = field.evolve(converter=functools.partial(check, field=field.name))
+        bound.append(field)
+    return bound
 
 
 R = TypeVar("R", str, None)

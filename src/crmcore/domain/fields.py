@@ -2,7 +2,6 @@
 
 import enum
 import functools
-import inspect
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from typing import Any, TypeVar
 
@@ -220,23 +219,8 @@ def _named(check: Callable[[object, str], Any], optional: bool) -> Any:
     def checked(value: object, field: Any) -> Any:
         return check(value, field.name)
 
-    checked.check = check  # type: ignore[attr-defined]  # for bind_field_names
+    checked.check = check  # type: ignore[attr-defined]  # read by commands.bind_field_names
     return attrs.Converter(checked, takes_field=True)
-
-
-def bind_field_names(_cls: type, fields: list[Any]) -> list[Any]:
-    """An attrs ``field_transformer``: each field made by a helper below
-    (not optional) gets its check with the field's name bound
-    (``functools.partial(check, field=name)``) instead of a converter that
-    looks the name up on every call. For the classes built most often
-    (the commands): the same checks, one Python call less per field."""
-    bound = []
-    for field in fields:
-        check = getattr(getattr(field.converter, "converter", None), "check", None)
-        if check is not None and "field" in inspect.signature(check).parameters:
-            field = field.evolve(converter=functools.partial(check, field=field.name))
-        bound.append(field)
-    return bound
 
 
 def validates(check: Callable[..., Any], **options: Any) -> Any:
