@@ -8,16 +8,25 @@ from collections.abc import Callable
 from decimal import Decimal
 from fractions import Fraction
 
+import numpy as np
 import pendulum
 import pytest
 
 from crmcore import DEFAULT_PIPELINE, Customer, Money, Opportunity, Profile, ValidationError
 from crmcore import analytics as a
-from crmcore.analytics import Bands, Categories, Combined, Crossing, Transaction, segment
+from crmcore.analytics import Bands, Categories, Combined, Crossing, Transaction, btyd, segment
 from crmcore.analytics._results import Columns, text_table
+from crmcore.analytics.btyd._numbers import MAX_PURCHASES
 from crmcore.analytics.vendors import Scale
 from tests.records import T0, T1
 
+BG = btyd.BetaGeo(0.243, 4.414, 0.793, 2.426)
+DAY = pendulum.date(2030, 1, 1)
+NOT_A_DATE = (
+    "must be a calendar date, not str (accepted: a calendar date (pendulum.Date or "
+    "datetime.date; not a datetime))"
+)
+TRIPLES = "(x, t_x, T, count) tuples: count customers with that x, t_x and T"
 THRESHOLDS = "1 to 25 strictly increasing numbers in (0, 1], e.g. (Decimal('0.8'), Decimal('0.95'))"
 VALUES = "Money, a finite Decimal, an int or a Fraction, zero or more"
 PERIOD = "None or a (start, end) pair of aware datetimes with start <= end"
@@ -75,6 +84,24 @@ VALIDATION: list[tuple[str, Callable[[], object], str]] = [
      "Priority to a non-negative int)"),
     ("cash flows as text", lambda: a.historical_value("x", as_of=pendulum.date(2030, 1, 1)),
      "cash_flows: must be an iterable of CashFlow values, not str (accepted: CashFlow values)"),
+    ("a holdout's end", lambda: btyd.calibration_and_holdout(
+        [], calibration_end=DAY, observation_end="x"), f"observation_end: {NOT_A_DATE}"),
+    ("a calibration's end", lambda: btyd.calibration_and_holdout(
+        [], calibration_end="x", observation_end=DAY), f"calibration_end: {NOT_A_DATE}"),
+    ("a holdout's transaction", lambda: btyd.calibration_and_holdout(
+        ["x"], calibration_end=DAY, observation_end=DAY.add(days=9)),
+     "transactions[0]: must be of type Transaction, not str (accepted: Transaction values)"),
+    ("purchases past the sum's bound", lambda: BG.probability_of_purchases(
+        np.array([MAX_PURCHASES + 1]), np.array([39.0])),
+     "n[0]: is too large to sum over (accepted: at most 1,000,000)"),
+    ("a fractional purchase count", lambda: BG.probability_of_purchases(
+        np.array([1.5]), np.array([39.0])),
+     "n[0]: is not a whole number (accepted: a whole number from 0 to 1,000,000,000: an int, "
+     "a numpy integer, or an integral float such as 2.0 (what a pandas column holds))"),
+    ("a negative span", lambda: BG.probability_of_purchases(np.array([1]), np.array([-1.0])),
+     "t[0]: must be finite and 0 or more (accepted: times of 0 or more)"),
+    ("triples as text", lambda: btyd.BetaGeo.fit_counts("x"),
+     f"rows: must be an iterable of {TRIPLES}, not str (accepted: {TRIPLES})"),
 ]  # fmt: skip
 
 

@@ -651,7 +651,7 @@ def test_the_gradients_are_the_derivatives_of_the_log_likelihoods(
     weights = np.array([float(r[3]) for r in rows])
     means = np.array([1.0 + 10 * r[1] for r in rows])
     for objective, size in (
-        (_bgnbd._bgnbd_objective(np, special, x, t_x, age, weights), 4),
+        (_bgnbd._bgnbd_objective(np, special, x, t_x, age, weights, 0), 4),
         (_spend._gamma_gamma_objective(np, special, np.maximum(x, 1.0), means, weights), 3),
     ):
         at = np.array(point[:size])
@@ -676,6 +676,18 @@ def test_the_pole_at_a_plus_b_equal_one_is_taken_as_its_limit() -> None:
             rel_tol=1e-6,
         )
     assert at_pole.expected_purchases(3.0, 0, 0, 2.0) > 0
+    # with r = 1 the limit's series is 1 whatever its other parameters: r = 0.7 reads them
+    import numpy as np
+
+    at_pole, near = BetaGeo(0.7, 2.0, 0.3, 0.7), BetaGeo(0.7, 2.0, 0.3, 0.7 + 1e-9)
+    spans = np.array([0.5, 5.0, 40.0])
+    limits = at_pole.expected_purchases(spans, np.zeros(3), np.zeros(3), np.full(3, 2.0))
+    for t, limit in zip(spans, limits, strict=True):
+        expected = near.expected_purchases(float(t), 0, 0.0, 2.0)
+        assert math.isclose(
+            at_pole.expected_purchases(float(t), 0, 0.0, 2.0), expected, rel_tol=1e-6
+        )
+        assert math.isclose(limit, expected, rel_tol=1e-6)
 
 
 def test_purchase_probabilities_survive_extreme_spans() -> None:
@@ -889,6 +901,7 @@ def test_the_holdout_counts_purchase_days_of_calibration_customers_only() -> Non
         with pytest.raises(ValidationError) as caught:
             btyd.holdout_comparison(*args)
         assert caught.value.field == field
+    assert [b.frequency for b in btyd.holdout_comparison(model, split, max_frequency=100)] == [0, 1]
     for bad_max in (-1, 101, True):
         with pytest.raises(ValidationError) as caught:
             btyd.holdout_comparison(model, split, max_frequency=bad_max)
@@ -900,11 +913,13 @@ def test_an_overflowing_likelihood_is_infinite_and_never_a_fit() -> None:
     from scipy import special
 
     one = np.array([1.0])
-    bgnbd = _bgnbd._bgnbd_objective(np, special, one, one, 2 * one, one)
+    bgnbd = _bgnbd._bgnbd_objective(np, special, one, one, 2 * one, one, 0)
     spend = _spend._gamma_gamma_objective(np, special, one, 10 * one, one)
     with np.errstate(all="ignore"):
-        assert bgnbd(np.array([800.0, 0.0, 0.0, 0.0]))[0] == math.inf
-        assert spend(np.array([800.0, 0.0, 0.0]))[0] == math.inf
+        value, gradient = bgnbd(np.array([800.0, 0.0, 0.0, 0.0]))
+        assert (value, gradient.shape) == (math.inf, (4,))  # one slope per parameter
+        value, gradient = spend(np.array([800.0, 0.0, 0.0]))
+        assert (value, gradient.shape) == (math.inf, (3,))
 
     class Overflowing:
         """Reports success at a point whose parameters overflow."""
@@ -1013,3 +1028,28 @@ def test_only_a_precision_loss_stall_counts_as_an_optimum() -> None:
     assert _fitting._stalled_at_optimum(np, Found(2, np.eye(2)))
     assert not _fitting._stalled_at_optimum(np, Found(1, np.eye(2)))  # stopped for another reason
     assert not _fitting._stalled_at_optimum(np, Found(2, None))
+    assert not _fitting._stalled_at_optimum(np, object())  # no status: not a stall
+    # the improvement still predicted, g'H^-1 g / 2, against the tolerance (1e-8)
+    tolerance = _fitting.STALL_TOLERANCE
+    for squared, stalled in (
+        (1.5 * tolerance, True),
+        (2 * tolerance, True),
+        (2.5 * tolerance, False),
+    ):
+        found = Found(2, np.eye(2))
+        found.jac = np.array([math.sqrt(squared), 0.0])
+        assert _fitting._stalled_at_optimum(np, found) is stalled, squared
+    exact = Found(2, np.diag([2 * tolerance, 1.0]))
+    exact.jac = np.array([1.0, 0.0])  # predicts exactly the tolerance: still a stall
+    assert _fitting._stalled_at_optimum(np, exact)
+
+
+def test_the_array_path_sums_up_to_its_bound_as_the_scalar_path_does() -> None:
+    import numpy as np
+
+    from crmcore.analytics.btyd._numbers import MAX_PURCHASES
+
+    model = BetaGeo(0.243, 4.414, 0.793, 2.426)
+    most = model.probability_of_purchases(np.array([MAX_PURCHASES, 2]), np.array([39.0, 39.0]))
+    assert most[0] == model.probability_of_purchases(MAX_PURCHASES, 39.0)
+    assert math.isclose(most[1], model.probability_of_purchases(2, 39.0), rel_tol=1e-9)

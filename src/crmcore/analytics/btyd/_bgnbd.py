@@ -303,7 +303,7 @@ class ModifiedBetaGeo(_BetaGeoFamily):
 
 
 def _bgnbd_objective(
-    np: Any, special: Any, x: Any, t_x: Any, age: Any, weights: Any, shift: int = 0
+    np: Any, special: Any, x: Any, t_x: Any, age: Any, weights: Any, shift: int
 ) -> Callable[[Any], tuple[float, Any]]:
     """The negative BG/NBD (``shift`` 0) or MBG/NBD (``shift`` 1) log-likelihood
     over distinct rows (``weights`` count them) and its exact gradient, both
@@ -351,7 +351,7 @@ def _bgnbd_objective(
 
 
 def _bgnbd_ll(
-    r: float, alpha: float, a: float, b: float, x: int, t_x: float, T: float, shift: int = 0
+    r: float, alpha: float, a: float, b: float, x: int, t_x: float, T: float, shift: int
 ) -> float:
     part = (
         math.lgamma(r + x)
