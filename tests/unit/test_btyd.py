@@ -581,8 +581,8 @@ def test_standard_errors_need_a_strict_maximum() -> None:
     def saddle(v: Any) -> tuple[float, Any]:
         return float(v[0] ** 2 - v[1] ** 2), np.array([2 * v[0], -2 * v[1]])
 
-    assert _fitting._standard_errors(np, saddle, np.zeros(2), ("p", "q")) is None
-    errors = _fitting._standard_errors(np, _quadratic, np.zeros(2), ("p", "q"))
+    assert _fitting._standard_errors(np, saddle, np.zeros(2), ("p", "q"), step=1e-5) is None
+    errors = _fitting._standard_errors(np, _quadratic, np.zeros(2), ("p", "q"), step=1e-5)
     assert errors is not None
     # the information of log p is 2, so se(log p) = 1/sqrt(2) and se(p) = p/sqrt(2)
     assert math.isclose(errors["p"], 1 / math.sqrt(2), rel_tol=1e-6)
@@ -1053,3 +1053,54 @@ def test_the_array_path_sums_up_to_its_bound_as_the_scalar_path_does() -> None:
     most = model.probability_of_purchases(np.array([MAX_PURCHASES, 2]), np.array([39.0, 39.0]))
     assert most[0] == model.probability_of_purchases(MAX_PURCHASES, 39.0)
     assert math.isclose(most[1], model.probability_of_purchases(2, 39.0), rel_tol=1e-9)
+
+
+def test_fits_name_their_model_and_field_when_they_cannot_fit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import numpy as np
+
+    from crmcore.analytics.btyd import ModifiedBetaGeo, _continuous
+
+    with pytest.raises(ValidationError) as caught:
+        BetaGeo.fit_counts([(0, 0.0, 5.0, 3)])
+    assert (caught.value.field, caught.value.problem) == ("rows", "has no repeat purchases")
+    monkeypatch.setattr(_continuous, "_scipy", lambda: (np, _Failing, special))
+    for model, name in ((BetaGeo, "BG/NBD"), (ModifiedBetaGeo, "MBG/NBD")):
+        with pytest.raises(ConvergenceError) as failed:
+            model.fit_counts([(2, 3.0, 5.0, 3), (0, 0.0, 5.0, 2)])
+        assert failed.value.model == name
+
+
+def test_a_fit_counts_every_step_and_only_a_finite_success_ends_the_gradient_search() -> None:
+    import numpy as np
+    from scipy import optimize
+
+    class Once:
+        """Converges at once: one step, one evaluation."""
+
+        class Result:
+            success, fun, message, nit, nfev, status = True, 1.0, "converged", 1, 1, 0
+            x = np.zeros(3)
+
+        @classmethod
+        def minimize(cls, *_args: object, **_kwargs: object) -> "Once.Result":
+            return cls.Result()
+
+    _, info, _ = _fitting._fit(np, Once, _quadratic, ("p", "q", "v"), "Gamma-Gamma")
+    assert (info.iterations, info.evaluations, info.method) == (1, 1, "BFGS")
+
+    class FailsFinite:
+        """BFGS stops without success at a finite value (not a precision-loss stall)."""
+
+        @staticmethod
+        def minimize(*args: Any, **kwargs: Any) -> Any:
+            if kwargs.get("method") == "BFGS" and kwargs.get("options"):
+                result = optimize.minimize(*args, **{**kwargs, "options": {"maxiter": 1}})
+                result.success, result.status = False, 1
+                return result
+            return optimize.minimize(*args, **kwargs)
+
+    params, info, _ = _fitting._fit(np, FailsFinite, _quadratic, ("p", "q", "v"), "Gamma-Gamma")
+    assert info.method == "Nelder-Mead + BFGS"
+    assert all(math.isclose(p, math.e, rel_tol=1e-6) for p in params)

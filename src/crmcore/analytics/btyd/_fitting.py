@@ -178,7 +178,7 @@ def _standard_errors(
     at: Any,
     names: tuple[str, ...],
     *,
-    step: float = 1e-5,
+    step: float,
 ) -> dict[str, float] | None:
     """se(θ) from the inverse of the observed information (the Hessian of the
     negative log-likelihood, by central differences of the exact gradient in
