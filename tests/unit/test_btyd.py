@@ -1104,3 +1104,75 @@ def test_a_fit_counts_every_step_and_only_a_finite_success_ends_the_gradient_sea
     params, info, _ = _fitting._fit(np, FailsFinite, _quadratic, ("p", "q", "v"), "Gamma-Gamma")
     assert info.method == "Nelder-Mead + BFGS"
     assert all(math.isclose(p, math.e, rel_tol=1e-6) for p in params)
+
+
+class _Scripted:
+    """An optimiser that answers from a script: BFGS with options (the search)
+    fails at a finite value; Nelder-Mead and the polishing BFGS give what the
+    test says."""
+
+    def __init__(self, slow: dict[str, Any], polished: dict[str, Any]) -> None:
+        import numpy as np
+
+        search = self._result(np, success=False, fun=9.0, x=np.zeros(3), nit=1, nfev=2)
+        self.answers = {
+            "search": search,
+            "Nelder-Mead": self._result(np, **slow),
+            "polish": self._result(np, **polished),
+        }
+
+    @staticmethod
+    def _result(np: Any, **fields: Any) -> Any:
+        result = type("Result", (), {"message": "scripted", "status": 1, "nit": 0, "nfev": 0})()
+        for name, value in fields.items():
+            setattr(result, name, np.asarray(value, dtype=float) if name == "x" else value)
+        return result
+
+    def minimize(self, *_args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("method") == "Nelder-Mead":
+            return self.answers["Nelder-Mead"]
+        return self.answers["search" if kwargs.get("options") else "polish"]
+
+
+def test_the_derivative_free_fallback_counts_its_steps_and_keeps_the_better_answer() -> None:
+    import numpy as np
+
+    def run(slow: dict[str, Any], polished: dict[str, Any]) -> tuple[Any, Any]:
+        params, info, _ = _fitting._fit(
+            np, _Scripted(slow, polished), _quadratic, ("p", "q", "v"), "Gamma-Gamma"
+        )
+        return params, info
+
+    one, two = [1.0, 1.0, 1.0], [2.0, 2.0, 2.0]
+    params, info = run(
+        {"success": True, "fun": 5.0, "x": one, "nit": 10, "nfev": 20},
+        {"success": True, "fun": 4.0, "x": two, "nit": 3, "nfev": 5},
+    )
+    assert params == pytest.approx([math.e**2] * 3)  # the polished answer is better
+    # three searches of 1 step and 2 evaluations each, then 10 + 3 and 20 + 5
+    assert (info.iterations, info.evaluations, info.method) == (16, 31, "Nelder-Mead + BFGS")
+    for polished in (
+        {"success": True, "fun": 6.0, "x": two},  # worse: the slow answer stays
+        {"success": False, "fun": 4.0, "x": two},  # better but failed: not taken
+    ):
+        params, _ = run({"success": True, "fun": 5.0, "x": one}, polished)
+        assert params == pytest.approx([math.e] * 3)
+    params, _ = run(  # as good and converged: the polished answer
+        {"success": True, "fun": 5.0, "x": one}, {"success": True, "fun": 5.0, "x": two}
+    )
+    assert params == pytest.approx([math.e**2] * 3)
+    params, _ = run(  # Nelder-Mead gave up but the polish converged: a fit
+        {"success": False, "fun": 5.0, "x": one}, {"success": True, "fun": 4.0, "x": two}
+    )
+    assert params == pytest.approx([math.e**2] * 3)
+    with pytest.raises(ConvergenceError):  # both gave up
+        run({"success": False, "fun": 5.0, "x": one}, {"success": False, "fun": 4.0, "x": two})
+
+
+def test_parameters_at_the_edges_of_the_floats_are_not_a_fit() -> None:
+    import numpy as np
+
+    for x in ([_fitting._MAX_LOG, 0.0, 0.0], [-800.0, 0.0, 0.0]):  # exp: inf, and 0
+        scripted = _Scripted({"success": True, "fun": 1.0, "x": x}, {"success": False, "fun": 2.0})
+        with pytest.raises(ConvergenceError):
+            _fitting._fit(np, scripted, _quadratic, ("p", "q", "v"), "Gamma-Gamma")
