@@ -941,3 +941,17 @@ def test_the_mbg_nbd_likelihood_is_lifetimes_one_customer_by_customer() -> None:
         for s in summary.values()
     )
     assert math.isclose(model.total_log_likelihood(summary), total, rel_tol=1e-12)
+
+
+def test_one_array_among_x_t_x_and_t_is_enough_for_an_array_answer() -> None:
+    model = ParetoNBD(0.553, 10.58, 0.606, 11.67)
+    scalar = model.probability_alive(2, 30.0, 38.0)
+    one: list[tuple[Any, Any, Any]] = [
+        (np.array([2]), 30.0, 38.0),
+        (2, np.array([30.0]), 38.0),
+        (2, 30.0, np.array([38.0])),
+    ]
+    for x, t_x, T in one:
+        alive = model.probability_alive(x, t_x, T)
+        assert isinstance(alive, np.ndarray)
+        assert math.isclose(float(alive[0]), scalar, rel_tol=1e-12)
