@@ -113,3 +113,18 @@ def test_a_lookup_by_something_that_is_not_text_is_a_validation_error(value: obj
     with pytest.raises(ValidationError, match=r"^ComplaintStep: is not a known value"):
         ComplaintStep(value)
     assert ComplaintStep(ComplaintStep.CALMED) is ComplaintStep.CALMED
+
+
+def test_enums_functional_api_is_left_to_python() -> None:
+    """With more than a value, a Choice call is Python's functional enum API,
+    which refuses to extend an enum that has members, as for any Enum."""
+    from typing import Any
+
+    channel: Any = Channel
+    for args, kwargs in (
+        ((1, "x"), {}),  # a non-text value with names: not a lookup
+        (("phone", "x"), {}),
+        (("phone",), {"names": "x"}),
+    ):
+        with pytest.raises(TypeError, match="cannot extend"):
+            channel(*args, **kwargs)
