@@ -100,6 +100,24 @@ VALIDATION: list[tuple[str, Callable[[], object], str]] = [
      "a numpy integer, or an integral float such as 2.0 (what a pandas column holds))"),
     ("a negative span", lambda: BG.probability_of_purchases(np.array([1]), np.array([-1.0])),
      "t[0]: must be finite and 0 or more (accepted: times of 0 or more)"),
+    ("a last purchase after T", lambda: BG.probability_alive(
+        np.array([2, 3]), np.array([5.0, 9.0]), np.array([6.0, 8.0])),
+     "t_x[1]: is after T (accepted: 0 <= t_x <= T)"),
+    ("a last purchase without repeats", lambda: BG.probability_alive(
+        np.array([0]), np.array([1.0]), np.array([6.0])),
+     "t_x[0]: must be 0 without repeat purchases (accepted: 0)"),
+    ("a negative last purchase", lambda: BG.probability_alive(
+        np.array([1]), np.array([-1.0]), np.array([6.0])),
+     "t_x[0]: must be finite and 0 or more (accepted: times of 0 or more)"),
+    ("last purchases as text", lambda: BG.probability_alive(
+        np.array([1]), np.array(["a"]), np.array([6.0])),
+     "t_x: must be an array of numbers, not of <U1 (accepted: times of 0 or more)"),
+    ("customers' shapes", lambda: BG.probability_alive(
+        np.array([1, 2]), np.array([1.0, 2.0, 3.0]), np.array([6.0])),
+     "x: (x, t_x, T) have shapes that do not broadcast (accepted: one shape)"),
+    ("spans' shapes", lambda: BG.expected_purchases(
+        np.array([1.0, 2.0]), np.array([1, 2, 3]), np.array([1.0, 2.0, 3.0]), np.full(3, 6.0)),
+     "t: (t, x, t_x, T) have shapes that do not broadcast (accepted: one shape)"),
     ("triples as text", lambda: btyd.BetaGeo.fit_counts("x"),
      f"rows: must be an iterable of {TRIPLES}, not str (accepted: {TRIPLES})"),
 ]  # fmt: skip

@@ -1176,3 +1176,23 @@ def test_parameters_at_the_edges_of_the_floats_are_not_a_fit() -> None:
         scripted = _Scripted({"success": True, "fun": 1.0, "x": x}, {"success": False, "fun": 2.0})
         with pytest.raises(ConvergenceError):
             _fitting._fit(np, scripted, _quadratic, ("p", "q", "v"), "Gamma-Gamma")
+
+
+def test_the_array_series_equals_scipys_for_array_parameters_too() -> None:
+    import numpy as np
+
+    # a and b as arrays take the general path (model parameters are scalars)
+    rng = np.random.default_rng(20261201)
+    a = rng.uniform(-2.5, 3.0, 40)
+    b = rng.uniform(-1.5, 4.0, 40)
+    c = rng.uniform(0.5, 6.0, 40)
+    z = rng.uniform(0.0, 0.95, 40)
+    ours = _numbers._hyp2f1_array(np, a, b, c, z)
+    assert np.allclose(ours, special.hyp2f1(a, b, c, z), rtol=1e-10, atol=0)
+    # element by element the scalar path's floats, and shapes kept
+    for i in range(40):
+        assert ours[i] == _numbers._hyp2f1(float(a[i]), float(b[i]), float(c[i]), float(z[i]))
+    grid = _numbers._hyp2f1_array(np, a.reshape(4, 10), 1.5, c.reshape(4, 10), z.reshape(4, 10))
+    assert grid.shape == (4, 10)
+    less = _numbers._hyp2f1_array(np, a, b, c, z, less_one=True)
+    assert np.allclose(less, ours - 1, rtol=1e-10, atol=1e-15)
