@@ -113,6 +113,9 @@ def test_a_lookup_by_something_that_is_not_text_is_a_validation_error(value: obj
     with pytest.raises(ValidationError, match=r"^ComplaintStep: is not a known value"):
         ComplaintStep(value)
     assert ComplaintStep(ComplaintStep.CALMED) is ComplaintStep.CALMED
+    # and an enum field's check compares such a value, never hashes it
+    with pytest.raises(ValidationError, match=r"^step: is not a known value"):
+        member(ComplaintStep, value, "step")
 
 
 def test_enums_functional_api_is_left_to_python() -> None:

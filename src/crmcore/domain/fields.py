@@ -102,11 +102,11 @@ def member(enum_type: type[E], value: object, field: str) -> E:
     """
     if isinstance(value, enum_type):
         return value
-    try:  # a member's own value: one lookup (what the loop below finds, for hashable values)
-        return enum_type._value2member_map_[value]  # type: ignore[return-value]
-    except (KeyError, TypeError):
-        pass
-    for candidate in enum_type:  # values that are equal but hash apart, or unhashable ones
+    if type(value) is str:  # the common case: one lookup, and hashing text cannot fail
+        found = enum_type._value2member_map_.get(value)
+        if found is not None:
+            return found  # type: ignore[return-value]  # a member of enum_type
+    for candidate in enum_type:  # compared, not hashed: a caller's value may fail to hash
         if value == candidate.value:
             return candidate
     if isinstance(value, str) and issubclass(enum_type, Choice) and len(value) <= 100:
