@@ -143,12 +143,29 @@ def _stage(value: object, field: str) -> str:
     return value
 
 
-def bind_field_names(_cls: type, fields: list[Any]) -> list[Any]:
+def bind_field_names(cls: type, fields: list[Any]) -> list[Any]:
     """An attrs ``field_transformer`` for command classes: each field made by
     a `crmcore.domain.fields` helper (not optional) gets its check with the
     field's name bound (``functools.partial(check, field=name)``) instead of
     a converter that looks the name up on every call: the same checks, one
-    Python call less per field each time a command is built."""
+    Python call less per field each time a command is built.
+
+    Raises:
+        ValidationError: not a class and a list of attrs attributes (what
+            attrs passes to a ``field_transformer``).
+    """
+    if not isinstance(cls, type):
+        raise ValidationError(
+            "cls", f"must be a class, not {type(cls).__name__}", allowed="the class attrs is making"
+        )
+    if not isinstance(fields, list | tuple) or not all(
+        isinstance(field, attrs.Attribute) for field in fields
+    ):
+        raise ValidationError(
+            "fields",
+            "must be a list of attrs attributes",
+            allowed="the fields attrs passes to a field_transformer",
+        )
     bound = []
     for field in fields:
         check = getattr(getattr(field.converter, "converter", None), "check", None)

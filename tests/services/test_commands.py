@@ -284,3 +284,26 @@ def test_indexed_values_are_checked_in_queries() -> None:
     with pytest.raises(ValidationError) as caught:
         DEFAULT_POLICY.read_filter("rep", RecordKind.CUSTOMER)  # type: ignore[arg-type]
     assert caught.value.field == "actor"
+
+
+def test_commands_bind_their_field_names_and_refuse_the_same_values() -> None:
+    import functools
+
+    from crmcore.commands import bind_field_names
+
+    converters: dict[str, Any] = {
+        f.name: f.converter for f in attrs.fields(commands.OpenOpportunity)
+    }
+    assert isinstance(converters["customer_id"], functools.partial)
+    assert converters["customer_id"].keywords == {"field": "customer_id"}
+    assert not isinstance(converters["owner"], functools.partial)  # optional: unbound
+    with pytest.raises(ValidationError) as caught:
+        commands.OpenOpportunity(customer_id="a b", title="t", amount=Money.of(1, "EUR"), at=T0)
+    assert caught.value.field == "customer_id"
+    # what attrs passes it, or a refusal naming the argument
+    assert bind_field_names(commands.WinBackCustomer, []) == []
+    for args, field in (((1, []), "cls"), ((commands.WinBackCustomer, [1]), "fields"),
+                        ((commands.WinBackCustomer, "x"), "fields")):  # fmt: skip
+        with pytest.raises(ValidationError) as refused:
+            bind_field_names(*args)
+        assert refused.value.field == field
