@@ -131,3 +131,10 @@ def test_enums_functional_api_is_left_to_python() -> None:
     ):
         with pytest.raises(TypeError, match="cannot extend"):
             channel(*args, **kwargs)
+
+
+def test_a_value_equal_to_a_members_but_not_plain_text_is_still_found() -> None:
+    class Text(str):
+        """A str subclass (numpy's str_ is one): equal to the value, not of type str."""
+
+    assert member(Channel, Text("phone"), "channel") is Channel.PHONE
