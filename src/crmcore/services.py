@@ -156,13 +156,10 @@ class Guard:
         `PermissionDeniedError`.
         """
         name = _NAMED.get(getattr(kind, "_value_", None))
-        if name is None:  # a kind given by its value, or a first lookup
-            repository = self.uow.repository(kind)
-            if isinstance(kind, RecordKind):
-                _NAMED[kind.value] = spec_of(kind).repository
-        else:
-            repository = getattr(self.uow, name)
-        record: Owned = repository.get(record_id)
+        if name is None:  # a kind given by its value, or a first lookup (unknown: refused)
+            spec = spec_of(kind)
+            name = _NAMED[spec.kind.value] = spec.repository
+        record: Owned = getattr(self.uow, name).get(record_id)
         if self.actor is None:  # a trusted call: nothing to ask
             return record
         if not self.decide(self.actor, Action.READ, record).allowed:
