@@ -12,8 +12,6 @@ Free text (names, reasons, subjects, notes, titles) is kept out of ``repr``.
 """
 
 import datetime as _dt
-import functools
-import inspect
 from fractions import Fraction
 from typing import Any, Generic, TypeVar
 
@@ -42,6 +40,7 @@ from crmcore.domain.customers import (
     check_name,
 )
 from crmcore.domain.fields import (
+    bound_converter,
     calendar_date,
     checked_field,
     choice,
@@ -145,9 +144,9 @@ def _stage(value: object, field: str) -> str:
 
 def bind_field_names(cls: type, fields: list[Any]) -> list[Any]:
     """An attrs ``field_transformer`` for command classes: each field made by
-    a `crmcore.domain.fields` helper (not optional) gets its check with the
-    field's name bound (``functools.partial(check, field=name)``) instead of
-    a converter that looks the name up on every call: the same checks, one
+    a `crmcore.domain.fields` helper gets its check with the field's name
+    bound (`crmcore.domain.fields.bound_converter`) instead of a converter
+    that attrs passes the field to on every call: the same checks, one
     Python call less per field each time a command is built.
 
     Raises:
@@ -168,10 +167,8 @@ def bind_field_names(cls: type, fields: list[Any]) -> list[Any]:
         )
     bound = []
     for field in fields:
-        check = getattr(getattr(field.converter, "converter", None), "check", None)
-        if check is not None and "field" in inspect.signature(check).parameters:
-            field = field.evolve(converter=functools.partial(check, field=field.name))
-        bound.append(field)
+        converter = bound_converter(field.converter, field.name)
+        bound.append(field if converter is None else field.evolve(converter=converter))
     return bound
 
 

@@ -30,6 +30,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 import attrs
+import pendulum
 
 import crmcore.commands as c
 from crmcore.domain.campaigns import Campaign
@@ -43,7 +44,7 @@ from crmcore.domain.opportunities import Opportunity
 from crmcore.domain.ownership import Actor, Owned
 from crmcore.domain.quotas import Quota, QuotaFor
 from crmcore.domain.territories import MAX_DEPTH, Territory
-from crmcore.domain.times import to_utc
+from crmcore.domain.times import UTC, to_utc
 from crmcore.errors import NotFoundError, PermissionDeniedError, ValidationError
 from crmcore.policy import DEFAULT_POLICY, AccessPolicy, Action, Decision
 from crmcore.ports import MAX_PAGE, Clock, Filters, Page, UnitOfWork
@@ -74,6 +75,8 @@ def _repository_of(record: Owned) -> str:
     found = _REPOSITORIES[type(record)] = spec_of(record.record_kind).repository
     return found
 
+
+_minus = _dt.datetime.__sub__
 
 _NAMED: dict[object, str] = {}
 """Each `RecordKind` member's value → its repository's name (filled on first
@@ -155,7 +158,7 @@ class Guard:
         another team. A record the actor may read but not change gives
         `PermissionDeniedError`.
         """
-        name = _NAMED.get(getattr(kind, "_value_", None))
+        name = _NAMED.get(kind._value_) if type(kind) is RecordKind else None
         if name is None:  # a kind given by its value, or a first lookup (unknown: refused)
             spec = spec_of(kind)
             name = _NAMED[spec.kind.value] = spec.repository
@@ -215,12 +218,15 @@ class SingleRecord:
         target: the command's field holding the record's id.
         action: what the policy must allow on the record.
         call: the new state, from the record, the command and the guard.
+        person_only: only a person may carry it out (approvals): a trusted
+            call (no actor) is refused before anything is read.
     """
 
     kind: RecordKind
     target: str
     action: Action
     call: Callable[[Any, Any, Guard], Any]
+    person_only: bool = False
 
 
 _CU, _OP, _CO, _SC, _CM, _CA, _TE, _QU = (
@@ -263,18 +269,21 @@ SINGLE_RECORD: Mapping[type[c.Command[None]], SingleRecord] = {
         "opportunity_id",
         Action.UPDATE,
         lambda r, k, g: r.request_approval(k.stage, by=g.person.user_id, at=k.at),
+        person_only=True,
     ),
     c.Approve: SingleRecord(
         _OP,
         "opportunity_id",
         Action.APPROVE,
         lambda r, k, g: r.approve(by=g.person.user_id, at=k.at),
+        person_only=True,
     ),
     c.Reject: SingleRecord(
         _OP,
         "opportunity_id",
         Action.APPROVE,
         lambda r, k, g: r.reject(by=g.person.user_id, at=k.at, reason=k.reason),
+        person_only=True,
     ),
     c.RenewServiceContract: SingleRecord(
         _SC, "service_contract_id", Action.UPDATE, lambda r, k, _: r.renew(at=k.at)
@@ -327,12 +336,10 @@ SINGLE_RECORD: Mapping[type[c.Command[None]], SingleRecord] = {
 }
 """The use cases on one record: command class → what to load, check and call."""
 
-_PERSON_ONLY = (c.RequestApproval, c.Approve, c.Reject)
-
 
 def _single(guard: Guard, command: c.Command[None]) -> None:
     declared = SINGLE_RECORD[type(command)]
-    if isinstance(command, _PERSON_ONLY):
+    if declared.person_only:
         guard.person  # noqa: B018 - refuses a trusted call before anything is read
     record = guard.get(declared.kind, getattr(command, declared.target), declared.action)
     guard.save(declared.call(record, command, guard))
@@ -684,19 +691,26 @@ def _check_time(
     if limit is None:
         return
     source: Any = clock if clock is not None else getattr(uow, "clock", None)
-    if not callable(getattr(source, "now", None)):
+    try:
+        reading = source.now()
+    except (AttributeError, TypeError):
+        if callable(getattr(source, "now", None)):
+            raise  # the clock's own failure, not a missing clock
         _clock(source)  # refuses what is not a clock
         raise ValidationError(
             "clock",
             "is needed to check that the command is not from the future, and the unit of "
             "work has none",
             allowed="a Clock (clock=...), or future_tolerance=None for imports and replays",
-        )
-    now = to_utc(source.now(), "clock")
+        ) from None
+    # crmcore's clocks read UTC pendulum instants: no conversion to call
+    now = reading if type(reading) is pendulum.DateTime and reading.tzinfo is UTC else None
+    if now is None:
+        now = to_utc(reading, "clock")
     # at > now + limit, as at - now > limit: datetime's own subtraction gives a
     # plain timedelta (now + limit would build a pendulum instance, 4 times
     # the cost), and cannot overflow, however large the tolerance
-    if _dt.datetime.__sub__(at, now) > limit:
+    if _minus(at, now) > limit:
         raise ValidationError(
             "at",
             f"is {at.isoformat()}, later than the clock's {now.isoformat()} plus the "

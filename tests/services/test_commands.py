@@ -287,16 +287,19 @@ def test_indexed_values_are_checked_in_queries() -> None:
 
 
 def test_commands_bind_their_field_names_and_refuse_the_same_values() -> None:
-    import functools
-
     from crmcore.commands import bind_field_names
 
     converters: dict[str, Any] = {
         f.name: f.converter for f in attrs.fields(commands.OpenOpportunity)
     }
-    assert isinstance(converters["customer_id"], functools.partial)
-    assert converters["customer_id"].keywords == {"field": "customer_id"}
-    assert not isinstance(converters["owner"], functools.partial)  # optional: unbound
+    # each helper-made field converts the value alone, its name bound
+    assert converters["customer_id"]("c-1") == "c-1"
+    assert converters["owner"](None) is None  # optional: None passes unchecked
+    assert converters["owner"]("u-1") == "u-1"
+    for name, bad in (("customer_id", "a b"), ("owner", "a b"), ("title", " t")):
+        with pytest.raises(ValidationError) as named:
+            converters[name](bad)
+        assert named.value.field == name
     with pytest.raises(ValidationError) as caught:
         commands.OpenOpportunity(customer_id="a b", title="t", amount=Money.of(1, "EUR"), at=T0)
     assert caught.value.field == "customer_id"
@@ -307,3 +310,20 @@ def test_commands_bind_their_field_names_and_refuse_the_same_values() -> None:
         with pytest.raises(ValidationError) as refused:
             bind_field_names(*args)
         assert refused.value.field == field
+
+
+def test_the_guard_finds_a_kind_by_member_or_value_and_nothing_else() -> None:
+    import enum
+
+    class Lookalike(enum.Enum):
+        CUSTOMER = "customer"  # a kind's value, in another enum
+
+    uow = InMemoryUnitOfWork(InMemoryStore(), ids=SequentialIds(), clock=LATER)
+    customer = services.handle(uow, commands.RegisterProspect(name="A", at=T0))
+    guard = services.Guard(uow, None, DEFAULT_POLICY)
+    with uow:
+        for kind in (RecordKind.CUSTOMER, "customer", RecordKind.CUSTOMER):
+            assert guard.get(kind, customer, Action.READ).customer_id == customer
+        for wrong in (Lookalike.CUSTOMER, "client", None):
+            with pytest.raises(ValidationError, match=r"^kind: is not a kind of record"):
+                guard.get(wrong, customer, Action.READ)

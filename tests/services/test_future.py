@@ -153,3 +153,18 @@ def test_a_session_checks_its_clock_and_tolerance_when_it_is_made() -> None:
         Session(_uow(), future_tolerance=dt.timedelta(seconds=-1))
     with pytest.raises(ValidationError, match=r"^clock: has no now\(\) method \(int\)"):
         services.handle(_uow(), commands.RegisterProspect(name="A", at=NOW), clock=5)  # type: ignore[arg-type]
+
+
+def test_a_clock_whose_now_is_not_callable_is_refused_and_its_own_errors_pass() -> None:
+    class NotCallable:
+        now = "noon"
+
+    class Failing:
+        def now(self) -> pendulum.DateTime:
+            raise AttributeError("the clock's own bug")
+
+    command = commands.RegisterProspect(name="A", at=NOW)
+    with pytest.raises(ValidationError, match=r"^clock: has no now\(\) method \(NotCallable\)"):
+        services.handle(_uow(), command, clock=NotCallable())  # type: ignore[arg-type]
+    with pytest.raises(AttributeError, match="the clock's own bug"):  # not taken for no clock
+        services.handle(_uow(), command, clock=Failing())

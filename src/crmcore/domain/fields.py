@@ -214,13 +214,41 @@ def _named(check: Callable[[object, str], Any], optional: bool) -> Any:
         def checked_or_none(value: object, field: Any) -> Any:
             return None if value is None else check(value, field.name)
 
-        return attrs.Converter(checked_or_none, takes_field=True)
+        converter = checked_or_none
+    else:
 
-    def checked(value: object, field: Any) -> Any:
-        return check(value, field.name)
+        def checked(value: object, field: Any) -> Any:
+            return check(value, field.name)
 
-    checked.check = check  # type: ignore[attr-defined]  # read by commands.bind_field_names
-    return attrs.Converter(checked, takes_field=True)
+        converter = checked
+    converter.check = check  # type: ignore[attr-defined]  # read by bound_converter
+    converter.optional = optional  # type: ignore[attr-defined]
+    return attrs.Converter(converter, takes_field=True)
+
+
+def bound_converter(converter: object, name: str) -> Callable[[object], Any] | None:
+    """The converter of a field made by a helper of this module, as a function
+    of the value alone with the field's ``name`` bound (``None`` for any other
+    converter): the same check, without attrs passing the field on every call.
+
+    Used by `crmcore.commands.bind_field_names`, since commands are built on
+    every use case.
+    """
+    made = getattr(converter, "converter", None)
+    check = getattr(made, "check", None)
+    if check is None:
+        return None
+    if getattr(made, "optional", False):
+
+        def bound_or_none(value: object) -> Any:
+            return None if value is None else check(value, name)
+
+        return bound_or_none
+
+    def bound(value: object) -> Any:
+        return check(value, name)
+
+    return bound
 
 
 def validates(check: Callable[..., Any], **options: Any) -> Any:
@@ -250,7 +278,11 @@ def identifier(*, optional: bool = False, **kwargs: Any) -> Any:
 def text(*, max_length: int = 100, optional: bool = False, **kwargs: Any) -> Any:
     """A free-text field (`check_text`), kept out of ``repr`` (it may hold personal data)."""
     kwargs.setdefault("repr", False)
-    return checked_field(functools.partial(check_text, max_length=max_length), optional, **kwargs)
+
+    def check(value: object, field: str) -> str:  # not a partial: no keyword dict per call
+        return check_text(value, field, max_length=max_length)
+
+    return checked_field(check, optional, **kwargs)
 
 
 def choice(enum_type: type[E], *, optional: bool = False, **kwargs: Any) -> Any:
