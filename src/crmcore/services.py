@@ -703,10 +703,9 @@ def _check_time(
             "work has none",
             allowed="a Clock (clock=...), or future_tolerance=None for imports and replays",
         ) from None
-    # crmcore's clocks read UTC pendulum instants: no conversion to call
-    now = reading if type(reading) is pendulum.DateTime and reading.tzinfo is UTC else None
-    if now is None:
-        now = to_utc(reading, "clock")
+    now = reading
+    if type(now) is not pendulum.DateTime or now.tzinfo is not UTC:  # crmcore's clocks are
+        now = to_utc(now, "clock")
     # at > now + limit, as at - now > limit: datetime's own subtraction gives a
     # plain timedelta (now + limit would build a pendulum instance, 4 times
     # the cost), and cannot overflow, however large the tolerance
