@@ -25,8 +25,11 @@ EUR = Money.of("10", "EUR")
 
 def test_text_may_be_exactly_as_long_as_allowed() -> None:
     assert check_text("x" * 5, "f", max_length=5) == "xxxxx"
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match=r"^f: is 6 characters long"):
         check_text("x" * 6, "f", max_length=5)
+    # exactly as long as allowed, but with a leading space: that is what is wrong
+    with pytest.raises(ValidationError, match=r"^f: has leading or trailing whitespace"):
+        check_text(" xxxx", "f", max_length=5)
     assert customer().rename("n" * MAX_NAME_LENGTH, at=LATER).name == "n" * MAX_NAME_LENGTH
     with pytest.raises(ValidationError, match="name"):
         customer().rename("n" * (MAX_NAME_LENGTH + 1), at=LATER)

@@ -48,6 +48,23 @@ def test_text_keeps_its_length_limit_when_bound() -> None:
         note("abcd")
 
 
+def test_a_converter_of_another_making_with_a_check_is_bound_as_required() -> None:
+    def check(value: object, field: str) -> object:
+        if value is None:
+            raise ValidationError(field, "is missing", allowed="anything but None")
+        return value
+
+    def convert(value: object, field: object) -> object:
+        return check(value, "unused")
+
+    convert.check = check  # type: ignore[attr-defined]  # no `optional` flag: required
+    bound = bound_converter(attrs.Converter(convert, takes_field=True), "mine")
+    assert bound is not None
+    assert bound(1) == 1
+    with pytest.raises(ValidationError, match=r"^mine: is missing"):
+        bound(None)
+
+
 def test_other_converters_are_left_alone() -> None:
     assert bound_converter(CONVERTERS["plain"], "plain") is None
     assert bound_converter(CONVERTERS["untouched"], "untouched") is None
