@@ -324,6 +324,7 @@ def test_the_guard_finds_a_kind_by_member_or_value_and_nothing_else() -> None:
     with uow:
         for kind in (RecordKind.CUSTOMER, "customer", RecordKind.CUSTOMER):
             assert guard.get(kind, customer, Action.READ).customer_id == customer
-        for wrong in (Lookalike.CUSTOMER, "client", None):
+        wrongs: tuple[Any, ...] = (Lookalike.CUSTOMER, "client", None)
+        for wrong in wrongs:
             with pytest.raises(ValidationError, match=r"^kind: is not a kind of record"):
                 guard.get(wrong, customer, Action.READ)
