@@ -71,8 +71,9 @@ T0 = pendulum.datetime(2030, 1, 1, tz="UTC")
 Record = dict[str, Any]
 
 
-def _clock(function: Callable[[], object]) -> float:
-    gc.collect()
+def _clock(function: Callable[[], object], collect: bool = True) -> float:
+    if collect:
+        gc.collect()
     start = time.perf_counter()
     function()
     return time.perf_counter() - start
@@ -112,13 +113,12 @@ def interleaved(
     theirs()
     mine, base, ratios = [], [], []
     for n in range(rounds):
-        pair = (ours, theirs) if n % 2 == 0 else (theirs, ours)
-        took = []
-        for function in pair:
-            start = time.perf_counter()
-            function()
-            took.append(time.perf_counter() - start)
-        a, b = took if n % 2 == 0 else reversed(took)
+        if n % 2 == 0:
+            a = _clock(ours, collect=False)
+            b = _clock(theirs, collect=False)
+        else:
+            b = _clock(theirs, collect=False)
+            a = _clock(ours, collect=False)
         mine.append(a)
         base.append(b)
         ratios.append(a / b)

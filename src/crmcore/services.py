@@ -30,7 +30,6 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 import attrs
-import pendulum
 
 import crmcore.commands as c
 from crmcore.domain.campaigns import Campaign
@@ -44,7 +43,7 @@ from crmcore.domain.opportunities import Opportunity
 from crmcore.domain.ownership import Actor, Owned
 from crmcore.domain.quotas import Quota, QuotaFor
 from crmcore.domain.territories import MAX_DEPTH, Territory
-from crmcore.domain.times import UTC, to_utc
+from crmcore.domain.times import to_utc
 from crmcore.errors import NotFoundError, PermissionDeniedError, ValidationError
 from crmcore.policy import DEFAULT_POLICY, AccessPolicy, Action, Decision
 from crmcore.ports import MAX_PAGE, Clock, Filters, Page, UnitOfWork
@@ -75,8 +74,6 @@ def _repository_of(record: Owned) -> str:
     found = _REPOSITORIES[type(record)] = spec_of(record.record_kind).repository
     return found
 
-
-_minus = _dt.datetime.__sub__
 
 _NAMED: dict[object, str] = {}
 """Each `RecordKind` member's value → its repository's name (filled on first
@@ -703,13 +700,11 @@ def _check_time(
             "work has none",
             allowed="a Clock (clock=...), or future_tolerance=None for imports and replays",
         ) from None
-    now = reading
-    if type(now) is not pendulum.DateTime or now.tzinfo is not UTC:  # crmcore's clocks are
-        now = to_utc(now, "clock")
+    now = to_utc(reading, "clock")
     # at > now + limit, as at - now > limit: datetime's own subtraction gives a
     # plain timedelta (now + limit would build a pendulum instance, 4 times
     # the cost), and cannot overflow, however large the tolerance
-    if _minus(at, now) > limit:
+    if _dt.datetime.__sub__(at, now) > limit:
         raise ValidationError(
             "at",
             f"is {at.isoformat()}, later than the clock's {now.isoformat()} plus the "
